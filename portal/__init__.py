@@ -1,0 +1,1 @@
+"""portal: a self-hosted simulator of a rent-payment portal (RentTrack / Inosio side)."""
