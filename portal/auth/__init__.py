@@ -1,0 +1,1 @@
+"""Principals: the operator key, landlord users and sessions, integrations and their tokens."""

@@ -1,0 +1,91 @@
+"""Principal dependencies: ``OperatorDep``, ``LandlordDep``, ``IntegrationDep``.
+
+Each resolves the caller and the instant of the request (the workspace clock, read once), and
+offers ``idempotency_scope`` so idempotency keys never collide between callers.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from portal.auth import service
+from portal.auth.service import IntegrationSession, LandlordSession
+from portal.clock import Clock
+from portal.db import SessionDep
+from portal.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="Bearer token")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.", code="unauthorized")
+    return credentials.credentials
+
+
+@dataclass(frozen=True)
+class Operator:
+    now: datetime
+
+    @property
+    def idempotency_scope(self) -> tuple[str, str]:
+        return ("", "operator")
+
+
+async def require_operator(request: Request, credentials: BearerDep, clock: ClockDep) -> Operator:
+    expected: str = request.app.state.operator_key
+    if not hmac.compare_digest(_token(credentials).encode(), expected.encode()):
+        raise Unauthorized("The operator key is wrong.", code="invalid_operator_key")
+    return Operator(now=clock.now())
+
+
+class Landlord(LandlordSession):
+    @property
+    def idempotency_scope(self) -> tuple[str, str]:
+        return (self.workspace.id, f"landlord:{self.user.id}")
+
+
+async def require_landlord(
+    request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
+) -> Landlord:
+    s = service.authenticate_landlord(
+        session, _token(credentials), key=request.app.state.signing_key, system=clock
+    )
+    return Landlord(workspace=s.workspace, user=s.user, now=s.now)
+
+
+class IntegrationCaller(IntegrationSession):
+    @property
+    def idempotency_scope(self) -> tuple[str, str]:
+        return (self.workspace.id, f"integration:{self.integration.id}")
+
+
+async def require_integration(
+    request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
+) -> IntegrationCaller:
+    s = service.authenticate_integration(
+        session, _token(credentials), key=request.app.state.signing_key, system=clock
+    )
+    return IntegrationCaller(
+        workspace=s.workspace, integration=s.integration, token=s.token, now=s.now
+    )
+
+
+OperatorDep = Annotated[Operator, Depends(require_operator)]
+LandlordDep = Annotated[Landlord, Depends(require_landlord)]
+IntegrationDep = Annotated[IntegrationCaller, Depends(require_integration)]

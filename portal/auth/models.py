@@ -1,0 +1,91 @@
+"""Landlord users, integrations and integration tokens.
+
+Only a SHA-256 digest of an integration token is stored (architecture.md §6, §11); passwords
+only as salted scrypt hashes. At most one token per integration is active: issuing a new one
+deactivates the previous one (domain.md §1, seed S4: "makes the old token inactive").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKeyConstraint
+from sqlmodel import Field, SQLModel
+
+from portal.db import StrEnumType, UTCDateTime
+
+
+class IntegrationKind(StrEnum):
+    LANDLORD12 = "landlord12"
+    """Promas Landlord 12, a pull-style client (seed S0, S4)."""
+    AMSI = "amsi"
+    """AMSI eSite (seed S1)."""
+    MRI = "mri"
+    """MRI (seed S2)."""
+
+
+class Feature(StrEnum):
+    APPLICANT_SCREENING = "applicant_screening"
+    """The applicants feed (seed S4, "Enabled Features")."""
+    DOCUMENT_PORTAL = "document_portal"
+    """Document portal (seed S4)."""
+    MAINTENANCE_COORDINATION = "maintenance_coordination"
+    """The work-orders feed (seed S4)."""
+
+
+class ServerSecret(SQLModel, table=True):
+    """Server-wide secrets generated on first start (operator key, signing key)."""
+
+    __tablename__ = "server_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class LandlordUser(SQLModel, table=True):
+    __tablename__ = "landlord_user"
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    #: Unique across workspaces: the login names one user, so one workspace.
+    email: str = Field(unique=True, max_length=200)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Integration(SQLModel, table=True):
+    __tablename__ = "integration"
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    kind: IntegrationKind = Field(sa_type=StrEnumType(IntegrationKind))
+    features: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    processing_options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    #: The last error this integration met (``GET /v1/integration/last-error``), or None.
+    last_error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class IntegrationToken(SQLModel, table=True):
+    __tablename__ = "integration_token"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "integration_id"], ["integration.workspace_id", "integration.id"]
+        ),
+    )
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    integration_id: str = Field(max_length=40, index=True)
+    #: SHA-256 (hex) of the token; the token itself is never stored.
+    digest: str = Field(unique=True, max_length=64)
+    last4: str = Field(max_length=4)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,121 @@
+"""Wire shapes for login, integrations and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from portal.auth.models import Feature, IntegrationKind
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AccessToken(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime = Field(description="Measured on the workspace clock")
+
+
+class ProcessingOptions(BaseModel):
+    """The client's "Processing Options" (seed S4, Inosio Settings screen). All default off:
+    the seed's "Restore All Defaults" does not say what the defaults are (docs/decisions.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync_daily: bool = Field(default=False, description="Synchronize with Server Daily")
+    send_in_background: bool = Field(
+        default=False, description="Send Data to the Server in the Background"
+    )
+    send_after_deposit_slip: bool = Field(
+        default=False, description="Send Balances After Posting Deposit Slip"
+    )
+    send_after_scheduled_receivables: bool = Field(
+        default=False, description="Send Balances After Posting Scheduled Receivables"
+    )
+    send_maintenance_with_balances: bool = Field(
+        default=False, description="Send Maintenance Information with Balances"
+    )
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: IntegrationKind
+    features: list[Feature] = Field(default_factory=list)
+    processing_options: ProcessingOptions = Field(default_factory=ProcessingOptions)
+
+    @field_validator("features")
+    @classmethod
+    def _unique(cls, value: list[Feature]) -> list[Feature]:
+        return sorted(set(value))
+
+
+class TokenRead(BaseModel):
+    id: str
+    last4: str
+    active: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    id: str
+    token: str = Field(description="Shown this once; only a digest is kept")
+    created_at: datetime
+
+
+class TokenPage(BaseModel):
+    data: list[TokenRead]
+    next_cursor: str | None = None
+
+
+class IntegrationRead(BaseModel):
+    id: str
+    name: str
+    kind: IntegrationKind
+    features: list[Feature]
+    processing_options: ProcessingOptions
+    active_token: TokenRead | None
+    created_at: datetime
+
+
+class IntegrationPage(BaseModel):
+    data: list[IntegrationRead]
+    next_cursor: str | None
+
+
+class LastError(BaseModel):
+    error: dict[str, Any] | None = Field(
+        description="The last error this integration met, or null",
+        examples=[None],
+    )
+
+
+def token_read(row: Any) -> TokenRead:
+    return TokenRead(
+        id=row.id,
+        last4=row.last4,
+        active=row.active,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
+    return IntegrationRead(
+        id=integration.id,
+        name=integration.name,
+        kind=integration.kind,
+        features=[Feature(f) for f in integration.features],
+        processing_options=ProcessingOptions.model_validate(integration.processing_options),
+        active_token=token_read(active) if active is not None else None,
+        created_at=integration.created_at,
+    )

@@ -1,0 +1,361 @@
+"""Login, tokens and principals (architecture.md §6).
+
+Tokens are JWTs signed HS256 with the server's key; decoding pins the algorithm, so ``alg:
+none`` and other algorithms are refused. Time-based claims are checked here against the
+*workspace* clock, not by the JWT library against the system time: a landlord session expires
+when the operator advances the workspace past ``exp``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jose import JWTError, jwt
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from portal.auth.models import (
+    Integration,
+    IntegrationKind,
+    IntegrationToken,
+    LandlordUser,
+    ServerSecret,
+)
+from portal.clock import Clock
+from portal.errors import Conflict, NotFound, Unauthorized
+from portal.ids import IdMinter, new_salt, new_secret
+from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
+
+ALGORITHM = "HS256"
+ISSUER = "portal"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+class TokenInvalid(Unauthorized):
+    code = "token_invalid"
+
+
+class TokenExpired(Unauthorized):
+    code = "token_expired"
+
+
+class TokenRevoked(Unauthorized):
+    code = "token_revoked"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class IntegrationNotFound(NotFound):
+    code = "integration_not_found"
+
+
+class TokenNotFound(NotFound):
+    code = "token_not_found"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+# --- server secrets ---------------------------------------------------------------------------
+
+
+def ensure_secret(session: Session, name: str, configured: str | None) -> str:
+    """The configured value, else the stored one, else a new one stored now (first start)."""
+    if configured:
+        return configured
+    row = session.get(ServerSecret, name)
+    if row is None:
+        row = ServerSecret(name=name, value=new_secret())
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    salt = new_salt()
+    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        _scheme, n, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=8, p=1
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, actual)
+
+
+# --- landlord users and sessions --------------------------------------------------------------
+
+
+def create_landlord(
+    session: Session,
+    ids: IdMinter,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    now: datetime,
+) -> LandlordUser:
+    email = email.strip().lower()
+    if session.scalars(select(LandlordUser).where(col(LandlordUser.email) == email)).first():
+        raise EmailTaken(f"A landlord user with e-mail {email!r} already exists.")
+    user = LandlordUser(
+        workspace_id=ids.scope,
+        id=ids.new("landlord_user", "usr"),
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def login(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    system: Clock,
+    key: str,
+    ttl: timedelta,
+) -> tuple[str, datetime]:
+    user = session.scalars(
+        select(LandlordUser).where(col(LandlordUser.email) == email.strip().lower())
+    ).first()
+    # Same answer for an unknown e-mail and a wrong password: no account probing.
+    if user is None or not verify_password(password, user.password_hash):
+        raise InvalidCredentials("The e-mail or password is wrong.")
+    ws = workspaces_service.get_workspace(session, user.workspace_id)
+    now = workspaces_service.now_of(ws, system)
+    ids = workspaces_service.minter(ws, session)
+    expires_at = now + ttl
+    claims = {
+        "iss": ISSUER,
+        "typ": "landlord",
+        "ws": ws.id,
+        "sub": user.id,
+        "jti": ids.new("session", "ses"),
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM), expires_at
+
+
+def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            # Time claims are checked against the workspace clock below, not the system time.
+            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                     "verify_aud": False, "require_jti": True, "require_sub": True},
+        )
+    except JWTError:
+        raise TokenInvalid("The bearer token is not valid.") from None
+    if claims.get("typ") != typ or not isinstance(claims.get("ws"), str):
+        raise TokenInvalid(f"The bearer token is not a {typ} token.")
+    return claims
+
+
+@dataclass(frozen=True)
+class LandlordSession:
+    workspace: Workspace
+    user: LandlordUser
+    now: datetime
+
+
+def authenticate_landlord(
+    session: Session, token: str, *, key: str, system: Clock
+) -> LandlordSession:
+    claims = _decode(token, key, "landlord")
+    ws = session.get(Workspace, claims["ws"])
+    user = session.get(LandlordUser, (claims["ws"], claims["sub"])) if ws else None
+    if ws is None or user is None:
+        raise TokenInvalid("The bearer token names a user that does not exist.")
+    now = workspaces_service.now_of(ws, system)
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or now.timestamp() >= exp:
+        raise TokenExpired("The session has expired on the workspace clock; log in again.")
+    return LandlordSession(workspace=ws, user=user, now=now)
+
+
+# --- integrations and tokens ------------------------------------------------------------------
+
+
+def create_integration(
+    session: Session,
+    ids: IdMinter,
+    *,
+    name: str,
+    kind: IntegrationKind,
+    features: list[str],
+    processing_options: dict[str, Any],
+    now: datetime,
+) -> Integration:
+    integration = Integration(
+        workspace_id=ids.scope,
+        id=ids.new("integration", "int"),
+        name=name,
+        kind=kind,
+        features=features,
+        processing_options=processing_options,
+        created_at=now,
+    )
+    session.add(integration)
+    session.flush()
+    return integration
+
+
+def get_integration(session: Session, workspace_id: str, integration_id: str) -> Integration:
+    integration = session.get(Integration, (workspace_id, integration_id))
+    if integration is None:
+        raise IntegrationNotFound(f"No integration {integration_id!r}.")
+    return integration
+
+
+def list_integrations(
+    session: Session, workspace_id: str, *, after: str | None, limit: int
+) -> list[Integration]:
+    query = (
+        select(Integration)
+        .where(col(Integration.workspace_id) == workspace_id)
+        .order_by(col(Integration.id))
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(col(Integration.id) > after)
+    return list(session.scalars(query))
+
+
+def list_tokens(session: Session, integration: Integration) -> list[IntegrationToken]:
+    return list(
+        session.scalars(
+            select(IntegrationToken)
+            .where(
+                col(IntegrationToken.workspace_id) == integration.workspace_id,
+                col(IntegrationToken.integration_id) == integration.id,
+            )
+            .order_by(col(IntegrationToken.created_at), col(IntegrationToken.id))
+        )
+    )
+
+
+def active_tokens(session: Session, integration_ids: list[str], workspace_id: str) -> dict[str, IntegrationToken]:
+    rows = session.scalars(
+        select(IntegrationToken).where(
+            col(IntegrationToken.workspace_id) == workspace_id,
+            col(IntegrationToken.integration_id).in_(integration_ids),
+            col(IntegrationToken.active).is_(True),
+        )
+    )
+    return {row.integration_id: row for row in rows}
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, ids: IdMinter, integration: Integration, *, key: str, now: datetime
+) -> tuple[IntegrationToken, str]:
+    """Mint a token, deactivate the integration's previous ones, store only the digest."""
+    session.execute(
+        update(IntegrationToken)
+        .where(
+            col(IntegrationToken.workspace_id) == integration.workspace_id,
+            col(IntegrationToken.integration_id) == integration.id,
+            col(IntegrationToken.active).is_(True),
+        )
+        .values(active=False, revoked_at=now)
+    )
+    token_id = ids.new("integration_token", "tok")
+    claims = {
+        "iss": ISSUER,
+        "typ": "integration",
+        "ws": integration.workspace_id,
+        "sub": integration.id,
+        "jti": token_id,
+        "iat": int(now.timestamp()),
+        "kind": integration.kind.value,
+        "features": list(integration.features),
+        # A nonce keeps two tokens of one instant distinct even with a reused token ID after a
+        # workspace reset; it also makes the token as long as clients expect (seed S0).
+        "nonce": new_secret(24),
+    }
+    token = jwt.encode(claims, key, algorithm=ALGORITHM)
+    row = IntegrationToken(
+        workspace_id=integration.workspace_id,
+        id=token_id,
+        integration_id=integration.id,
+        digest=digest(token),
+        last4=token[-4:],
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def revoke_token(
+    session: Session, integration: Integration, token_id: str, *, now: datetime
+) -> IntegrationToken:
+    row = session.get(IntegrationToken, (integration.workspace_id, token_id))
+    if row is None or row.integration_id != integration.id:
+        raise TokenNotFound(f"No token {token_id!r} for integration {integration.id!r}.")
+    if row.active:
+        row.active = False
+        row.revoked_at = now
+        session.add(row)
+        session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class IntegrationSession:
+    workspace: Workspace
+    integration: Integration
+    token: IntegrationToken
+    now: datetime
+
+
+def authenticate_integration(
+    session: Session, token: str, *, key: str, system: Clock
+) -> IntegrationSession:
+    claims = _decode(token, key, "integration")
+    row = session.scalars(
+        select(IntegrationToken).where(col(IntegrationToken.digest) == digest(token))
+    ).first()
+    if row is None or row.workspace_id != claims["ws"] or row.integration_id != claims["sub"]:
+        raise TokenInvalid("The integration token is not known here.")
+    if not row.active:
+        raise TokenRevoked(
+            "This integration token was revoked or replaced by a newer one; "
+            "generate a new token in the portal."
+        )
+    ws = workspaces_service.get_workspace(session, row.workspace_id)
+    integration = get_integration(session, row.workspace_id, row.integration_id)
+    return IntegrationSession(
+        workspace=ws, integration=integration, token=row, now=workspaces_service.now_of(ws, system)
+    )

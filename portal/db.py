@@ -1,0 +1,134 @@
+"""Engine, column types and the one-transaction-per-request session (architecture.md §3).
+
+- SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, and
+  every transaction starts with ``BEGIN IMMEDIATE``: writers then queue on the lock instead of
+  failing with SQLITE_BUSY when two workers upgrade a read to a write at once.
+- PostgreSQL is reached through the same URL setting (``postgresql+psycopg://...``).
+- Services flush, never commit; the request dependency commits before the response is sent.
+- Instants are stored as naive UTC (SQLite keeps no offset) and always read back UTC-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, SQLModel
+
+from portal.clock import as_aware
+
+# Stable constraint names so migrations can drop them (style.md B11).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A UTC instant: stored without offset, returned aware. Refuses naive input."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return as_aware(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_aware(value)
+
+
+class StrEnumType(TypeDecorator[Any]):
+    """Stores a StrEnum's value in a plain string column (style.md B7.6)."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum_cls(value)
+
+
+def make_engine(url: str, *, pool: bool = True) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if pool else {"poolclass": NullPool}),
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **({} if pool else {"poolclass": NullPool}))
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A unit of work outside a request (CLI, background clock, tests): commit or roll back."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def _request_session(request: Request) -> AsyncIterator[Session]:
+    # Runs on the event loop, like the routes: no thread-pool hop per request
+    # (perf-baseline.md §3-4; the decision is recorded in docs/decisions.md).
+    with Session(get_engine(request), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response is sent (style.md C1).
+SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
+EngineDep = Annotated[Engine, Depends(get_engine)]

@@ -1,0 +1,131 @@
+"""The only place IDs and secrets are minted (architecture.md §5, style.md B6).
+
+IDs are deterministic for a workspace seed: the n-th ID of a kind in a workspace is a fixed
+function of (seed, kind, n), so loading the same scenario into a workspace with the same seed
+gives the same IDs. Every workspace-scoped table keys rows by ``(workspace_id, id)``, so two
+workspaces with one seed can hold the same IDs without clashing.
+
+Each kind has a counter row; the n-th value goes through an affine permutation keyed by the seed
+(``a*n + b mod M`` with ``a`` coprime to ``M``), which is a bijection: IDs never repeat within a
+workspace and look unordered, as the real portal's do. Shapes:
+
+- prefixed opaque IDs: ``res_7kq2m9x4c1vd`` (12 base-32 characters, 60 bits);
+- deposit batch IDs: 16 digits, no leading zero (``2732388606925747``, as Landlord 12 shows them);
+- transaction IDs: 12 digits, no leading zero.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from typing import Literal
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel
+
+#: The counter scope of IDs that are not inside a workspace (workspace IDs themselves).
+GLOBAL_SCOPE = ""
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base 32, lower case
+
+Shape = Literal["prefixed", "digits16", "digits12"]
+_SPACE: dict[Shape, tuple[int, int]] = {
+    # (modulus, offset): values land in [offset, offset + modulus)
+    "prefixed": (2**60, 0),
+    "digits16": (9 * 10**15, 10**15),
+    "digits12": (9 * 10**11, 10**11),
+}
+
+
+class IdCounter(SQLModel, table=True):
+    __tablename__ = "id_counter"
+
+    scope: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=32)
+    next_value: int = Field(default=0)
+
+
+def _digest(*parts: object) -> int:
+    h = hashlib.sha256("/".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(h[:16], "big")
+
+
+def _permute(seed: int, kind: str, n: int, modulus: int) -> int:
+    a = _digest(seed, kind, "a") % modulus
+    while math.gcd(a, modulus) != 1:
+        a += 1
+    b = _digest(seed, kind, "b") % modulus
+    return (a * n + b) % modulus
+
+
+def _encode32(value: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        value, r = divmod(value, 32)
+        out.append(_ALPHABET[r])
+    return "".join(reversed(out))
+
+
+def format_id(seed: int, kind: str, prefix: str, n: int, shape: Shape = "prefixed") -> str:
+    """The ``n``-th ID (0-based) of ``kind`` under ``seed``; pure, for tests and bulk paths."""
+    modulus, offset = _SPACE[shape]
+    value = _permute(seed, kind, n, modulus) + offset
+    if shape == "prefixed":
+        return f"{prefix}_{_encode32(value, 12)}"
+    return str(value)
+
+
+def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
+    """Reserve ``count`` consecutive counter values; returns the first. Part of the caller's
+    transaction, so a rolled-back request gives its numbers back."""
+    bind = session.get_bind()
+    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(IdCounter)
+        .values(scope=scope, kind=kind, next_value=0)
+        .on_conflict_do_nothing(index_elements=["scope", "kind"])
+    )
+    new_next = session.execute(
+        update(IdCounter)
+        .where(IdCounter.scope == scope, IdCounter.kind == kind)  # type: ignore[arg-type]
+        .values(next_value=IdCounter.next_value + count)
+        .returning(IdCounter.next_value)
+    ).scalar_one()
+    return int(new_next) - count
+
+
+class IdMinter:
+    """Mints the IDs of one workspace (or of the global scope) inside a session."""
+
+    def __init__(self, session: Session, scope: str, seed: int) -> None:
+        self.session = session
+        self.scope = scope
+        self.seed = seed
+
+    def new(self, kind: str, prefix: str | None = None, shape: Shape = "prefixed") -> str:
+        return self.many(kind, 1, prefix, shape)[0]
+
+    def many(
+        self, kind: str, count: int, prefix: str | None = None, shape: Shape = "prefixed"
+    ) -> list[str]:
+        first = reserve(self.session, self.scope, kind, count)
+        return [
+            format_id(self.seed, kind, prefix or kind, n, shape)
+            for n in range(first, first + count)
+        ]
+
+
+def seed_from_text(text: str) -> int:
+    """A stable 62-bit seed derived from text (a workspace ID when no seed is given)."""
+    return _digest("seed", text) % (2**62)
+
+
+def new_secret(nbytes: int = 32) -> str:
+    """A random secret (operator key, signing key, generated passwords). Never an ID."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(16)

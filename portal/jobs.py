@@ -1,0 +1,139 @@
+"""The job registry that advancing a workspace clock runs (architecture.md §4).
+
+Two sources of due work:
+
+- **calendar jobs**, computed rather than stored: each gives the first instant at or after a
+  point in time at which it falls due (a banking day's cut-off, a settlement, a nightly purge);
+- **scheduled events**, stored as rows (``due_at``, kind, payload): one-offs such as a
+  magic-value return or a recurring payment, run by the handler registered for their kind.
+
+Features register both at import time. ``portal.workspaces.service.advance_clock`` runs them in
+the order of ``(due_at, rank, name)`` — ties follow the rank (cut-off before settlement before
+returns before payments), then the name — so one scenario always gives one result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, Session, SQLModel
+
+from portal.db import UTCDateTime
+from portal.ids import IdMinter, reserve
+
+# Ranks for ties at one instant (architecture.md §4: cut-off, settlement, returns, payments).
+RANK_HOUSEKEEPING = 0
+RANK_CUTOFF = 10
+RANK_SETTLEMENT = 20
+RANK_REPORTS = 25
+RANK_RETURNS = 30
+RANK_PAYMENTS = 40
+RANK_DELIVERIES = 50
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job sees: the workspace, its ID minter, and the instant the job is due at."""
+
+    session: Session
+    workspace_id: str
+    ids: IdMinter
+    now: datetime
+    settings: Mapping[str, Any]
+
+
+JobResult = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CalendarJob:
+    name: str
+    rank: int
+    #: First due instant ``>= at_or_after`` for this workspace, or None if it never falls due.
+    next_due: Callable[[Mapping[str, Any], datetime], datetime | None]
+    run: Callable[[JobContext], JobResult]
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    kind: str
+    rank: int
+    run: Callable[[JobContext, dict[str, Any]], JobResult]
+
+
+@dataclass
+class JobRegistry:
+    calendar: dict[str, CalendarJob] = field(default_factory=dict)
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+
+    def add_calendar_job(self, job: CalendarJob) -> CalendarJob:
+        if job.name in self.calendar:
+            raise ValueError(f"calendar job {job.name!r} is registered twice")
+        self.calendar[job.name] = job
+        return job
+
+    def add_handler(self, handler: EventHandler) -> EventHandler:
+        if handler.kind in self.handlers:
+            raise ValueError(f"event kind {handler.kind!r} is registered twice")
+        self.handlers[handler.kind] = handler
+        return handler
+
+    def remove(self, name: str) -> None:
+        """Unregister a calendar job or handler (tests plug temporary jobs in and out)."""
+        self.calendar.pop(name, None)
+        self.handlers.pop(name, None)
+
+
+#: The process-wide registry; features add to it when their module is imported.
+registry = JobRegistry()
+
+
+class ScheduledEvent(SQLModel, table=True):
+    __tablename__ = "scheduled_event"
+    __table_args__ = (Index("ix_scheduled_event_pending", "workspace_id", "status", "due_at"),)
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=64)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    rank: int
+    #: Creation order within the workspace; breaks ties between events of one kind and instant.
+    seq: int
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    ran_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def schedule(
+    session: Session,
+    ids: IdMinter,
+    *,
+    kind: str,
+    due_at: datetime,
+    payload: dict[str, Any],
+    now: datetime,
+) -> ScheduledEvent:
+    """Store a one-off event; it runs on the advance that reaches ``due_at`` (or the next
+    advance, at the clock's instant, if ``due_at`` is already past)."""
+    handler = registry.handlers.get(kind)
+    if handler is None:
+        raise ValueError(f"no handler is registered for event kind {kind!r}")
+    seq = reserve(session, ids.scope, "event_seq")
+    event = ScheduledEvent(
+        workspace_id=ids.scope,
+        id=ids.new("event", "evt"),
+        kind=kind,
+        due_at=due_at,
+        rank=handler.rank,
+        seq=seq,
+        payload=payload,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,44 @@
+"""Service settings, read from ``PORTAL_*`` environment variables (style.md B9).
+
+Defaults run locally with nothing set: a SQLite file next to the working directory and the
+simulated clock. Secrets left unset (operator key, signing key) are generated once by
+``portal serve`` and stored in the database, so every worker and every restart agrees on them.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./portal.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    #: Bearer key for ``/v1/sandbox/**``. Unset: generated, stored and printed by ``portal serve``.
+    operator_key: str | None = None
+    #: HS256 key for landlord and integration JWTs. Unset: generated and stored in the database.
+    secret_key: str | None = None
+    #: Public base URL, used in links the portal hands out (browse URLs, e-mails).
+    base_url: str = "http://127.0.0.1:8000"
+    #: Landlord session lifetime, measured on the workspace clock.
+    landlord_token_minutes: int = Field(default=60, ge=1)
+    #: Default request body limit; import routes declare their own (architecture.md §5).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_import_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    #: Idempotency keys are remembered this long in workspace time (architecture.md §5).
+    idempotency_hours: int = Field(default=24, ge=1)
+    #: How often ``portal serve`` moves workspaces whose clock is in ``real`` mode (seconds).
+    real_clock_tick_seconds: float = Field(default=1.0, gt=0)
+    #: Default same-day cut-off, New York time (domain.md §4.2); per-workspace setting later.
+    cutoff: time = time(19, 45)
+    #: Log each request (uvicorn access log costs ~40 % of throughput: perf-baseline.md §10).
+    access_log: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

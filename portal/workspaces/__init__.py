@@ -1,0 +1,1 @@
+"""Workspaces: isolated sandboxes, each with its own clock, ID seed and settings."""

@@ -1,0 +1,37 @@
+"""The workspace row: identity, ID seed, settings, and the clock that lives in the database.
+
+The clock never moves backwards. ``jobs_cursor_*`` remember the last calendar job run, so an
+advance that stopped part-way (crash, restart) continues exactly where it left off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column
+from sqlmodel import Field, SQLModel
+
+from portal.clock import ClockMode
+from portal.db import StrEnumType, UTCDateTime
+
+
+class Workspace(SQLModel, table=True):
+    __tablename__ = "workspace"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    seed: int = Field(sa_type=BigInteger)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    clock_mode: ClockMode = Field(sa_type=StrEnumType(ClockMode))
+    #: Simulated: the instant. Real: a floor the clock never reads below.
+    clock_now: datetime = Field(sa_type=UTCDateTime)
+    #: Real mode only: how far the operator has moved the clock past the system time.
+    clock_offset_us: int = Field(default=0, sa_type=BigInteger)
+    #: Where ``reset`` puts the clock back.
+    start_mode: ClockMode = Field(sa_type=StrEnumType(ClockMode))
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    jobs_cursor_at: datetime = Field(sa_type=UTCDateTime)
+    jobs_cursor_rank: int = Field(default=0)
+    jobs_cursor_name: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)

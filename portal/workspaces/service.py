@@ -1,0 +1,281 @@
+"""Workspaces and their clocks: create, find, wipe, and advance with the job registry.
+
+Advancing (architecture.md §4) repeatedly takes the earliest due job at or before the target,
+moves the clock to its instant, runs it, and checkpoints (commits), so a crash leaves the world
+consistent at the last completed job and a new advance continues from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session, SQLModel, col
+
+from portal import calendar, jobs
+from portal.clock import Clock, ClockMode, as_aware, workspace_now
+from portal.errors import Conflict, NotFound
+from portal.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
+from portal.workspaces.models import Workspace
+
+#: A guard against a job that keeps rescheduling itself at the same instant.
+MAX_JOBS_PER_ADVANCE = 200_000
+_ONE_US = timedelta(microseconds=1)
+
+
+class WorkspaceNotFound(NotFound):
+    code = "workspace_not_found"
+
+
+class WorkspaceExists(Conflict):
+    code = "workspace_exists"
+
+
+class ClockBackwards(Conflict):
+    code = "clock_backwards"
+
+
+def get_workspace(session: Session, workspace_id: str) -> Workspace:
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        raise WorkspaceNotFound(f"No workspace {workspace_id!r}.")
+    return ws
+
+
+def list_workspaces(session: Session, *, after: str | None, limit: int) -> list[Workspace]:
+    query = select(Workspace).order_by(col(Workspace.id)).limit(limit)
+    if after is not None:
+        query = query.where(col(Workspace.id) > after)
+    return list(session.scalars(query))
+
+
+def create_workspace(
+    session: Session,
+    *,
+    workspace_id: str | None,
+    name: str,
+    seed: int | None,
+    clock_mode: ClockMode,
+    start: datetime,
+    settings: Mapping[str, Any],
+    now: datetime,
+) -> Workspace:
+    """Create the workspace row. ``now`` is the system instant (creation stamp)."""
+    if workspace_id is None:
+        minter = IdMinter(session, GLOBAL_SCOPE, seed_from_text("workspaces"))
+        workspace_id = minter.new("workspace", "ws")
+        while session.get(Workspace, workspace_id) is not None:  # an operator chose this ID
+            workspace_id = minter.new("workspace", "ws")
+    elif session.get(Workspace, workspace_id) is not None:
+        raise WorkspaceExists(f"A workspace {workspace_id!r} already exists.")
+    ws = Workspace(
+        id=workspace_id,
+        name=name,
+        seed=seed if seed is not None else seed_from_text(workspace_id),
+        settings=dict(settings),
+        clock_mode=clock_mode,
+        clock_now=start,
+        start_mode=clock_mode,
+        start_at=start,
+        jobs_cursor_at=start,
+        jobs_cursor_rank=_AFTER_ALL_RANKS,
+        created_at=now,
+    )
+    session.add(ws)
+    session.flush()
+    return ws
+
+
+# Jobs due exactly at the start instant count as past: a new world starts with nothing owed.
+_AFTER_ALL_RANKS = 1_000_000
+
+
+def minter(ws: Workspace, session: Session) -> IdMinter:
+    return IdMinter(session, ws.id, ws.seed)
+
+
+def now_of(ws: Workspace, system: Clock) -> datetime:
+    return workspace_now(
+        mode=ws.clock_mode,
+        stored_now=ws.clock_now,
+        offset=timedelta(microseconds=ws.clock_offset_us),
+        system=system,
+    )
+
+
+def cutoff_of(ws: Workspace) -> time:
+    value = ws.settings.get("cutoff_time", "19:45:00")
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+def wipe_workspace(session: Session, workspace_id: str, *, keep_row: bool) -> None:
+    """Delete everything a workspace owns (children first), its ID counters, and optionally the
+    workspace row itself. Any table with a ``workspace_id`` column is workspace-owned."""
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if table.name != Workspace.__tablename__ and "workspace_id" in table.c:
+            session.execute(delete(table).where(table.c.workspace_id == workspace_id))
+    session.execute(delete(IdCounter).where(col(IdCounter.scope) == workspace_id))
+    if not keep_row:
+        session.execute(delete(Workspace).where(col(Workspace.id) == workspace_id))
+    session.flush()
+
+
+def reset_clock(ws: Workspace) -> None:
+    ws.clock_mode = ws.start_mode
+    ws.clock_now = ws.start_at
+    ws.clock_offset_us = 0
+    ws.jobs_cursor_at = ws.start_at
+    ws.jobs_cursor_rank = _AFTER_ALL_RANKS
+    ws.jobs_cursor_name = ""
+
+
+# --- advancing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobRun:
+    name: str
+    source: str
+    due_at: datetime
+    ran_at: datetime
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Due:
+    key: tuple[datetime, int, int, str]
+    calendar_job: jobs.CalendarJob | None = None
+    event: jobs.ScheduledEvent | None = None
+
+
+def target_for(
+    ws: Workspace,
+    now: datetime,
+    *,
+    to: datetime | None = None,
+    by: str | None = None,
+    banking_days: int | None = None,
+) -> datetime:
+    """The instant an advance request names. ``banking_days`` keeps the New York time of day."""
+    if to is not None:
+        return as_aware(to)
+    if by is not None:
+        return calendar.add_duration(now, calendar.parse_duration(by))
+    assert banking_days is not None
+    local = now.astimezone(calendar.TZ)
+    day = calendar.add_banking_days(local.date(), banking_days)
+    return calendar.at_local(day, local.time().replace(tzinfo=None))
+
+
+def _lock(session: Session, workspace_id: str) -> Workspace:
+    # One advance per workspace at a time: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already serializes writers.
+    ws = session.scalars(
+        select(Workspace).where(col(Workspace.id) == workspace_id).with_for_update()
+    ).one_or_none()
+    if ws is None:
+        raise WorkspaceNotFound(f"No workspace {workspace_id!r}.")
+    return ws
+
+
+def _next_calendar(ws: Workspace, target: datetime) -> _Due | None:
+    cursor_at = as_aware(ws.jobs_cursor_at)
+    cursor_key = (ws.jobs_cursor_rank, ws.jobs_cursor_name)
+    best: _Due | None = None
+    for job in jobs.registry.calendar.values():
+        due = job.next_due(ws.settings, cursor_at)
+        if due is not None and due == cursor_at and (job.rank, job.name) <= cursor_key:
+            due = job.next_due(ws.settings, cursor_at + _ONE_US)
+        if due is None or due > target:
+            continue
+        candidate = _Due(key=(due, job.rank, 0, job.name), calendar_job=job)
+        if best is None or candidate.key < best.key:
+            best = candidate
+    return best
+
+
+def _next_event(session: Session, ws: Workspace, target: datetime, now: datetime) -> _Due | None:
+    event = session.scalars(
+        select(jobs.ScheduledEvent)
+        .where(
+            col(jobs.ScheduledEvent.workspace_id) == ws.id,
+            col(jobs.ScheduledEvent.status) == "pending",
+            col(jobs.ScheduledEvent.due_at) <= target,
+        )
+        .order_by(
+            col(jobs.ScheduledEvent.due_at),
+            col(jobs.ScheduledEvent.rank),
+            col(jobs.ScheduledEvent.seq),
+        )
+        .limit(1)
+    ).one_or_none()
+    if event is None:
+        return None
+    due = max(as_aware(event.due_at), now)
+    return _Due(key=(due, event.rank, 1, f"{event.seq:020d}"), event=event)
+
+
+def advance_clock(
+    session: Session,
+    workspace_id: str,
+    *,
+    target: datetime,
+    system: Clock,
+    checkpoint: Callable[[], None],
+) -> tuple[datetime, list[JobRun]]:
+    """Run every job due up to ``target`` in order, then leave the clock at ``target``.
+
+    Returns the previous instant and the jobs run. ``checkpoint`` commits after each job
+    (architecture.md §4: each event commits on its own and moves the clock with it).
+    """
+    ws = _lock(session, workspace_id)
+    previous = now = now_of(ws, system)
+    target = as_aware(target)
+    if target < now:
+        raise ClockBackwards(
+            f"The clock is at {now.isoformat()}; it never moves backwards "
+            f"(asked for {target.isoformat()}). Reset the workspace to start over.",
+            extra={"now": now.isoformat()},
+        )
+    runs: list[JobRun] = []
+    while len(runs) < MAX_JOBS_PER_ADVANCE:
+        cal = _next_calendar(ws, target)
+        evt = _next_event(session, ws, target, now)
+        due = min((d for d in (cal, evt) if d is not None), key=lambda d: d.key, default=None)
+        if due is None:
+            break
+        run_at = max(due.key[0], now)
+        ws.clock_now = run_at
+        ctx = jobs.JobContext(
+            session=session, workspace_id=ws.id, ids=minter(ws, session), now=run_at,
+            settings=ws.settings,
+        )
+        if due.calendar_job is not None:
+            job = due.calendar_job
+            result = job.run(ctx)
+            ws.jobs_cursor_at, ws.jobs_cursor_rank, ws.jobs_cursor_name = run_at, job.rank, job.name
+            runs.append(JobRun(job.name, "calendar", due.key[0], run_at, result))
+        else:
+            assert due.event is not None
+            event = due.event
+            handler = jobs.registry.handlers[event.kind]
+            result = handler.run(ctx, dict(event.payload))
+            event.status, event.ran_at = "done", run_at
+            runs.append(JobRun(event.kind, "event", as_aware(event.due_at), run_at, result))
+        session.flush()
+        checkpoint()
+        ws = _lock(session, workspace_id)
+        now = run_at
+    ws.clock_now = target
+    if ws.clock_mode is ClockMode.REAL:
+        ws.clock_offset_us = max(ws.clock_offset_us, _us(target - system.now()))
+    session.flush()
+    checkpoint()
+    return previous, runs
+
+
+def _us(delta: timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
