@@ -13,7 +13,6 @@ Keys are scoped to the caller: the workspace and the principal (a landlord user,
 integration, the operator), so two clients can never collide.
 """
 
-from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     idempotency_hours: int = Field(default=24, ge=1)
     #: How often ``portal serve`` moves workspaces whose clock is in ``real`` mode (seconds).
     real_clock_tick_seconds: float = Field(default=1.0, gt=0)
+    #: Run that loop at all (tests drive it by hand).
+    run_real_clocks: bool = True
     #: Default same-day cut-off, New York time (domain.md §4.2); per-workspace setting later.
     cutoff: time = time(19, 45)
     #: Log each request (uvicorn access log costs ~40 % of throughput: perf-baseline.md §10).

@@ -175,7 +175,7 @@ def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
     except JWTError:
         raise TokenInvalid("The bearer token is not valid.") from None
     if claims.get("typ") != typ or not isinstance(claims.get("ws"), str):
-        raise TokenInvalid(f"The bearer token is not a {typ} token.")
+        raise TokenInvalid(f"This route needs a {typ} token; the bearer token is another kind.")
     return claims
 
 

@@ -1,0 +1,190 @@
+"""The ``portal`` command (architecture.md §10): serve, seed, clock, openapi, migrate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from portal.settings import Settings
+
+app = typer.Typer(help="Rent-payment portal simulator.", no_args_is_help=True, add_completion=False)
+clock_app = typer.Typer(help="Move a workspace's clock.", no_args_is_help=True)
+app.add_typer(clock_app, name="clock")
+console = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides PORTAL_DATABASE_URL (default: ./portal.db)."),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    if database_url:
+        # Exported so uvicorn worker processes build the same settings.
+        os.environ["PORTAL_DATABASE_URL"] = database_url
+    return Settings()
+
+
+def _prepared_engine(settings: Settings) -> Any:
+    from portal import models  # noqa: F401
+    from portal.db import make_engine
+    from portal.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    database_url: DatabaseUrl = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Load this scenario first (skipped if its workspace exists).")
+    ] = None,
+) -> None:
+    """Upgrade the database to the newest migration and serve the API."""
+    import uvicorn
+
+    from portal.auth import service as auth_service
+    from portal.db import session_scope
+
+    settings = _settings(database_url)
+    engine = _prepared_engine(settings)
+    with session_scope(engine) as session:
+        operator_key = auth_service.ensure_secret(session, "operator_key", settings.operator_key)
+        auth_service.ensure_secret(session, "signing_key", settings.secret_key)
+    if scenario is not None:
+        _seed(engine, scenario, replace=False, skip_existing=True)
+    engine.dispose()
+    console.print(f"[bold]portal[/bold] listening on http://{host}:{port}  (docs: /docs)")
+    console.print(f"database: {settings.database_url}")
+    source = "PORTAL_OPERATOR_KEY" if settings.operator_key else "generated and stored"
+    console.print(f"operator key ({source}): [bold]{operator_key}[/bold]")
+    uvicorn.run(
+        "portal.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=settings.access_log,
+        log_level="info",
+    )
+
+
+def _seed(engine: Any, path: Path, *, replace: bool, skip_existing: bool = False) -> None:
+    from portal.auth import service as auth_service
+    from portal.clock import SystemClock
+    from portal.db import session_scope
+    from portal.errors import PortalError
+    from portal.sandbox import scenarios
+    from portal.sandbox import service as sandbox_service
+    from portal.workspaces.models import Workspace
+
+    try:
+        scenario = scenarios.parse(path.read_bytes())
+    except PortalError as exc:
+        console.print(f"[red]{path}: {exc.detail}[/red]")
+        for error in exc.errors:
+            console.print(f"  {error.field}: {error.message}")
+        raise typer.Exit(2) from None
+    clock = SystemClock()
+    with session_scope(engine) as session:
+        existing = scenario.workspace.id and session.get(Workspace, scenario.workspace.id)
+        if existing and skip_existing:
+            console.print(f"workspace {scenario.workspace.id} exists; scenario not loaded again")
+            return
+        if existing and replace:
+            sandbox_service.delete_workspace(session, existing.id)
+        key = auth_service.ensure_secret(session, "signing_key", Settings().secret_key)
+        try:
+            result = scenarios.create_from(
+                session, scenario, signing_key=key, system_now=clock.now(), system_clock=clock
+            )
+        except PortalError as exc:
+            console.print(f"[red]{exc.code}: {exc.detail}[/red]")
+            raise typer.Exit(1) from None
+    _print_json(result.model_dump(mode="json"))
+
+
+@app.command()
+def seed(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Scenario JSON file.")],
+    database_url: DatabaseUrl = None,
+    replace: Annotated[
+        bool, typer.Option(help="Delete the scenario's workspace first if it exists.")
+    ] = False,
+) -> None:
+    """Create the workspace a scenario file describes; prints its IDs, login and tokens."""
+    engine = _prepared_engine(_settings(database_url))
+    _seed(engine, file, replace=replace)
+    engine.dispose()
+
+
+@clock_app.command("advance")
+def clock_advance(
+    workspace: Annotated[str, typer.Argument(help="Workspace ID.")],
+    by: Annotated[str | None, typer.Option(help="ISO 8601 duration, e.g. P1D.")] = None,
+    to: Annotated[str | None, typer.Option(help="RFC 3339 instant.")] = None,
+    banking_days: Annotated[int | None, typer.Option(help="Banking days.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Advance a workspace's clock, running due jobs (same as the HTTP call)."""
+    from pydantic import ValidationError
+
+    from portal.clock import SystemClock
+    from portal.db import session_scope
+    from portal.errors import PortalError
+    from portal.sandbox import service as sandbox_service
+    from portal.workspaces.schemas import ClockAdvance
+
+    try:
+        body = ClockAdvance.model_validate({"by": by, "to": to, "banking_days": banking_days})
+    except ValidationError as exc:
+        console.print(f"[red]{exc.errors(include_url=False)[0]['msg']}[/red]")
+        raise typer.Exit(2) from None
+    engine = _prepared_engine(_settings(database_url))
+    try:
+        with session_scope(engine) as session:
+            with console.status("advancing…"):
+                result = sandbox_service.advance(
+                    session, workspace, body, system=SystemClock(), checkpoint=session.commit
+                )
+    except PortalError as exc:
+        console.print(f"[red]{exc.code}: {exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    _print_json(result.model_dump(mode="json"))
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the spec.")] = Path(
+        "openapi/openapi.json"
+    ),
+) -> None:
+    """Write the OpenAPI document (sorted keys, two-space indent)."""
+    from portal.openapi import render
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render())
+    console.print(f"wrote {output}")
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Upgrade the database to the newest migration (serve does this too)."""
+    _prepared_engine(_settings(database_url)).dispose()
+    console.print("database is at the newest migration")

@@ -1,0 +1,246 @@
+"""The application factory: state, routers, the error envelope and the body-size limit.
+
+``create_app(settings)`` does no work at import (style.md B9); the lifespan opens the engine,
+loads (or generates) the server secrets and, for workspaces whose clock runs in ``real`` mode,
+starts the background loop that moves them with the wall clock (architecture.md §4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal import models  # noqa: F401 - registers every table and job before use
+from portal.auth import service as auth_service
+from portal.auth.router import integration_router
+from portal.auth.router import router as auth_router
+from portal.clock import Clock, SystemClock
+from portal.db import make_engine, session_scope
+from portal.errors import PROBLEM_JSON, PayloadTooLarge, PortalError, problem_body
+from portal.idempotency import Replay
+from portal.health import router as ops_router
+from portal.sandbox import service as sandbox_service
+from portal.sandbox.router import router as sandbox_router
+from portal.settings import Settings
+
+log = logging.getLogger("portal")
+
+#: Routes that import data and accept large bodies (architecture.md §5).
+IMPORT_ROUTES = (re.compile(r"^/v1/sandbox/workspaces/[^/]+/scenario$"),)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = engine or make_engine(settings.database_url)
+        with session_scope(app.state.engine) as session:
+            app.state.operator_key = auth_service.ensure_secret(
+                session, "operator_key", settings.operator_key
+            )
+            app.state.signing_key = auth_service.ensure_secret(
+                session, "signing_key", settings.secret_key
+            )
+        task = None
+        if settings.real_clock_tick_seconds > 0 and settings.run_real_clocks:
+            task = asyncio.create_task(_real_clock_loop(app))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if engine is None:
+                app.state.engine.dispose()
+
+    app = FastAPI(
+        title="portal — rent-payment portal simulator",
+        version="0.1.0",
+        description=(
+            "A self-hosted sandbox of a rent-payment portal (RentTrack / Inosio side) for "
+            "accounting-system integrators. Errors are RFC 9457 problem+json with a stable `code`."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    for router in (ops_router, sandbox_router, auth_router, integration_router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        import_limit=settings.max_import_body_bytes,
+        import_routes=IMPORT_ROUTES,
+    )
+    return app
+
+
+async def _real_clock_loop(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.real_clock_tick_seconds)
+        try:
+            await asyncio.to_thread(sandbox_service.run_real_clocks, app.state.engine, app.state.clock)
+        except Exception:  # a failing job must not stop the loop for every workspace
+            log.exception("real-clock tick failed")
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+def problem(status: int, title: str, code: str, detail: str, **kw: Any) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status=status, title=title, code=code, detail=detail, **kw),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if parts[0] == "body" else parts
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+# Pydantic error types that get their own stable code; anything else is validation_failed.
+_OWN_CODES = {
+    "invalid_duration",
+    "invalid_datetime",
+    "invalid_amount",
+    "exactly_one_required",
+}
+
+
+def _validation_response(exc: RequestValidationError) -> JSONResponse:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "Malformed JSON", "malformed_json", "The request body is not valid JSON.")
+    items = []
+    for e in errors:
+        code = e["type"] if e.get("type") in _OWN_CODES else "invalid"
+        items.append({"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code})
+    codes = {i["code"] for i in items}
+    code = codes.pop() if len(codes) == 1 and "invalid" not in codes else "validation_failed"
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
+    return problem(422, "Unprocessable request", code, detail, errors=items)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PortalError)
+    async def _portal(_: Request, exc: PortalError) -> Response:
+        return JSONResponse(
+            exc.problem(), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers
+        )
+
+    @app.exception_handler(Replay)
+    async def _replay(_: Request, exc: Replay) -> Response:
+        return exc.response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        return _validation_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: ("Not found", "not_found"), 405: ("Method not allowed", "method_not_allowed")}
+        title, code = codes.get(exc.status_code, ("Error", f"http_{exc.status_code}"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem(exc.status_code, title, code, detail)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> Response:
+        log.info("integrity error turned into 409: %s", exc.orig)
+        return problem(409, "Conflict", "conflict", "The request conflicts with existing data.")
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal error", "internal_error", "An internal error occurred; this is a bug.")
+
+
+# --- body size --------------------------------------------------------------------------------
+
+
+class BodyLimitMiddleware:
+    """413 ``payload_too_large`` beyond 1 MiB (64 MiB on import routes), checked on the
+    declared Content-Length and again while the body streams in."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default_limit: int,
+        import_limit: int,
+        import_routes: Sequence[re.Pattern[str]],
+    ) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.import_limit = import_limit
+        self.import_routes = import_routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = (
+            self.import_limit
+            if any(r.match(path) for r in self.import_routes)
+            else self.default_limit
+        )
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Raised inside the app, so the PortalError handler renders it.
+                    raise PayloadTooLarge(_too_large(limit))
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(
+            413,
+            "Payload too large",
+            "payload_too_large",
+            _too_large(limit),
+        )
+        await response(scope, receive, send)
+
+
+def _too_large(limit: int) -> str:
+    return f"The request body is larger than this route accepts ({limit} bytes)."

@@ -1,0 +1,1 @@
+"""The operator's controls: workspaces, their clocks, reset, and scenarios."""

@@ -1,0 +1,151 @@
+"""Operator API (``/v1/sandbox``): workspaces, reset, the clock, scenarios."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from portal.auth.dependencies import ClockDep, OperatorDep, require_operator
+from portal.db import SessionDep
+from portal.errors import problem_responses
+from portal.idempotency import Idempotency, idempotent
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.sandbox import scenarios
+from portal.sandbox import service as sandbox_service
+from portal.workspaces import schemas as ws_schemas
+from portal.workspaces import service as workspaces_service
+
+router = APIRouter(
+    prefix="/v1/sandbox", tags=["operator: sandbox"], dependencies=[Depends(require_operator)]
+)
+OperatorIdempotency = Annotated[Idempotency, idempotent(require_operator)]
+
+
+@router.post(
+    "/workspaces",
+    status_code=201,
+    response_model=ws_schemas.WorkspaceCreated,
+    responses=problem_responses(401, 409, 422),
+)
+async def create_workspace(
+    body: ws_schemas.WorkspaceCreate,
+    operator: OperatorDep,
+    session: SessionDep,
+    clock: ClockDep,
+    idem: OperatorIdempotency,
+) -> Response:
+    """Create a workspace with its own clock and landlord user (password shown once)."""
+    created = sandbox_service.create_workspace(session, body, system_now=operator.now)
+    read = sandbox_service.workspace_read(created.workspace, clock)
+    landlord = ws_schemas.LandlordLogin(
+        email=created.landlord_email, password=created.landlord_password
+    )
+    return idem.respond(
+        ws_schemas.WorkspaceCreated(**read.model_dump(), landlord=landlord), status_code=201
+    )
+
+
+@router.get(
+    "/workspaces", response_model=ws_schemas.WorkspacePage, responses=problem_responses(400, 401)
+)
+async def list_workspaces(
+    session: SessionDep, clock: ClockDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> ws_schemas.WorkspacePage:
+    """All workspaces, by ID."""
+    rows = workspaces_service.list_workspaces(session, after=decode_cursor(cursor), limit=limit + 1)
+    page = rows[:limit]
+    return ws_schemas.WorkspacePage(
+        data=[sandbox_service.workspace_read(ws, clock) for ws in page],
+        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+    )
+
+
+@router.get(
+    "/workspaces/{workspace_id}",
+    response_model=ws_schemas.WorkspaceRead,
+    responses=problem_responses(401, 404),
+)
+async def get_workspace(
+    workspace_id: str, session: SessionDep, clock: ClockDep
+) -> ws_schemas.WorkspaceRead:
+    """One workspace."""
+    ws = workspaces_service.get_workspace(session, workspace_id)
+    return sandbox_service.workspace_read(ws, clock)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 404),
+)
+async def delete_workspace(workspace_id: str, session: SessionDep) -> Response:
+    """Delete a workspace and everything in it."""
+    sandbox_service.delete_workspace(session, workspace_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/reset",
+    response_model=ws_schemas.WorkspaceRead,
+    responses=problem_responses(401, 404),
+)
+async def reset_workspace(
+    workspace_id: str, session: SessionDep, clock: ClockDep
+) -> ws_schemas.WorkspaceRead:
+    """Wipe the workspace's data and rewind its clock and IDs; the landlord login stays."""
+    ws = sandbox_service.reset_workspace(session, workspace_id)
+    return sandbox_service.workspace_read(ws, clock)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/clock",
+    response_model=ws_schemas.ClockRead,
+    responses=problem_responses(401, 404),
+)
+async def get_clock(
+    workspace_id: str, session: SessionDep, clock: ClockDep
+) -> ws_schemas.ClockRead:
+    """The workspace's clock, with the business date a payment made now would get."""
+    return sandbox_service.clock_read(workspaces_service.get_workspace(session, workspace_id), clock)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/clock/advance",
+    response_model=ws_schemas.ClockAdvanced,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def advance_clock(
+    workspace_id: str, body: ws_schemas.ClockAdvance, session: SessionDep, clock: ClockDep
+) -> ws_schemas.ClockAdvanced:
+    """Move the clock forward, running every job that falls due, in time order."""
+    return sandbox_service.advance(
+        session, workspace_id, body, system=clock, checkpoint=session.commit
+    )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/scenario",
+    response_model=scenarios.ScenarioLoaded,
+    responses=problem_responses(401, 404, 413, 422),
+)
+async def load_scenario(
+    workspace_id: str,
+    scenario: scenarios.Scenario,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    idem: OperatorIdempotency,
+) -> Response:
+    """Load a scenario's entities into the workspace, all or nothing; returns key -> ID."""
+    ws = workspaces_service.get_workspace(session, workspace_id)
+    loaded = scenarios.load_into(
+        session,
+        ws,
+        scenario,
+        signing_key=request.app.state.signing_key,
+        now=workspaces_service.now_of(ws, clock),
+        ignored=["workspace"] if "workspace" in scenario.model_fields_set else [],
+    )
+    return idem.respond(loaded)

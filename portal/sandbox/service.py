@@ -1,0 +1,159 @@
+"""Operator use cases: create a workspace with its landlord, reset, delete, read and advance
+the clock, and move ``real``-mode clocks with the wall clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session, col
+
+from portal import calendar
+from portal.auth import service as auth_service
+from portal.auth.models import LandlordUser
+from portal.clock import Clock, ClockMode
+from portal.db import session_scope
+from portal.ids import new_secret
+from portal.workspaces import schemas as ws_schemas
+from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
+
+
+@dataclass(frozen=True)
+class CreatedWorkspace:
+    workspace: Workspace
+    landlord_email: str
+    landlord_password: str
+
+
+def create_workspace(
+    session: Session, body: ws_schemas.WorkspaceCreate, *, system_now: datetime
+) -> CreatedWorkspace:
+    """Create a workspace and its landlord user; the password is returned this once."""
+    start = body.clock.now or system_now.replace(microsecond=0)
+    ws = workspaces_service.create_workspace(
+        session,
+        workspace_id=body.id,
+        name=body.name,
+        seed=body.seed,
+        clock_mode=body.clock.mode,
+        start=start,
+        settings=body.settings.model_dump(mode="json"),
+        now=system_now,
+    )
+    email = body.landlord.email or f"landlord+{ws.id}@portal.test"
+    password = body.landlord.password or new_secret(12)
+    auth_service.create_landlord(
+        session,
+        workspaces_service.minter(ws, session),
+        email=email,
+        name=body.landlord.name or "Property Manager",
+        password_hash=auth_service.hash_password(password),
+        now=start,
+    )
+    return CreatedWorkspace(ws, email.strip().lower(), password)
+
+
+def reset_workspace(session: Session, workspace_id: str) -> Workspace:
+    """Back to the moment of creation: data wiped, ID counters and clock rewound; the landlord
+    users (and their passwords) are recreated with the same IDs."""
+    ws = workspaces_service.get_workspace(session, workspace_id)
+    users = list(
+        session.scalars(
+            select(LandlordUser)
+            .where(col(LandlordUser.workspace_id) == workspace_id)
+            .order_by(col(LandlordUser.created_at), col(LandlordUser.id))
+        )
+    )
+    kept = [(u.email, u.name, u.password_hash) for u in users]
+    workspaces_service.wipe_workspace(session, workspace_id, keep_row=True)
+    workspaces_service.reset_clock(ws)
+    session.add(ws)
+    session.flush()
+    ids = workspaces_service.minter(ws, session)
+    for email, name, password_hash in kept:
+        auth_service.create_landlord(
+            session, ids, email=email, name=name, password_hash=password_hash, now=ws.start_at
+        )
+    return ws
+
+
+def delete_workspace(session: Session, workspace_id: str) -> None:
+    workspaces_service.get_workspace(session, workspace_id)
+    workspaces_service.wipe_workspace(session, workspace_id, keep_row=False)
+
+
+def clock_read(ws: Workspace, system: Clock) -> ws_schemas.ClockRead:
+    now = workspaces_service.now_of(ws, system)
+    return ws_schemas.ClockRead(
+        mode=ws.clock_mode,
+        now=now,
+        business_date=calendar.business_date(now, workspaces_service.cutoff_of(ws)).isoformat(),
+        is_banking_day=calendar.is_banking_day(calendar.local_date(now)),
+    )
+
+
+def workspace_read(ws: Workspace, system: Clock) -> ws_schemas.WorkspaceRead:
+    return ws_schemas.WorkspaceRead(
+        id=ws.id,
+        name=ws.name,
+        seed=ws.seed,
+        clock=clock_read(ws, system),
+        settings=ws_schemas.WorkspaceSettings.model_validate(ws.settings),
+        created_at=ws.created_at,
+    )
+
+
+def advance(
+    session: Session,
+    workspace_id: str,
+    body: ws_schemas.ClockAdvance,
+    *,
+    system: Clock,
+    checkpoint: Callable[[], None],
+) -> ws_schemas.ClockAdvanced:
+    ws = workspaces_service.get_workspace(session, workspace_id)
+    now = workspaces_service.now_of(ws, system)
+    target = workspaces_service.target_for(
+        ws, now, to=body.to, by=body.by, banking_days=body.banking_days
+    )
+    previous, runs = workspaces_service.advance_clock(
+        session, workspace_id, target=target, system=system, checkpoint=checkpoint
+    )
+    return ws_schemas.ClockAdvanced(
+        now=target,
+        previous=previous,
+        jobs=[
+            ws_schemas.JobRunRead(
+                name=r.name, source=r.source, due_at=r.due_at, ran_at=r.ran_at, result=r.result
+            )
+            for r in runs
+        ],
+    )
+
+
+def run_real_clocks(engine: Engine, system: Clock) -> int:
+    """Run the jobs due on every ``real``-mode workspace up to its current instant."""
+    with session_scope(engine) as session:
+        ids = list(
+            session.scalars(
+                select(Workspace.id).where(col(Workspace.clock_mode) == ClockMode.REAL)
+            )
+        )
+    ran = 0
+    for workspace_id in ids:
+        with session_scope(engine) as session:
+            ws = session.get(Workspace, workspace_id)
+            if ws is None:
+                continue
+            _previous, runs = workspaces_service.advance_clock(
+                session,
+                workspace_id,
+                target=workspaces_service.now_of(ws, system),
+                system=system,
+                checkpoint=session.commit,
+            )
+            ran += len(runs)
+    return ran
