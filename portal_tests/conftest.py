@@ -1,0 +1,110 @@
+"""Shared fixtures: one database per test session, emptied after every test.
+
+The database is a temporary SQLite file (WAL, as in production) unless
+``PORTAL_TEST_DATABASE_URL`` names another one (CI sets a fresh PostgreSQL database). The schema
+is built by the Alembic migrations, not ``create_all``, so every test also exercises them.
+The process clock is a ``FixedClock``; workspace clocks live in the database as in production.
+Any 500 answered during a test fails that test: a 500 is always a bug.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, SQLModel
+
+import portal.models  # noqa: F401
+from portal.clock import FixedClock
+from portal.db import make_engine
+from portal.main import create_app
+from portal.migrate import upgrade
+from portal.settings import Settings
+
+OPERATOR_KEY = "test-operator-key"
+SECRET_KEY = "test-signing-key-for-the-suite-only"
+SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if url:
+        return url
+    path: Path = tmp_path_factory.mktemp("db") / "portal-test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def wipe(engine: Engine) -> None:
+    with Session(engine) as session:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            session.execute(delete(table))
+        session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" in request.fixturenames:
+        wipe(request.getfixturevalue("engine"))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+        session.rollback()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(SYSTEM_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        operator_key=OPERATOR_KEY,
+        secret_key=SECRET_KEY,
+        run_real_clocks=False,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, clock: FixedClock) -> FastAPI:
+    return create_app(settings, engine=engine, clock=clock)
+
+
+def _no_server_errors(response: httpx.Response) -> None:
+    assert response.status_code < 500, (
+        f"{response.request.method} {response.request.url} answered "
+        f"{response.status_code}: {response.read()!r}"
+    )
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        client.event_hooks = {"request": [], "response": [_no_server_errors]}
+        yield client
+
+
+@pytest.fixture
+def operator() -> dict[str, str]:
+    return {"Authorization": f"Bearer {OPERATOR_KEY}"}
