@@ -174,7 +174,11 @@ def _lock(session: Session, workspace_id: str) -> Workspace:
     # One advance per workspace at a time: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already serializes writers.
     ws = session.scalars(
-        select(Workspace).where(col(Workspace.id) == workspace_id).with_for_update()
+        select(Workspace)
+        .where(col(Workspace.id) == workspace_id)
+        .with_for_update()
+        # Re-read, never trust the identity map: another worker may have advanced meanwhile.
+        .execution_options(populate_existing=True)
     ).one_or_none()
     if ws is None:
         raise WorkspaceNotFound(f"No workspace {workspace_id!r}.")
@@ -243,11 +247,14 @@ def advance_clock(
     runs: list[JobRun] = []
     while len(runs) < MAX_JOBS_PER_ADVANCE:
         cal = _next_calendar(ws, target)
-        evt = _next_event(session, ws, target, now)
+        # A job runs at its own due instant, even when a real-mode clock has already passed it
+        # (the tick came late); only events scheduled in the past run at the stored instant.
+        floor = as_aware(ws.clock_now)
+        evt = _next_event(session, ws, target, floor)
         due = min((d for d in (cal, evt) if d is not None), key=lambda d: d.key, default=None)
         if due is None:
             break
-        run_at = max(due.key[0], now)
+        run_at = max(due.key[0], floor)
         ws.clock_now = run_at
         ctx = jobs.JobContext(
             session=session, workspace_id=ws.id, ids=minter(ws, session), now=run_at,
@@ -268,7 +275,6 @@ def advance_clock(
         session.flush()
         checkpoint()
         ws = _lock(session, workspace_id)
-        now = run_at
     ws.clock_now = target
     if ws.clock_mode is ClockMode.REAL:
         ws.clock_offset_us = max(ws.clock_offset_us, _us(target - system.now()))

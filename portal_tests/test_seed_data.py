@@ -1,0 +1,75 @@
+"""Every shipped scenario loads, through the CLI and over HTTP, and replays to the same IDs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from portal.cli import app as cli
+from portal_tests.factories import OPERATOR, bearer, make_workspace
+
+SEED_DATA = Path(__file__).resolve().parent.parent / "seed_data"
+FILES = sorted(SEED_DATA.glob("*.json"))
+
+
+def test_there_is_at_least_one_scenario() -> None:
+    assert FILES
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+class TestShippedScenario:
+    def test_loads_over_http_into_a_workspace(self, client: TestClient, path: Path) -> None:
+        doc = json.loads(path.read_text())
+        ws = make_workspace(client, seed=doc["workspace"]["seed"])
+        response = client.post(
+            f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR
+        )
+        assert response.status_code == 200, response.text
+        loaded = response.json()
+        assert set(loaded["keys"]) == {i["key"] for i in doc.get("integrations", [])}
+        assert loaded["ignored"] == ["workspace"]
+        for key, token in loaded["tokens"].items():
+            check = client.get("/v1/integration/last-error", headers=bearer(token))
+            assert check.status_code == 200, key
+
+    def test_same_seed_gives_same_ids(self, client: TestClient, path: Path) -> None:
+        doc = json.loads(path.read_text())
+        results = []
+        for _ in range(2):
+            ws = make_workspace(client, seed=doc["workspace"]["seed"])
+            response = client.post(
+                f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR
+            )
+            results.append(response.json()["keys"])
+        assert results[0] == results[1]
+
+    def test_portal_seed_creates_the_workspace(self, database_url: str, path: Path) -> None:
+        runner = CliRunner()
+        first = runner.invoke(cli, ["seed", str(path), "--database-url", database_url])
+        assert first.exit_code == 0, first.output
+        loaded = json.loads(first.stdout)
+        doc = json.loads(path.read_text())
+        assert loaded["workspace_id"] == doc["workspace"]["id"]
+        assert loaded["clock"]["now"].startswith(doc["workspace"]["clock"]["now"][:19])
+        again = runner.invoke(cli, ["seed", str(path), "--database-url", database_url])
+        assert again.exit_code == 1  # the workspace exists; --replace is needed
+        replaced = runner.invoke(
+            cli, ["seed", str(path), "--replace", "--database-url", database_url]
+        )
+        assert replaced.exit_code == 0, replaced.output
+        assert json.loads(replaced.stdout)["keys"] == loaded["keys"]
+
+
+class TestScenarioValidation:
+    def test_cli_names_the_json_path_of_a_bad_field(self, tmp_path: Path, database_url: str) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text(
+            json.dumps({"scenario": "bad", "integrations": [{"key": "x", "name": "X", "kind": "yardi"}]})
+        )
+        result = CliRunner().invoke(cli, ["seed", str(bad), "--database-url", database_url])
+        assert result.exit_code == 2
+        assert "$.integrations[0].kind" in result.output
