@@ -51,7 +51,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
     database_url: DatabaseUrl = None,
     scenario: Annotated[
-        Path | None, typer.Option(help="Load this scenario first (skipped if its workspace exists).")
+        Path | None,
+        typer.Option(help="Load this scenario first (skipped if its workspace exists)."),
     ] = None,
 ) -> None:
     """Upgrade the database to the newest migration and serve the API."""
@@ -65,9 +66,11 @@ def serve(
     with session_scope(engine) as session:
         operator_key = auth_service.ensure_secret(session, "operator_key", settings.operator_key)
         auth_service.ensure_secret(session, "signing_key", settings.secret_key)
-    if scenario is not None:
-        _seed(engine, scenario, replace=False, skip_existing=True)
-    engine.dispose()
+    try:
+        if scenario is not None:
+            _seed(engine, scenario, replace=False, skip_existing=True)
+    finally:
+        engine.dispose()
     console.print(f"[bold]portal[/bold] listening on http://{host}:{port}  (docs: /docs)")
     console.print(f"database: {settings.database_url}")
     source = "PORTAL_OPERATOR_KEY" if settings.operator_key else "generated and stored"
@@ -128,8 +131,10 @@ def seed(
 ) -> None:
     """Create the workspace a scenario file describes; prints its IDs, login and tokens."""
     engine = _prepared_engine(_settings(database_url))
-    _seed(engine, file, replace=replace)
-    engine.dispose()
+    try:
+        _seed(engine, file, replace=replace)
+    finally:
+        engine.dispose()
 
 
 @clock_app.command("advance")
@@ -156,11 +161,10 @@ def clock_advance(
         raise typer.Exit(2) from None
     engine = _prepared_engine(_settings(database_url))
     try:
-        with session_scope(engine) as session:
-            with console.status("advancing…"):
-                result = sandbox_service.advance(
-                    session, workspace, body, system=SystemClock(), checkpoint=session.commit
-                )
+        with session_scope(engine) as session, console.status("advancing…"):
+            result = sandbox_service.advance(
+                session, workspace, body, system=SystemClock(), checkpoint=session.commit
+            )
     except PortalError as exc:
         console.print(f"[red]{exc.code}: {exc.detail}[/red]")
         raise typer.Exit(1) from None

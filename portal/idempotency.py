@@ -13,7 +13,6 @@ Keys are scoped to the caller: the workspace and the principal (a landlord user,
 integration, the operator), so two clients can never collide.
 """
 
-
 import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, time, timedelta
@@ -59,7 +58,7 @@ class IdempotencyKeyInFlight(Conflict):
     code = "idempotency_key_in_flight"
 
 
-class Replay(Exception):  # noqa: N818 - control flow, rendered by its own handler
+class Replay(Exception):
     """Raised by the dependency to answer with a stored response; never reaches a client raw."""
 
     def __init__(self, response: Response) -> None:
@@ -174,7 +173,11 @@ def purge_expired(session: Session, workspace_id: str, now: datetime) -> int:
 def _next_midnight(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
     day = calendar.local_date(at_or_after)
     midnight = calendar.at_local(day, time(0, 0))
-    return midnight if midnight >= at_or_after else calendar.at_local(day + timedelta(days=1), time(0, 0))
+    return (
+        midnight
+        if midnight >= at_or_after
+        else calendar.at_local(day + timedelta(days=1), time(0, 0))
+    )
 
 
 def _purge_job(ctx: jobs.JobContext) -> jobs.JobResult:
@@ -212,8 +215,12 @@ def idempotent(caller_dep: Callable[..., Any]) -> Any:
         print_ = fingerprint(request.method, request.url.path, request.url.query, body)
         hours: int = request.app.state.settings.idempotency_hours
         record = begin(
-            session, scope=caller.idempotency_scope, key=key, print_=print_,
-            now=caller.now, hours=hours,
+            session,
+            scope=caller.idempotency_scope,
+            key=key,
+            print_=print_,
+            now=caller.now,
+            hours=hours,
         )
         try:
             yield Idempotency(session, record)

@@ -24,7 +24,7 @@ from typing import Literal
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 #: The counter scope of IDs that are not inside a workspace (workspace IDs themselves).
 GLOBAL_SCOPE = ""
@@ -89,9 +89,9 @@ def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
     )
     new_next = session.execute(
         update(IdCounter)
-        .where(IdCounter.scope == scope, IdCounter.kind == kind)  # type: ignore[arg-type]
-        .values(next_value=IdCounter.next_value + count)
-        .returning(IdCounter.next_value)
+        .where(col(IdCounter.scope) == scope, col(IdCounter.kind) == kind)
+        .values(next_value=col(IdCounter.next_value) + count)
+        .returning(col(IdCounter.next_value))
     ).scalar_one()
     return int(new_next) - count
 

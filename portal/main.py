@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,8 +29,8 @@ from portal.auth.router import router as auth_router
 from portal.clock import Clock, SystemClock
 from portal.db import make_engine, session_scope
 from portal.errors import PROBLEM_JSON, PayloadTooLarge, PortalError, problem_body
-from portal.idempotency import Replay
 from portal.health import router as ops_router
+from portal.idempotency import Replay
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
 from portal.settings import Settings
@@ -102,7 +101,9 @@ async def _real_clock_loop(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(settings.real_clock_tick_seconds)
         try:
-            await asyncio.to_thread(sandbox_service.run_real_clocks, app.state.engine, app.state.clock)
+            await asyncio.to_thread(
+                sandbox_service.run_real_clocks, app.state.engine, app.state.clock
+            )
         except Exception:  # a failing job must not stop the loop for every workspace
             log.exception("real-clock tick failed")
 
@@ -140,11 +141,15 @@ _OWN_CODES = {
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return problem(400, "Malformed JSON", "malformed_json", "The request body is not valid JSON.")
+        return problem(
+            400, "Malformed JSON", "malformed_json", "The request body is not valid JSON."
+        )
     items = []
     for e in errors:
         code = e["type"] if e.get("type") in _OWN_CODES else "invalid"
-        items.append({"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code})
+        items.append(
+            {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code}
+        )
     codes = {i["code"] for i in items}
     code = codes.pop() if len(codes) == 1 and "invalid" not in codes else "validation_failed"
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
@@ -181,7 +186,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem(500, "Internal error", "internal_error", "An internal error occurred; this is a bug.")
+        return problem(
+            500, "Internal error", "internal_error", "An internal error occurred; this is a bug."
+        )
 
 
 # --- body size --------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ class MoneyError(ValueError):
 def parse_cents(value: Any) -> int:
     """Exact conversion of a wire amount to cents; raises ``MoneyError`` on anything inexact."""
     if isinstance(value, bool):
-        raise MoneyError("an amount must be a decimal string such as \"1200.00\", not a boolean")
+        raise MoneyError('an amount must be a decimal string such as "1200.00", not a boolean')
     if isinstance(value, int):
         cents = value * 100
     elif isinstance(value, float):
@@ -65,7 +65,7 @@ def format_cents(cents: int) -> str:
 
 
 def format_usd(cents: int) -> str:
-    """Cents as the clients render dollars: ``270000`` -> ``"$2,700.00"``, ``-500`` -> ``"-$5.00"``."""
+    """Cents as clients render dollars: ``270000`` -> ``"$2,700.00"``; ``-500`` -> ``"-$5.00"``."""
     sign = "-" if cents < 0 else ""
     whole, frac = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{frac:02d}"

@@ -30,4 +30,6 @@ def decode_cursor(cursor: str | None) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor") from None
+        raise BadRequest(
+            "The cursor is not one this server issued.", code="invalid_cursor"
+        ) from None

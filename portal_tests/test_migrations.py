@@ -52,7 +52,9 @@ class TestReadiness:
         assert response.status_code == 200
         assert response.json()["migration"] == head_revision()
 
-    def test_not_ready_when_migrations_are_pending(self, client: TestClient, engine: Engine) -> None:
+    def test_not_ready_when_migrations_are_pending(
+        self, client: TestClient, engine: Engine
+    ) -> None:
         with engine.begin() as connection:
             connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
         try:

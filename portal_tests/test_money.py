@@ -24,7 +24,20 @@ class TestParseCents:
 
     @pytest.mark.parametrize(
         "text",
-        ["1.234", "1e3", "NaN", "inf", "1,200.00", " 1.00", "1.", ".5", "+1.00", "01.00", "", "abc"],
+        [
+            "1.234",
+            "1e3",
+            "NaN",
+            "inf",
+            "1,200.00",
+            " 1.00",
+            "1.",
+            ".5",
+            "+1.00",
+            "01.00",
+            "",
+            "abc",
+        ],
     )
     def test_refuses_inexact_or_odd_text(self, text: str) -> None:
         with pytest.raises(MoneyError):

@@ -65,10 +65,14 @@ class TestShippedScenario:
 
 
 class TestScenarioValidation:
-    def test_cli_names_the_json_path_of_a_bad_field(self, tmp_path: Path, database_url: str) -> None:
+    def test_cli_names_the_json_path_of_a_bad_field(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
         bad = tmp_path / "bad.json"
         bad.write_text(
-            json.dumps({"scenario": "bad", "integrations": [{"key": "x", "name": "X", "kind": "yardi"}]})
+            json.dumps(
+                {"scenario": "bad", "integrations": [{"key": "x", "name": "X", "kind": "yardi"}]}
+            )
         )
         result = CliRunner().invoke(cli, ["seed", str(bad), "--database-url", database_url])
         assert result.exit_code == 2

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from portal.auth import schemas, service
 from portal.auth.dependencies import ClockDep, IntegrationDep, LandlordDep
 from portal.db import SessionDep
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from portal.errors import problem_responses
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1", tags=["landlord: auth and integrations"])
@@ -151,4 +151,3 @@ async def revoke_token(
 async def last_error(caller: IntegrationDep) -> schemas.LastError:
     """The last error this integration met (Landlord 12's "Show Last Error"), or null."""
     return schemas.LastError(error=caller.integration.last_error)
-

@@ -94,9 +94,7 @@ def verify_password(password: str, stored: str) -> bool:
     try:
         _scheme, n, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt), n=int(n), r=8, p=1
-        )
+        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=8, p=1)
     except ValueError:
         return False
     return hmac.compare_digest(expected, actual)
@@ -169,8 +167,14 @@ def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             # Time claims are checked against the workspace clock below, not the system time.
-            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                     "verify_aud": False, "require_jti": True, "require_sub": True},
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "require_jti": True,
+                "require_sub": True,
+            },
         )
     except JWTError:
         raise TokenInvalid("The bearer token is not valid.") from None
@@ -262,7 +266,9 @@ def list_tokens(session: Session, integration: Integration) -> list[IntegrationT
     )
 
 
-def active_tokens(session: Session, integration_ids: list[str], workspace_id: str) -> dict[str, IntegrationToken]:
+def active_tokens(
+    session: Session, integration_ids: list[str], workspace_id: str
+) -> dict[str, IntegrationToken]:
     rows = session.scalars(
         select(IntegrationToken).where(
             col(IntegrationToken.workspace_id) == workspace_id,

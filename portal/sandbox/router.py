@@ -108,7 +108,9 @@ async def get_clock(
     workspace_id: str, session: SessionDep, clock: ClockDep
 ) -> ws_schemas.ClockRead:
     """The workspace's clock, with the business date a payment made now would get."""
-    return sandbox_service.clock_read(workspaces_service.get_workspace(session, workspace_id), clock)
+    return sandbox_service.clock_read(
+        workspaces_service.get_workspace(session, workspace_id), clock
+    )
 
 
 @router.post(

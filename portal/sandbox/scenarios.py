@@ -111,7 +111,10 @@ def load_into(
             )
             tokens[spec.key] = token
     return ScenarioLoaded(
-        workspace_id=ws.id, scenario=scenario.scenario, keys=keys, tokens=tokens,
+        workspace_id=ws.id,
+        scenario=scenario.scenario,
+        keys=keys,
+        tokens=tokens,
         ignored=ignored or [],
     )
 
@@ -143,11 +146,11 @@ def parse(text: str | bytes) -> Scenario:
         return Scenario.model_validate_json(text)
     except ValidationError as exc:
         errors = [
-            FieldError(_path(e["loc"]), e["msg"], "invalid")
-            for e in exc.errors(include_url=False)
+            FieldError(_path(e["loc"]), e["msg"], "invalid") for e in exc.errors(include_url=False)
         ]
         raise Unprocessable(
-            "The scenario is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
+            "The scenario is not valid: "
+            + "; ".join(f"{e.field}: {e.message}" for e in errors[:5]),
             code="invalid_scenario",
             errors=errors,
         ) from None

@@ -60,7 +60,9 @@ class ClockIn(BaseModel):
 class LandlordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str | None = Field(default=None, min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str | None = Field(
+        default=None, min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$"
+    )
     password: str | None = Field(default=None, min_length=8, max_length=200)
     name: str | None = Field(default=None, max_length=200)
 

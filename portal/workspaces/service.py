@@ -257,7 +257,10 @@ def advance_clock(
         run_at = max(due.key[0], floor)
         ws.clock_now = run_at
         ctx = jobs.JobContext(
-            session=session, workspace_id=ws.id, ids=minter(ws, session), now=run_at,
+            session=session,
+            workspace_id=ws.id,
+            ids=minter(ws, session),
+            now=run_at,
             settings=ws.settings,
         )
         if due.calendar_job is not None:

@@ -19,10 +19,18 @@ from portal.workspaces.models import Workspace
 START = datetime(2026, 7, 2, 14, 0, tzinfo=UTC)  # Thursday 10:00 New York
 
 
-def make_ws(session: Session, *, mode: ClockMode = ClockMode.SIMULATED, ws_id: str = "ws_t") -> Workspace:
+def make_ws(
+    session: Session, *, mode: ClockMode = ClockMode.SIMULATED, ws_id: str = "ws_t"
+) -> Workspace:
     ws = service.create_workspace(
-        session, workspace_id=ws_id, name="t", seed=1, clock_mode=mode, start=START,
-        settings={}, now=START,
+        session,
+        workspace_id=ws_id,
+        name="t",
+        seed=1,
+        clock_mode=mode,
+        start=START,
+        settings={},
+        now=START,
     )
     session.commit()
     return ws
@@ -64,8 +72,14 @@ def log() -> Iterator[Log]:
     def event(ctx: jobs.JobContext, payload: dict[str, Any]) -> jobs.JobResult:
         entries.append((f"event:{payload['tag']}", ctx.now))
         if payload.get("chain"):
-            jobs.schedule(ctx.session, ctx.ids, kind="test.event", due_at=ctx.now + timedelta(hours=1),
-                          payload={"tag": payload["chain"]}, now=ctx.now)
+            jobs.schedule(
+                ctx.session,
+                ctx.ids,
+                kind="test.event",
+                due_at=ctx.now + timedelta(hours=1),
+                payload={"tag": payload["chain"]},
+                now=ctx.now,
+            )
         return {}
 
     jobs.registry.add_handler(jobs.EventHandler("test.event", jobs.RANK_RETURNS, event))
@@ -80,7 +94,9 @@ def log() -> Iterator[Log]:
     jobs.registry.calendar.update(saved)
 
 
-def advance(session: Session, to: datetime, clock: FixedClock | None = None) -> list[service.JobRun]:
+def advance(
+    session: Session, to: datetime, clock: FixedClock | None = None
+) -> list[service.JobRun]:
     _prev, runs = service.advance_clock(
         session, "ws_t", target=to, system=clock or FixedClock(START), checkpoint=session.commit
     )
@@ -123,9 +139,14 @@ class TestAdvanceClock:
     ) -> None:
         ws = make_ws(session)
         log.add("a.every2h", jobs.RANK_CUTOFF, 2)
-        jobs.schedule(session, service.minter(ws, session), kind="test.event",
-                      due_at=START + timedelta(hours=2), payload={"tag": "one", "chain": "two"},
-                      now=START)
+        jobs.schedule(
+            session,
+            service.minter(ws, session),
+            kind="test.event",
+            due_at=START + timedelta(hours=2),
+            payload={"tag": "one", "chain": "two"},
+            now=START,
+        )
         session.commit()
         advance(session, START + timedelta(hours=4))
         assert [(n, t - START) for n, t in log] == [
@@ -137,8 +158,14 @@ class TestAdvanceClock:
 
     def test_an_event_is_run_once(self, session: Session, log: Any) -> None:
         ws = make_ws(session)
-        jobs.schedule(session, service.minter(ws, session), kind="test.event",
-                      due_at=START + timedelta(hours=1), payload={"tag": "x"}, now=START)
+        jobs.schedule(
+            session,
+            service.minter(ws, session),
+            kind="test.event",
+            due_at=START + timedelta(hours=1),
+            payload={"tag": "x"},
+            now=START,
+        )
         session.commit()
         advance(session, START + timedelta(hours=2))
         advance(session, START + timedelta(hours=3))
@@ -157,7 +184,9 @@ class TestAdvanceClock:
                 raise RuntimeError("power cut")
             return {}
 
-        jobs.registry.add_calendar_job(jobs.CalendarJob("b.flaky", jobs.RANK_SETTLEMENT, every(1), flaky))
+        jobs.registry.add_calendar_job(
+            jobs.CalendarJob("b.flaky", jobs.RANK_SETTLEMENT, every(1), flaky)
+        )
         try:
             with pytest.raises(RuntimeError):
                 advance(session, START + timedelta(hours=5))
@@ -195,7 +224,9 @@ class TestTargetFor:
 
     def test_banking_days_skip_holidays(self, session: Session) -> None:
         ws = make_ws(session)
-        assert service.target_for(ws, START, banking_days=2) == datetime(2026, 7, 6, 14, 0, tzinfo=UTC)
+        assert service.target_for(ws, START, banking_days=2) == datetime(
+            2026, 7, 6, 14, 0, tzinfo=UTC
+        )
 
 
 class TestRealClock:
