@@ -38,3 +38,26 @@ def head_revision() -> str | None:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def revision(message: str, url: str = "sqlite:///./.migration-scratch.db") -> None:
+    """Autogenerate a revision from the models against a scratch database at head."""
+    from portal.db import make_engine
+
+    engine = make_engine(url)
+    upgrade(engine)
+    cfg = alembic_config(url)
+    cfg.set_main_option(
+        "file_template",
+        "%%(year)d-%%(month).2d-%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s",
+    )
+    command.revision(cfg, message=message, autogenerate=True)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "revision":
+        raise SystemExit('usage: python -m portal.migrate revision "what changed"')
+    revision(sys.argv[2])

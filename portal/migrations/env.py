@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
 
 import portal.models  # noqa: F401 - every table, for autogenerate
-from portal.db import make_engine
+from portal.db import StrEnumType, UTCDateTime, make_engine
 from portal.settings import Settings
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: Any, _ctx: Any) -> str | Literal[False]:
+    # Migrations stay static (style.md B11): app column types are written as plain SQL types.
+    if type_ != "type":
+        return False
+    if isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    if isinstance(obj, StrEnumType | AutoString):
+        return f"sa.String(length={obj.length if isinstance(obj, AutoString) else obj.impl.length})"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -20,6 +34,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
