@@ -11,9 +11,14 @@
 
 Keys are scoped to the caller: the workspace and the principal (a landlord user, an
 integration, the operator), so two clients can never collide.
+
+Secrets shown once (passwords, tokens) are never stored: the kept copy has them replaced by
+``"[redacted]"``, so a replay says what was created without repeating the secret
+(architecture.md §11: only hashes of tokens are stored).
 """
 
 import hashlib
+import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Protocol
@@ -87,9 +92,30 @@ class Idempotency:
         if self.record is not None:
             self.record.state = DONE
             self.record.status_code = status_code
-            self.record.body = body
+            self.record.body = json.dumps(redact(json.loads(body)), separators=(",", ":"))
             self.session.add(self.record)
         return Response(body, status_code=status_code, media_type="application/json")
+
+
+SECRET_FIELDS = frozenset({"password", "token", "tokens", "access_token"})
+REDACTED = "[redacted]"
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON value with every secret field's value (or values) redacted."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in SECRET_FIELDS and isinstance(item, dict):
+                out[key] = dict.fromkeys(item, REDACTED)
+            elif key in SECRET_FIELDS and item is not None:
+                out[key] = REDACTED
+            else:
+                out[key] = redact(item)
+        return out
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:

@@ -28,7 +28,7 @@ from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.clock import Clock, SystemClock
 from portal.db import make_engine, session_scope
-from portal.errors import PROBLEM_JSON, PayloadTooLarge, PortalError, problem_body
+from portal.errors import PROBLEM_JSON, PortalError, problem_body
 from portal.health import router as ops_router
 from portal.idempotency import Replay
 from portal.sandbox import service as sandbox_service
@@ -176,7 +176,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         codes = {404: ("Not found", "not_found"), 405: ("Method not allowed", "method_not_allowed")}
         title, code = codes.get(exc.status_code, ("Error", f"http_{exc.status_code}"))
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, title, code, detail)
+        response = problem(exc.status_code, title, code, detail)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> Response:
@@ -225,19 +227,33 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject(scope, receive, send, limit)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        if declared is not None:
+            # uvicorn refuses a body longer than its declared Content-Length.
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read up to the limit here, because FastAPI would turn an
+        # error raised while it reads the body into a generic 400.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # Raised inside the app, so the PortalError handler renders it.
-                    raise PayloadTooLarge(_too_large(limit))
-            return message
-
-        await self.app(scope, limited_receive, send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._reject(scope, receive, send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        await self.app(
+            scope,
+            _replay([{"type": "http.request", "body": body, "more_body": False}], receive),
+            send,
+        )
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem(
@@ -251,3 +267,15 @@ class BodyLimitMiddleware:
 
 def _too_large(limit: int) -> str:
     return f"The request body is larger than this route accepts ({limit} bytes)."
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """Hand the app the messages already read, then the connection's own ``receive``."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await then()
+
+    return receive

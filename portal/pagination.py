@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 
@@ -20,16 +20,18 @@ CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the prev
 DEFAULT_LIMIT = 50
 
 
-def encode_cursor(key: Any) -> str:
+def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> Any:
+def decode_cursor(cursor: str | None) -> str | None:
+    """The last ID of the previous page; anything this server could not have issued is 400."""
     if cursor is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise BadRequest(
-            "The cursor is not one this server issued.", code="invalid_cursor"
-        ) from None
+        key = None
+    if not isinstance(key, str) or not key:
+        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
+    return key

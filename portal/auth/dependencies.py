@@ -19,6 +19,8 @@ from portal.auth.service import IntegrationSession, LandlordSession
 from portal.clock import Clock
 from portal.db import SessionDep
 from portal.errors import Unauthorized
+from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
 
 _bearer = HTTPBearer(auto_error=False, description="Bearer token")
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -54,6 +56,28 @@ async def require_operator(request: Request, credentials: BearerDep, clock: Cloc
     return Operator(now=clock.now())
 
 
+@dataclass(frozen=True)
+class OperatorInWorkspace:
+    """The operator acting on one workspace: its keys and its instant are the workspace's."""
+
+    workspace: Workspace
+    now: datetime
+
+    @property
+    def idempotency_scope(self) -> tuple[str, str]:
+        return (self.workspace.id, "operator")
+
+
+async def require_operator_in_workspace(
+    workspace_id: str,
+    operator: Annotated[Operator, Depends(require_operator)],
+    session: SessionDep,
+    clock: ClockDep,
+) -> OperatorInWorkspace:
+    ws = workspaces_service.get_workspace(session, workspace_id)
+    return OperatorInWorkspace(workspace=ws, now=workspaces_service.now_of(ws, clock))
+
+
 class Landlord(LandlordSession):
     @property
     def idempotency_scope(self) -> tuple[str, str]:
@@ -87,5 +111,6 @@ async def require_integration(
 
 
 OperatorDep = Annotated[Operator, Depends(require_operator)]
+OperatorInWorkspaceDep = Annotated[OperatorInWorkspace, Depends(require_operator_in_workspace)]
 LandlordDep = Annotated[Landlord, Depends(require_landlord)]
 IntegrationDep = Annotated[IntegrationCaller, Depends(require_integration)]

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKeyConstraint
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.db import StrEnumType, UTCDateTime
@@ -78,11 +78,14 @@ class IntegrationToken(SQLModel, table=True):
         ForeignKeyConstraint(
             ["workspace_id", "integration_id"], ["integration.workspace_id", "integration.id"]
         ),
+        UniqueConstraint("workspace_id", "integration_id", "seq"),
     )
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
     id: str = Field(primary_key=True, max_length=40)
     integration_id: str = Field(max_length=40, index=True)
+    #: 1, 2, 3... per integration: the order tokens were issued in (the clock may stand still).
+    seq: int
     #: SHA-256 (hex) of the token; the token itself is never stored.
     digest: str = Field(unique=True, max_length=64)
     last4: str = Field(max_length=4)

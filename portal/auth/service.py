@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from portal.auth.models import (
@@ -92,10 +92,17 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     try:
-        _scheme, n, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=8, p=1)
-    except ValueError:
+        scheme, n_text, salt, digest = stored.split("$")
+        n = int(n_text)
+        # Only our scheme, at our cost or a lower power of two: a stored hash must never make
+        # the server allocate gigabytes.
+        if scheme != "scrypt" or not 2 <= n <= _SCRYPT["n"] or n & (n - 1):
+            return False
+        expected = base64.b64decode(digest, validate=True)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt, validate=True), n=n, r=8, p=1
+        )
+    except (ValueError, TypeError, OverflowError, MemoryError):
         return False
     return hmac.compare_digest(expected, actual)
 
@@ -261,7 +268,7 @@ def list_tokens(session: Session, integration: Integration) -> list[IntegrationT
                 col(IntegrationToken.workspace_id) == integration.workspace_id,
                 col(IntegrationToken.integration_id) == integration.id,
             )
-            .order_by(col(IntegrationToken.created_at), col(IntegrationToken.id))
+            .order_by(col(IntegrationToken.seq))
         )
     )
 
@@ -297,6 +304,15 @@ def issue_token(
         .values(active=False, revoked_at=now)
     )
     token_id = ids.new("integration_token", "tok")
+    seq = 1 + (
+        session.scalar(
+            select(func.max(IntegrationToken.seq)).where(
+                col(IntegrationToken.workspace_id) == integration.workspace_id,
+                col(IntegrationToken.integration_id) == integration.id,
+            )
+        )
+        or 0
+    )
     claims = {
         "iss": ISSUER,
         "typ": "integration",
@@ -315,6 +331,7 @@ def issue_token(
         workspace_id=integration.workspace_id,
         id=token_id,
         integration_id=integration.id,
+        seq=seq,
         digest=digest(token),
         last4=token[-4:],
         created_at=now,

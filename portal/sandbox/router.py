@@ -6,7 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from portal.auth.dependencies import ClockDep, OperatorDep, require_operator
+from portal.auth.dependencies import (
+    ClockDep,
+    OperatorDep,
+    require_operator,
+    require_operator_in_workspace,
+)
 from portal.db import SessionDep
 from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
@@ -20,6 +25,8 @@ router = APIRouter(
     prefix="/v1/sandbox", tags=["operator: sandbox"], dependencies=[Depends(require_operator)]
 )
 OperatorIdempotency = Annotated[Idempotency, idempotent(require_operator)]
+# Keys sent to a workspace's routes belong to that workspace and expire on its clock.
+WorkspaceIdempotency = Annotated[Idempotency, idempotent(require_operator_in_workspace)]
 
 
 @router.post(
@@ -138,7 +145,7 @@ async def load_scenario(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
-    idem: OperatorIdempotency,
+    idem: WorkspaceIdempotency,
 ) -> Response:
     """Load a scenario's entities into the workspace, all or nothing; returns key -> ID."""
     ws = workspaces_service.get_workspace(session, workspace_id)

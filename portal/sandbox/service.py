@@ -138,7 +138,9 @@ def run_real_clocks(engine: Engine, system: Clock) -> int:
     """Run the jobs due on every ``real``-mode workspace up to its current instant."""
     with session_scope(engine) as session:
         ids = list(
-            session.scalars(select(col(Workspace.id)).where(col(Workspace.clock_mode) == ClockMode.REAL))
+            session.scalars(
+                select(col(Workspace.id)).where(col(Workspace.clock_mode) == ClockMode.REAL)
+            )
         )
     ran = 0
     for workspace_id in ids:

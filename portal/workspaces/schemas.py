@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from portal import calendar
@@ -33,7 +41,16 @@ def _duration(value: str) -> str:
     return value
 
 
-Instant = Annotated[datetime, AfterValidator(_aware)]
+def _text_only(value: object) -> object:
+    # A JSON number is not an instant (pydantic would read it as a Unix timestamp).
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError(
+            "invalid_datetime", "an instant must be an RFC 3339 string such as 2026-03-02T14:00:00Z"
+        )
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_aware)]
 DurationText = Annotated[str, AfterValidator(_duration)]
 
 
@@ -76,7 +93,7 @@ class WorkspaceCreate(BaseModel):
         description="Choose the workspace ID (handy for fixtures); minted when absent",
     )
     name: str = Field(default="Sandbox", min_length=1, max_length=200)
-    seed: int | None = Field(default=None, ge=0, le=2**62, description="ID seed")
+    seed: StrictInt | None = Field(default=None, ge=0, le=2**62, description="ID seed")
     clock: ClockIn = Field(default_factory=ClockIn)
     settings: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     landlord: LandlordIn = Field(default_factory=LandlordIn)
@@ -120,7 +137,7 @@ class ClockAdvance(BaseModel):
 
     to: Instant | None = None
     by: DurationText | None = Field(default=None, examples=["P1D", "PT2H"])
-    banking_days: int | None = Field(default=None, ge=0, le=2600)
+    banking_days: StrictInt | None = Field(default=None, ge=0, le=2600)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ClockAdvance:

@@ -120,6 +120,14 @@ def wipe_workspace(session: Session, workspace_id: str, *, keep_row: bool) -> No
     session.execute(delete(IdCounter).where(col(IdCounter.scope) == workspace_id))
     if not keep_row:
         session.execute(delete(Workspace).where(col(Workspace.id) == workspace_id))
+    # Bulk deletes bypass the identity map: forget the deleted rows' objects so new rows with
+    # the same (rewound) IDs can be added in this session.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Workspace):
+            if obj.id == workspace_id and not keep_row:
+                session.expunge(obj)
+        elif getattr(obj, "workspace_id", None) == workspace_id:
+            session.expunge(obj)
     session.flush()
 
 

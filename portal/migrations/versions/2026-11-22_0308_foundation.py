@@ -123,6 +123,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.String(length=64), nullable=False),
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("integration_id", sa.String(length=40), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("last4", sa.String(length=4), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
@@ -140,6 +141,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("workspace_id", "id", name=op.f("pk_integration_token")),
         sa.UniqueConstraint("digest", name=op.f("uq_integration_token_digest")),
+        sa.UniqueConstraint(
+            "workspace_id",
+            "integration_id",
+            "seq",
+            name=op.f("uq_integration_token_workspace_id_integration_id_seq"),
+        ),
     )
     with op.batch_alter_table("integration_token", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,0 +1,454 @@
+"""Nothing of one workspace is visible from another (architecture.md §6, §11; acceptance 4).
+
+The walk covers every landlord and integration route with a path parameter, so a route added
+later is checked without anyone remembering to: a path parameter the walk cannot fill, or a body
+it does not know, fails the test until this file learns about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from portal_tests.factories import (
+    OPERATOR,
+    World,
+    bearer,
+    make_integration,
+    make_token,
+    make_world,
+)
+
+PROBLEM_JSON = "application/problem+json"
+UNKNOWN_WORKSPACE = "ws_doesnotexist"
+
+#: A body each route would accept, so validation cannot answer before the workspace check.
+#: Keyed by (method, path template); a route with a body that is missing here fails the walk.
+MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
+    ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
+}
+
+
+def assert_not_found(response: httpx.Response, what: str) -> dict[str, Any]:
+    assert response.status_code == 404, f"{what} answered {response.status_code}: {response.text}"
+    assert response.headers["content-type"].startswith(PROBLEM_JSON), what
+    body: dict[str, Any] = response.json()
+    assert body["status"] == 404, what
+    assert body["code"].endswith("not_found"), f"{what}: {body}"
+    return body
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One method of one API route, with its full path as the app serves it."""
+
+    method: str
+    path: str
+    params: tuple[str, ...]
+    has_body: bool
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def api_endpoints(app: FastAPI) -> list[Endpoint]:
+    """Every (method, route) of ``app.routes``. FastAPI keeps included routers as nested
+    entries, so the routes are read through ``iter_route_contexts``, which gives each one with
+    the path it is served at."""
+    out: list[Endpoint] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or context.path is None:
+            continue
+        params = tuple(context.param_convertors)
+        out.extend(
+            Endpoint(method, context.path, params, route.body_field is not None)
+            for method in sorted(context.methods or ())
+        )
+    return out
+
+
+def is_workspace_route(path: str) -> bool:
+    """Landlord and integration routes: under /v1/, outside the operator and login areas."""
+    return path.startswith("/v1/") and not path.startswith(("/v1/sandbox", "/v1/auth"))
+
+
+def walked(app: FastAPI, *, operator: bool) -> list[Endpoint]:
+    """The endpoints of one area (operator or workspace) that take a path parameter."""
+    return [
+        e
+        for e in api_endpoints(app)
+        if e.params
+        and (e.path.startswith("/v1/sandbox/") if operator else is_workspace_route(e.path))
+    ]
+
+
+def fill(endpoint: Endpoint, ids: dict[str, str]) -> str:
+    unknown = [name for name in endpoint.params if name not in ids]
+    if unknown:
+        pytest.fail(
+            f"{endpoint} has path parameter(s) {unknown} the isolation walk cannot fill; "
+            "teach portal_tests/test_isolation.py which ID of world B to use."
+        )
+    return endpoint.path.format(**{name: ids[name] for name in endpoint.params})
+
+
+def body_for(endpoint: Endpoint) -> dict[str, Any] | None:
+    if not endpoint.has_body:
+        return None
+    key = (endpoint.method, endpoint.path)
+    if key not in MINIMAL_BODIES:
+        pytest.fail(f"{endpoint} takes a body; add a minimal one to MINIMAL_BODIES.")
+    return MINIMAL_BODIES[key]
+
+
+@dataclass
+class Credentials:
+    """What a workspace's clients hold: the landlord session and an integration token."""
+
+    world: World
+    integration_token: str | None
+
+    def headers_for(self, path: str) -> dict[str, str]:
+        if path.startswith("/v1/integration/"):
+            assert self.integration_token is not None, "this world has no integration token"
+            return bearer(self.integration_token)
+        if path.startswith("/v1/resident/"):
+            pytest.fail(f"{path}: the isolation walk has no resident credentials yet; add them.")
+        return self.world.landlord
+
+
+@dataclass
+class Owned:
+    """IDs of the resources one world owns, by path-parameter name, and what they are called."""
+
+    ids: dict[str, str]
+    names: list[str]
+    integration_token: str
+
+
+def populate(client: TestClient, world: World, *, label: str, count: int = 1) -> Owned:
+    """``count`` integrations with a token each; the IDs of the last one fill the walk."""
+    names: list[str] = []
+    integration: dict[str, Any] = {}
+    token: dict[str, Any] = {}
+    for n in range(count):
+        name = f"{label} integration {n}"
+        integration = make_integration(client, world, name=name)
+        token = make_token(client, world, integration["id"])
+        names.append(name)
+    return Owned(
+        ids={"integration_id": integration["id"], "token_id": token["id"]},
+        names=names,
+        integration_token=token["token"],
+    )
+
+
+def walk_as(
+    client: TestClient, app: FastAPI, caller: Credentials, ids: dict[str, str], secrets: list[str]
+) -> list[str]:
+    """Call every workspace route with ``ids`` as ``caller``; each must be 404. Returns what
+    was called."""
+    called: list[str] = []
+    for endpoint in walked(app, operator=False):
+        path = fill(endpoint, ids)
+        what = f"{endpoint.method} {path}"
+        response = client.request(
+            endpoint.method, path, headers=caller.headers_for(path), json=body_for(endpoint)
+        )
+        assert_not_found(response, what)
+        for secret in secrets:
+            assert secret not in response.text, f"{what} leaked {secret!r}"
+        called.append(str(endpoint))
+    return called
+
+
+KNOWN_ROUTES = {
+    "GET /v1/integrations/{integration_id}",
+    "GET /v1/integrations/{integration_id}/tokens",
+    "POST /v1/integrations/{integration_id}/tokens",
+    "DELETE /v1/integrations/{integration_id}/tokens/{token_id}",
+}
+
+
+def assert_untouched(client: TestClient, world: World, owned: Owned) -> None:
+    """World B's integration is as it was: its token works and is the only one."""
+    last_error = client.get("/v1/integration/last-error", headers=bearer(owned.integration_token))
+    assert last_error.status_code == 200, last_error.text
+    tokens = client.get(
+        f"/v1/integrations/{owned.ids['integration_id']}/tokens", headers=world.landlord
+    )
+    assert [(t["id"], t["active"]) for t in tokens.json()["data"]] == [
+        (owned.ids["token_id"], True)
+    ]
+
+
+def listed_names(client: TestClient, world: World) -> list[str]:
+    response = client.get("/v1/integrations", headers=world.landlord)
+    assert response.status_code == 200
+    return [item["name"] for item in response.json()["data"]]
+
+
+# --- the walk ---------------------------------------------------------------------------------
+
+
+class TestWalkRoutes:
+    def test_the_walk_covers_the_known_routes(self, app: FastAPI) -> None:
+        covered = {str(e) for e in walked(app, operator=False)}
+
+        assert covered >= KNOWN_ROUTES
+
+    def test_every_path_parameter_is_known_to_the_walk(self, app: FastAPI) -> None:
+        known = {"integration_id", "token_id"}
+        params = {name for e in walked(app, operator=False) for name in e.params}
+
+        assert params <= known, f"teach the walk about {params - known}"
+
+    def test_different_seeds_another_workspaces_ids_are_404(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        a = make_world(client, seed=1)
+        b = make_world(client, seed=2)
+        mine = populate(client, a, label="A")
+        theirs = populate(client, b, label="B")
+        assert mine.ids != theirs.ids
+        # The IDs are real: world B reaches them.
+        assert (
+            client.get(
+                f"/v1/integrations/{theirs.ids['integration_id']}", headers=b.landlord
+            ).status_code
+            == 200
+        )
+
+        called = walk_as(
+            client,
+            app,
+            Credentials(a, mine.integration_token),
+            theirs.ids,
+            [theirs.integration_token, *theirs.names],
+        )
+
+        assert set(called) >= KNOWN_ROUTES
+        assert_untouched(client, b, theirs)
+
+    def test_same_seed_ids_that_exist_only_in_the_other_workspace_are_404(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        # With one seed both workspaces mint the same ID sequence. B owns the second
+        # integration and the second token; A owns only the first of each (it needs an
+        # integration token for the /v1/integration routes), so B's walked IDs are strings
+        # that exist in B alone.
+        mine = populate(client, a, label="A", count=1)
+        theirs = populate(client, b, label="B", count=2)
+        first_of_b = client.get("/v1/integrations", headers=b.landlord).json()["data"]
+        assert mine.ids["integration_id"] in {i["id"] for i in first_of_b}
+        assert mine.ids["integration_id"] != theirs.ids["integration_id"]
+        assert mine.ids["token_id"] != theirs.ids["token_id"]
+
+        called = walk_as(
+            client,
+            app,
+            Credentials(a, mine.integration_token),
+            theirs.ids,
+            [theirs.integration_token, *theirs.names],
+        )
+
+        assert set(called) >= KNOWN_ROUTES
+        tokens = client.get(
+            f"/v1/integrations/{theirs.ids['integration_id']}/tokens", headers=b.landlord
+        )
+        assert [(t["id"], t["active"]) for t in tokens.json()["data"]] == [
+            (theirs.ids["token_id"], True)
+        ]
+        assert (
+            client.get(
+                "/v1/integration/last-error", headers=bearer(theirs.integration_token)
+            ).status_code
+            == 200
+        )
+
+    def test_same_seed_landlord_without_anything_gets_404_for_the_other_workspaces_ids(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        theirs = populate(client, b, label="B")
+
+        for endpoint in walked(app, operator=False):
+            path = fill(endpoint, theirs.ids)
+            if path.startswith("/v1/integration/"):
+                continue  # A has no integration token: that is the point of this variant
+            response = client.request(
+                endpoint.method, path, headers=a.landlord, json=body_for(endpoint)
+            )
+            assert_not_found(response, f"{endpoint.method} {path}")
+
+        assert_untouched(client, b, theirs)
+        assert listed_names(client, a) == []
+
+
+# --- the same ID in both workspaces -----------------------------------------------------------
+
+
+class TestSameIdInTwoWorkspaces:
+    """One seed, one ID, two resources: each workspace sees only its own."""
+
+    def test_get_returns_the_callers_own_integration(self, client: TestClient) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        mine = make_integration(client, a, name="A's")
+        theirs = make_integration(client, b, name="B's")
+        assert mine["id"] == theirs["id"]
+
+        response = client.get(f"/v1/integrations/{mine['id']}", headers=a.landlord)
+
+        assert response.json()["name"] == "A's"
+
+    def test_token_list_shows_only_the_callers_tokens(self, client: TestClient) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        mine = make_integration(client, a)
+        theirs = make_integration(client, b)
+        for _ in range(2):
+            make_token(client, b, theirs["id"])
+
+        response = client.get(f"/v1/integrations/{mine['id']}/tokens", headers=a.landlord)
+
+        assert response.json()["data"] == []
+        assert (
+            client.get(f"/v1/integrations/{mine['id']}", headers=a.landlord).json()["active_token"]
+            is None
+        )
+
+    def test_issuing_a_token_leaves_the_other_workspaces_token_working(
+        self, client: TestClient
+    ) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        mine = make_integration(client, a)
+        theirs = make_integration(client, b)
+        their_token = make_token(client, b, theirs["id"])
+
+        my_token = make_token(client, a, mine["id"])
+
+        assert my_token["id"] == their_token["id"]
+        for token in (their_token["token"], my_token["token"]):
+            assert (
+                client.get("/v1/integration/last-error", headers=bearer(token)).status_code == 200
+            )
+
+    def test_revoking_a_token_leaves_the_other_workspaces_token_working(
+        self, client: TestClient
+    ) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        mine = make_integration(client, a)
+        theirs = make_integration(client, b)
+        their_token = make_token(client, b, theirs["id"])
+        my_token = make_token(client, a, mine["id"])
+
+        response = client.delete(
+            f"/v1/integrations/{mine['id']}/tokens/{my_token['id']}", headers=a.landlord
+        )
+
+        assert response.status_code == 204
+        last_error = client.get("/v1/integration/last-error", headers=bearer(their_token["token"]))
+        assert last_error.status_code == 200
+        mine_now = client.get("/v1/integration/last-error", headers=bearer(my_token["token"]))
+        assert mine_now.status_code == 401
+
+
+# --- listings ---------------------------------------------------------------------------------
+
+
+class TestListings:
+    @pytest.mark.parametrize("seeds", [(1, 2), (7, 7)], ids=["different-seeds", "same-seed"])
+    def test_integrations_of_another_workspace_never_show(
+        self, client: TestClient, seeds: tuple[int, int]
+    ) -> None:
+        a = make_world(client, seed=seeds[0])
+        b = make_world(client, seed=seeds[1])
+        populate(client, b, label="B", count=3)
+        populate(client, a, label="A", count=2)
+
+        names: list[str] = []
+        cursor: str | None = None
+        for _ in range(10):
+            params: dict[str, str | int] = {"limit": 1}
+            if cursor is not None:
+                params["cursor"] = cursor
+            page = client.get("/v1/integrations", params=params, headers=a.landlord).json()
+            names.extend(item["name"] for item in page["data"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+
+        assert sorted(names) == ["A integration 0", "A integration 1"]
+        assert sorted(listed_names(client, b)) == [f"B integration {n}" for n in range(3)]
+
+    def test_cursor_of_another_workspace_does_not_reveal_its_items(
+        self, client: TestClient
+    ) -> None:
+        a = make_world(client, seed=1)
+        b = make_world(client, seed=2)
+        populate(client, a, label="A", count=1)
+        populate(client, b, label="B", count=3)
+        cursor = client.get("/v1/integrations", params={"limit": 1}, headers=b.landlord).json()[
+            "next_cursor"
+        ]
+        assert cursor is not None
+
+        response = client.get("/v1/integrations", params={"cursor": cursor}, headers=a.landlord)
+
+        assert response.status_code in (200, 400)
+        assert "B integration" not in response.text
+
+
+# --- operator routes --------------------------------------------------------------------------
+
+
+class TestOperatorRoutes:
+    def test_unknown_workspace_is_workspace_not_found_everywhere(
+        self, client: TestClient, app: FastAPI
+    ) -> None:
+        make_world(client)  # a workspace exists, just not the one asked for
+        routes = walked(app, operator=True)
+        assert routes, "no operator route with a path parameter was found"
+
+        for endpoint in routes:
+            path = fill(endpoint, {"workspace_id": UNKNOWN_WORKSPACE})
+            response = client.request(
+                endpoint.method, path, headers=OPERATOR, json=body_for(endpoint)
+            )
+            body = assert_not_found(response, f"{endpoint.method} {path}")
+            assert body["code"] == "workspace_not_found", f"{endpoint.method} {path}: {body}"
+
+    def test_the_walk_covers_the_known_operator_routes(self, app: FastAPI) -> None:
+        covered = {str(e) for e in walked(app, operator=True)}
+
+        assert covered >= {
+            "GET /v1/sandbox/workspaces/{workspace_id}",
+            "DELETE /v1/sandbox/workspaces/{workspace_id}",
+            "POST /v1/sandbox/workspaces/{workspace_id}/reset",
+            "GET /v1/sandbox/workspaces/{workspace_id}/clock",
+            "POST /v1/sandbox/workspaces/{workspace_id}/clock/advance",
+            "POST /v1/sandbox/workspaces/{workspace_id}/scenario",
+        }
+
+    def test_deleted_workspace_is_workspace_not_found(self, client: TestClient) -> None:
+        world = make_world(client)
+        deleted = client.delete(f"/v1/sandbox/workspaces/{world.workspace_id}", headers=OPERATOR)
+        assert deleted.status_code == 204
+
+        response = client.get(f"/v1/sandbox/workspaces/{world.workspace_id}", headers=OPERATOR)
+
+        assert assert_not_found(response, "GET deleted workspace")["code"] == "workspace_not_found"
