@@ -92,7 +92,9 @@ class Idempotency:
         if self.record is not None:
             self.record.state = DONE
             self.record.status_code = status_code
-            self.record.body = json.dumps(redact(json.loads(body)), separators=(",", ":"))
+            self.record.body = json.dumps(
+                redact(json.loads(body)), separators=(",", ":"), ensure_ascii=False
+            )
             self.session.add(self.record)
         return Response(body, status_code=status_code, media_type="application/json")
 

@@ -201,10 +201,16 @@ def authenticate_landlord(
     session: Session, token: str, *, key: str, system: Clock
 ) -> LandlordSession:
     claims = _decode(token, key, "landlord")
-    ws = session.get(Workspace, claims["ws"])
-    user = session.get(LandlordUser, (claims["ws"], claims["sub"])) if ws else None
-    if ws is None or user is None:
+    found = session.execute(
+        select(LandlordUser, Workspace)
+        .join(Workspace, col(Workspace.id) == col(LandlordUser.workspace_id))
+        .where(
+            col(LandlordUser.workspace_id) == claims["ws"], col(LandlordUser.id) == claims["sub"]
+        )
+    ).first()
+    if found is None:
         raise TokenInvalid("The bearer token names a user that does not exist.")
+    user, ws = found
     now = workspaces_service.now_of(ws, system)
     exp = claims.get("exp")
     if not isinstance(exp, int) or now.timestamp() >= exp:
@@ -367,18 +373,27 @@ def authenticate_integration(
     session: Session, token: str, *, key: str, system: Clock
 ) -> IntegrationSession:
     claims = _decode(token, key, "integration")
-    row = session.scalars(
-        select(IntegrationToken).where(col(IntegrationToken.digest) == digest(token))
+    # One joined query: this runs on every accounting-client call.
+    found = session.execute(
+        select(IntegrationToken, Integration, Workspace)
+        .join(
+            Integration,
+            (col(Integration.workspace_id) == col(IntegrationToken.workspace_id))
+            & (col(Integration.id) == col(IntegrationToken.integration_id)),
+        )
+        .join(Workspace, col(Workspace.id) == col(IntegrationToken.workspace_id))
+        .where(col(IntegrationToken.digest) == digest(token))
     ).first()
-    if row is None or row.workspace_id != claims["ws"] or row.integration_id != claims["sub"]:
+    if found is None:
+        raise TokenInvalid("The integration token is not known here.")
+    row, integration, ws = found
+    if row.workspace_id != claims["ws"] or row.integration_id != claims["sub"]:
         raise TokenInvalid("The integration token is not known here.")
     if not row.active:
         raise TokenRevoked(
             "This integration token was revoked or replaced by a newer one; "
             "generate a new token in the portal."
         )
-    ws = workspaces_service.get_workspace(session, row.workspace_id)
-    integration = get_integration(session, row.workspace_id, row.integration_id)
     return IntegrationSession(
         workspace=ws, integration=integration, token=row, now=workspaces_service.now_of(ws, system)
     )
