@@ -24,10 +24,7 @@ DatabaseUrl = Annotated[
 
 
 def _settings(database_url: str | None) -> Settings:
-    if database_url:
-        # Exported so uvicorn worker processes build the same settings.
-        os.environ["PORTAL_DATABASE_URL"] = database_url
-    return Settings()
+    return Settings(database_url=database_url) if database_url else Settings()
 
 
 def _prepared_engine(settings: Settings) -> Any:
@@ -61,6 +58,9 @@ def serve(
     from portal.auth import service as auth_service
     from portal.db import session_scope
 
+    if database_url:
+        # Exported so uvicorn's worker processes build the same settings.
+        os.environ["PORTAL_DATABASE_URL"] = database_url
     settings = _settings(database_url)
     engine = _prepared_engine(settings)
     with session_scope(engine) as session:
