@@ -31,7 +31,9 @@ class TestRealClockLoop:
             return {}
 
         jobs.registry.add_calendar_job(jobs.CalendarJob("test.real", 5, next_due, run))
-        fast = settings.model_copy(update={"run_real_clocks": True, "real_clock_tick_seconds": 0.02})
+        fast = settings.model_copy(
+            update={"run_real_clocks": True, "real_clock_tick_seconds": 0.02}
+        )
         try:
             with TestClient(create_app(fast, engine=engine, clock=clock)) as client:
                 ws = make_workspace(client, clock={"mode": "real"})
