@@ -3,6 +3,7 @@ the clock, and move ``real``-mode clocks with the wall clock."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from portal.ids import new_secret
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
+
+log = logging.getLogger("portal.clock")
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,11 @@ def advance(
 
 
 def run_real_clocks(engine: Engine, system: Clock) -> int:
-    """Run the jobs due on every ``real``-mode workspace up to its current instant."""
+    """Run the jobs due on every ``real``-mode workspace up to its current instant.
+
+    Several workers may tick at once: each advance locks its workspace and reads the target
+    under the lock, so a job never runs twice and nobody asks for an instant already passed.
+    """
     with session_scope(engine) as session:
         ids = list(
             session.scalars(
@@ -144,16 +151,14 @@ def run_real_clocks(engine: Engine, system: Clock) -> int:
         )
     ran = 0
     for workspace_id in ids:
-        with session_scope(engine) as session:
-            ws = session.get(Workspace, workspace_id)
-            if ws is None:
-                continue
-            _previous, runs = workspaces_service.advance_clock(
-                session,
-                workspace_id,
-                target=workspaces_service.now_of(ws, system),
-                system=system,
-                checkpoint=session.commit,
-            )
-            ran += len(runs)
+        try:
+            with session_scope(engine) as session:
+                _previous, runs = workspaces_service.advance_clock(
+                    session, workspace_id, target=None, system=system, checkpoint=session.commit
+                )
+                ran += len(runs)
+        except workspaces_service.WorkspaceNotFound:
+            continue  # deleted since the list was read
+        except Exception:  # one workspace's failing job must not stall the others
+            log.exception("real-clock tick failed for %s", workspace_id)
     return ran

@@ -234,18 +234,21 @@ def advance_clock(
     session: Session,
     workspace_id: str,
     *,
-    target: datetime,
+    target: datetime | None,
     system: Clock,
     checkpoint: Callable[[], None],
 ) -> tuple[datetime, list[JobRun]]:
-    """Run every job due up to ``target`` in order, then leave the clock at ``target``.
+    """Run every job due up to ``target`` (None: the workspace's current instant) in order,
+    then leave the clock at ``target``.
 
     Returns the previous instant and the jobs run. ``checkpoint`` commits after each job
     (architecture.md §4: each event commits on its own and moves the clock with it).
     """
     ws = _lock(session, workspace_id)
     previous = now = now_of(ws, system)
-    target = as_aware(target)
+    # None: up to the workspace's own instant, read under the lock (the real-clock tick; a
+    # target computed before the lock could already be behind another worker's advance).
+    target = now if target is None else as_aware(target)
     if target < now:
         raise ClockBackwards(
             f"The clock is at {now.isoformat()}; it never moves backwards "

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from portal import jobs
-from portal.clock import FixedClock
+from portal.clock import FixedClock, SystemClock
 from portal.main import create_app
+from portal.sandbox import service as sandbox_service
 from portal.settings import Settings
 from portal_tests.factories import OPERATOR, make_workspace
 
@@ -47,3 +51,28 @@ class TestRealClockLoop:
         assert ran == [start + timedelta(hours=1)]  # at its own instant, not when the tick came
         assert now.json()["mode"] == "real"
         assert now.json()["now"] == (start + timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+
+
+class TestConcurrentTicks:
+    def test_two_workers_ticking_one_workspace_never_fail(
+        self, client: TestClient, engine: Engine, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        # The real system clock, as two uvicorn workers would each read it.
+        make_workspace(client, clock={"mode": "real"})
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                for _ in range(40):
+                    sandbox_service.run_real_clocks(engine, SystemClock())
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        with caplog.at_level(logging.ERROR, logger="portal.clock"):
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert errors == []
+        assert [r.getMessage() for r in caplog.records] == []
