@@ -95,6 +95,21 @@ def problem_body(
     return body
 
 
+def json_path(loc: Sequence[Any]) -> str:
+    """A pydantic error location as a JSON path into the body (``("body", "items", 0, "kind")``
+    -> ``$.items[0].kind``); a parameter keeps its place (``("query", "limit")`` ->
+    ``query.limit``)."""
+    parts = list(loc)
+    if parts and parts[0] in ("query", "path", "header", "cookie"):
+        return ".".join(str(p) for p in parts)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
 class BadRequest(PortalError):
     status_code = 400
     code = "bad_request"

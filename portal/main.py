@@ -28,7 +28,7 @@ from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.clock import Clock, SystemClock
 from portal.db import make_engine, session_scope
-from portal.errors import PROBLEM_JSON, PortalError, problem_body
+from portal.errors import PROBLEM_JSON, PortalError, json_path, problem_body
 from portal.health import router as ops_router
 from portal.idempotency import Replay
 from portal.sandbox import service as sandbox_service
@@ -119,16 +119,6 @@ def problem(status: int, title: str, code: str, detail: str, **kw: Any) -> JSONR
     )
 
 
-def _field_path(loc: Sequence[Any]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:] if parts[0] == "body" else parts
-    path = "$"
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
-
-
 # Pydantic error types that get their own stable code; anything else is validation_failed.
 _OWN_CODES = {
     "invalid_duration",
@@ -148,7 +138,7 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
     for e in errors:
         code = e["type"] if e.get("type") in _OWN_CODES else "invalid"
         items.append(
-            {"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code}
+            {"field": json_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code}
         )
     codes = {i["code"] for i in items}
     code = codes.pop() if len(codes) == 1 and "invalid" not in codes else "validation_failed"

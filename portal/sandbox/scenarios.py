@@ -31,7 +31,7 @@ from sqlmodel import Session
 from portal.auth import schemas as auth_schemas
 from portal.auth import service as auth_service
 from portal.clock import Clock
-from portal.errors import FieldError, Unprocessable
+from portal.errors import FieldError, Unprocessable, json_path
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
@@ -146,7 +146,8 @@ def parse(text: str | bytes) -> Scenario:
         return Scenario.model_validate_json(text)
     except ValidationError as exc:
         errors = [
-            FieldError(_path(e["loc"]), e["msg"], "invalid") for e in exc.errors(include_url=False)
+            FieldError(json_path(e["loc"]), e["msg"], "invalid")
+            for e in exc.errors(include_url=False)
         ]
         raise Unprocessable(
             "The scenario is not valid: "
@@ -154,10 +155,3 @@ def parse(text: str | bytes) -> Scenario:
             code="invalid_scenario",
             errors=errors,
         ) from None
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = "$"
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
