@@ -5,9 +5,16 @@ from portal.auth.models import Integration, IntegrationToken, LandlordUser, Serv
 from portal.idempotency import IdempotencyRecord
 from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
+from portal.notifications.models import Email
+from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.workspaces.models import Workspace
 
 __all__ = [
+    "DepositAccount",
+    "DepositAccountProperty",
+    "Email",
+    "Property",
+    "Unit",
     "IdCounter",
     "IdempotencyRecord",
     "Integration",

@@ -1,0 +1,1 @@
+"""The mailbox: every e-mail the portal would have sent (domain.md §9.2)."""

@@ -1,0 +1,43 @@
+"""Sent e-mails. Append-only; ``seq`` keeps the order in which they were sent, since many are
+sent at one frozen workspace instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from portal.db import StrEnumType, UTCDateTime
+
+
+class EmailKind(StrEnum):
+    INVITATION = "invitation"
+    """"Your property manager is inviting you to pay online", with an invite code."""
+    PENDING_APPROVAL = "pending_approval"
+    """To landlord users: a self-signed-up resident awaits approval."""
+    PENDING_REMINDER = "pending_reminder"
+    """To landlord users, each banking day while a resident stays pending."""
+    APPROVED = "approved"
+    """To the resident: approved, can pay online."""
+    DELETED = "deleted"
+    """To the resident: removed by the property manager."""
+    LEASE_ENDED = "lease_ended"
+    """To the resident: the lease was ended; online payments stop."""
+
+
+class Email(SQLModel, table=True):
+    __tablename__ = "email"
+    __table_args__ = (Index("ix_email_workspace_seq", "workspace_id", "seq"),)
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    seq: int
+    to: str = Field(max_length=200, index=True)
+    subject: str = Field(max_length=300)
+    kind: EmailKind = Field(sa_type=StrEnumType(EmailKind))
+    body: str = Field(default="", max_length=4000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,72 @@
+"""Sending (recording) e-mails and reading the mailbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlmodel import Session, col
+
+from portal.ids import IdMinter, reserve
+from portal.notifications.models import Email, EmailKind
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str
+    subject: str
+    kind: EmailKind
+    body: str = ""
+    data: dict[str, Any] | None = None
+
+
+def send(session: Session, ids: IdMinter, message: Message, *, now: datetime) -> Email:
+    return send_many(session, ids, [message], now=now)[0]
+
+
+def send_many(
+    session: Session, ids: IdMinter, messages: Sequence[Message], *, now: datetime
+) -> list[Email]:
+    """Record e-mails in one statement (reminders go out to many at once)."""
+    if not messages:
+        return []
+    first = reserve(session, ids.scope, "email_seq", len(messages))
+    email_ids = ids.many("email", len(messages), "msg")
+    rows = [
+        {
+            "workspace_id": ids.scope,
+            "id": email_id,
+            "seq": first + n,
+            "to": m.to.strip().lower(),
+            "subject": m.subject,
+            "kind": m.kind,
+            "body": m.body,
+            "data": m.data or {},
+            "sent_at": now,
+        }
+        for n, (email_id, m) in enumerate(zip(email_ids, messages, strict=True))
+    ]
+    session.execute(insert(Email), rows)
+    return [Email(**row) for row in rows]
+
+
+def mailbox(
+    session: Session,
+    workspace_id: str,
+    *,
+    to: str | None,
+    kind: EmailKind | None,
+    after_seq: int | None,
+    limit: int,
+) -> list[Email]:
+    query = select(Email).where(col(Email.workspace_id) == workspace_id)
+    if to is not None:
+        query = query.where(col(Email.to) == to.strip().lower())
+    if kind is not None:
+        query = query.where(col(Email.kind) == kind)
+    if after_seq is not None:
+        query = query.where(col(Email.seq) > after_seq)
+    return list(session.scalars(query.order_by(col(Email.seq)).limit(limit)))

@@ -1,0 +1,1 @@
+"""Properties, units and the deposit accounts that receive their payments."""
