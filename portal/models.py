@@ -7,20 +7,32 @@ from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
 from portal.notifications.models import Email
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
+from portal.residents.models import (
+    AccountingRecord,
+    Lease,
+    LeaseEvent,
+    LeaseResident,
+    Resident,
+)
 from portal.workspaces.models import Workspace
 
 __all__ = [
+    "AccountingRecord",
     "DepositAccount",
     "DepositAccountProperty",
     "Email",
-    "Property",
-    "Unit",
     "IdCounter",
     "IdempotencyRecord",
     "Integration",
     "IntegrationToken",
     "LandlordUser",
+    "Lease",
+    "LeaseEvent",
+    "LeaseResident",
+    "Property",
+    "Resident",
     "ScheduledEvent",
     "ServerSecret",
+    "Unit",
     "Workspace",
 ]
