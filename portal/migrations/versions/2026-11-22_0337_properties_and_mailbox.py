@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "bc617559c585"
 down_revision: str | Sequence[str] | None = "d46a114f9dd0"
 branch_labels: str | Sequence[str] | None = None

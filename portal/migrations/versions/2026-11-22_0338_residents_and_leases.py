@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0d104a6cc722"
 down_revision: str | Sequence[str] | None = "bc617559c585"
 branch_labels: str | Sequence[str] | None = None
