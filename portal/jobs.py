@@ -46,7 +46,9 @@ class JobContext:
     settings: Mapping[str, Any]
 
 
-JobResult = dict[str, Any]
+#: What a job reports; None means it found nothing to do and is left out of the advance's
+#: list of jobs run (a daily reminder with nobody pending is noise to a tester).
+JobResult = dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class CalendarJob:
 class EventHandler:
     kind: str
     rank: int
-    run: Callable[[JobContext, dict[str, Any]], JobResult]
+    run: Callable[[JobContext, dict[str, Any]], dict[str, Any]]
 
 
 @dataclass

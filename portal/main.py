@@ -31,6 +31,9 @@ from portal.db import make_engine, session_scope
 from portal.errors import PROBLEM_JSON, PortalError, json_path, problem_body
 from portal.health import router as ops_router
 from portal.idempotency import Replay
+from portal.properties.router import router as properties_router
+from portal.residents.router import resident_router
+from portal.residents.router import router as residents_router
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
 from portal.settings import Settings
@@ -84,7 +87,15 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
-    for router in (ops_router, sandbox_router, auth_router, integration_router):
+    for router in (
+        ops_router,
+        sandbox_router,
+        auth_router,
+        integration_router,
+        properties_router,
+        residents_router,
+        resident_router,
+    ):
         app.include_router(router)
     _install_error_handlers(app)
     app.add_middleware(
@@ -125,6 +136,8 @@ _OWN_CODES = {
     "invalid_datetime",
     "invalid_amount",
     "exactly_one_required",
+    "invalid_routing_number",
+    "invalid_account_number",
 }
 
 

@@ -85,3 +85,11 @@ Amount = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1200.00"]}),
 ]
 """A wire money field: validated to int cents, serialized as a two-decimal string."""
+
+
+Cents = Annotated[
+    int,
+    PlainSerializer(format_cents, return_type=str, when_used="always"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1200.00"]}),
+]
+"""A money field of a response built from stored cents: no parsing, serialized as a string."""

@@ -33,6 +33,12 @@ UNKNOWN_WORKSPACE = "ws_doesnotexist"
 MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
+    ("POST", "/v1/properties/{property_id}/units"): {"name": "Walk"},
+    ("PUT", "/v1/deposit-accounts/{deposit_account_id}/properties"): {"property_ids": []},
+    ("PATCH", "/v1/residents/{resident_id}"): {"phone": "555-0199"},
+    ("POST", "/v1/residents/{resident_id}/approve"): {"mode": "sync"},
+    ("PATCH", "/v1/leases/{lease_id}"): {"pay_full_balance_only": True},
+    ("POST", "/v1/leases/{lease_id}/end"): {},
 }
 
 
@@ -76,8 +82,11 @@ def api_endpoints(app: FastAPI) -> list[Endpoint]:
 
 
 def is_workspace_route(path: str) -> bool:
-    """Landlord and integration routes: under /v1/, outside the operator and login areas."""
-    return path.startswith("/v1/") and not path.startswith(("/v1/sandbox", "/v1/auth"))
+    """Landlord and integration routes: under /v1/, outside the operator and login areas and
+    the residents' own routes (whose isolation TestResidentRoutes checks)."""
+    return path.startswith("/v1/") and not path.startswith(
+        ("/v1/sandbox", "/v1/auth", "/v1/resident/")
+    )
 
 
 def walked(app: FastAPI, *, operator: bool) -> list[Endpoint]:
@@ -132,22 +141,80 @@ class Owned:
     ids: dict[str, str]
     names: list[str]
     integration_token: str
+    account_number: str = ""
+
+
+def landlord_post(
+    client: TestClient, world: World, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    response = client.post(path, json=body, headers=world.landlord)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
 
 
 def populate(client: TestClient, world: World, *, label: str, count: int = 1) -> Owned:
-    """``count`` integrations with a token each; the IDs of the last one fill the walk."""
+    """``count`` integrations with a token each, and as many properties with a unit and a rent
+    account; the IDs of the last of each fill the walk."""
     names: list[str] = []
     integration: dict[str, Any] = {}
     token: dict[str, Any] = {}
+    prop: dict[str, Any] = {}
+    unit: dict[str, Any] = {}
+    account: dict[str, Any] = {}
+    resident: dict[str, Any] = {}
+    # A distinctive 17-digit number per world, which must never show outside it.
+    account_number = f"{ord(label[0]):03d}98765432101234"
     for n in range(count):
         name = f"{label} integration {n}"
         integration = make_integration(client, world, name=name)
         token = make_token(client, world, integration["id"])
-        names.append(name)
+        prop_name, unit_name = f"{label} property {n}", f"{label} unit {n}"
+        prop = landlord_post(
+            client, world, "/v1/properties", {"name": prop_name, "address": {"street": "1 Elm"}}
+        )
+        unit = landlord_post(
+            client, world, f"/v1/properties/{prop['id']}/units", {"name": unit_name}
+        )
+        account = landlord_post(
+            client,
+            world,
+            "/v1/deposit-accounts",
+            {
+                "type": "rent",
+                "account_number": account_number,
+                "routing_number": "110000000",
+                "property_ids": [prop["id"]],
+            },
+        )
+        resident_name = f"{label} resident {n}"
+        resident = landlord_post(
+            client,
+            world,
+            "/v1/residents/invite",
+            {
+                "name": resident_name,
+                "email": f"{label.lower()}-resident{n}@example.com",
+                "unit_id": unit["id"],
+                "rent": "900.00",
+                "start_date": "2026-08-01",
+            },
+        )
+        names.append(resident_name)
+        names.extend([name, prop_name, unit_name])
     return Owned(
-        ids={"integration_id": integration["id"], "token_id": token["id"]},
+        ids={
+            "integration_id": integration["id"],
+            "token_id": token["id"],
+            "property_id": prop["id"],
+            "unit_id": unit["id"],
+            "deposit_account_id": account["id"],
+            "resident_id": resident["id"],
+            "lease_id": resident["lease_ids"][0],
+        },
         names=names,
         integration_token=token["token"],
+        account_number=account_number,
     )
 
 
@@ -175,6 +242,19 @@ KNOWN_ROUTES = {
     "GET /v1/integrations/{integration_id}/tokens",
     "POST /v1/integrations/{integration_id}/tokens",
     "DELETE /v1/integrations/{integration_id}/tokens/{token_id}",
+    "GET /v1/properties/{property_id}",
+    "GET /v1/properties/{property_id}/units",
+    "POST /v1/properties/{property_id}/units",
+    "GET /v1/units/{unit_id}",
+    "GET /v1/deposit-accounts/{deposit_account_id}",
+    "PUT /v1/deposit-accounts/{deposit_account_id}/properties",
+    "GET /v1/residents/{resident_id}",
+    "PATCH /v1/residents/{resident_id}",
+    "DELETE /v1/residents/{resident_id}",
+    "POST /v1/residents/{resident_id}/approve",
+    "GET /v1/leases/{lease_id}",
+    "PATCH /v1/leases/{lease_id}",
+    "POST /v1/leases/{lease_id}/end",
 }
 
 
@@ -188,6 +268,18 @@ def assert_untouched(client: TestClient, world: World, owned: Owned) -> None:
     assert [(t["id"], t["active"]) for t in tokens.json()["data"]] == [
         (owned.ids["token_id"], True)
     ]
+    account = client.get(
+        f"/v1/deposit-accounts/{owned.ids['deposit_account_id']}", headers=world.landlord
+    )
+    assert account.json()["property_ids"] == [owned.ids["property_id"]]
+    units = client.get(f"/v1/properties/{owned.ids['property_id']}/units", headers=world.landlord)
+    assert [u["id"] for u in units.json()["data"]] == [owned.ids["unit_id"]]
+    resident = client.get(f"/v1/residents/{owned.ids['resident_id']}", headers=world.landlord)
+    assert resident.json()["status"] == "invite"
+    assert resident.json()["phone"] is None
+    lease = client.get(f"/v1/leases/{owned.ids['lease_id']}", headers=world.landlord)
+    assert lease.json()["status"] == "active"
+    assert lease.json()["pay_full_balance_only"] is False
 
 
 def listed_names(client: TestClient, world: World) -> list[str]:
@@ -206,7 +298,15 @@ class TestWalkRoutes:
         assert covered >= KNOWN_ROUTES
 
     def test_every_path_parameter_is_known_to_the_walk(self, app: FastAPI) -> None:
-        known = {"integration_id", "token_id"}
+        known = {
+            "integration_id",
+            "token_id",
+            "property_id",
+            "unit_id",
+            "deposit_account_id",
+            "resident_id",
+            "lease_id",
+        }
         params = {name for e in walked(app, operator=False) for name in e.params}
 
         assert params <= known, f"teach the walk about {params - known}"
@@ -232,7 +332,7 @@ class TestWalkRoutes:
             app,
             Credentials(a, mine.integration_token),
             theirs.ids,
-            [theirs.integration_token, *theirs.names],
+            [theirs.integration_token, theirs.account_number, *theirs.names],
         )
 
         assert set(called) >= KNOWN_ROUTES
@@ -259,7 +359,7 @@ class TestWalkRoutes:
             app,
             Credentials(a, mine.integration_token),
             theirs.ids,
-            [theirs.integration_token, *theirs.names],
+            [theirs.integration_token, theirs.account_number, *theirs.names],
         )
 
         assert set(called) >= KNOWN_ROUTES
@@ -395,6 +495,28 @@ class TestListings:
         assert sorted(names) == ["A integration 0", "A integration 1"]
         assert sorted(listed_names(client, b)) == [f"B integration {n}" for n in range(3)]
 
+    @pytest.mark.parametrize("seeds", [(1, 2), (7, 7)], ids=["different-seeds", "same-seed"])
+    def test_properties_and_deposit_accounts_of_another_workspace_never_show(
+        self, client: TestClient, seeds: tuple[int, int]
+    ) -> None:
+        a = make_world(client, seed=seeds[0])
+        b = make_world(client, seed=seeds[1])
+        theirs = populate(client, b, label="B", count=3)
+        mine = populate(client, a, label="A", count=2)
+
+        props = client.get("/v1/properties", headers=a.landlord)
+        accounts = client.get("/v1/deposit-accounts", headers=a.landlord)
+        by_external = client.get("/v1/properties", params={"external_id": "B"}, headers=a.landlord)
+
+        assert sorted(p["name"] for p in props.json()["data"]) == ["A property 0", "A property 1"]
+        assert len(accounts.json()["data"]) == 2
+        assert by_external.json()["data"] == []
+        for response in (props, accounts):
+            assert "B property" not in response.text
+            assert "B unit" not in response.text
+            assert theirs.account_number not in response.text
+            assert mine.account_number not in response.text
+
     def test_cursor_of_another_workspace_does_not_reveal_its_items(
         self, client: TestClient
     ) -> None:
@@ -452,3 +574,28 @@ class TestOperatorRoutes:
         response = client.get(f"/v1/sandbox/workspaces/{world.workspace_id}", headers=OPERATOR)
 
         assert assert_not_found(response, "GET deleted workspace")["code"] == "workspace_not_found"
+
+
+class TestResidentRoutes:
+    def test_a_resident_sees_only_their_own_leases(self, client: TestClient) -> None:
+        a = make_world(client, seed=7)
+        b = make_world(client, seed=7)
+        populate(client, a, label="A")
+        theirs = populate(client, b, label="B")
+        mails = client.get(
+            f"/v1/sandbox/workspaces/{a.workspace_id}/mailbox",
+            params={"kind": "invitation"},
+            headers=OPERATOR,
+        ).json()["data"]
+        code = mails[0]["data"]["invite_code"]
+        token = client.post(
+            f"/v1/resident/invites/{code}/accept", json={"password": "resident-pass"}
+        ).json()["access_token"]
+        leases = client.get("/v1/resident/leases", headers=bearer(token)).json()["data"]
+        # Same seed: A's lease has the same ID string as B's, but it is A's lease.
+        assert [lease["id"] for lease in leases] == [theirs.ids["lease_id"]]
+        assert leases[0]["rent"] == "900.00"
+        b_resident = client.get(
+            f"/v1/residents/{theirs.ids['resident_id']}", headers=b.landlord
+        ).json()
+        assert b_resident["status"] == "invite"  # B's resident did not accept anything

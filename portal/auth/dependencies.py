@@ -34,7 +34,7 @@ def get_clock(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send 'Authorization: Bearer <token>'.", code="unauthorized")
     return credentials.credentials
@@ -51,7 +51,7 @@ class Operator:
 
 async def require_operator(request: Request, credentials: BearerDep, clock: ClockDep) -> Operator:
     expected: str = request.app.state.operator_key
-    if not hmac.compare_digest(_token(credentials).encode(), expected.encode()):
+    if not hmac.compare_digest(token_of(credentials).encode(), expected.encode()):
         raise Unauthorized("The operator key is wrong.", code="invalid_operator_key")
     return Operator(now=clock.now())
 
@@ -88,7 +88,7 @@ async def require_landlord(
     request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
 ) -> Landlord:
     s = service.authenticate_landlord(
-        session, _token(credentials), key=request.app.state.signing_key, system=clock
+        session, token_of(credentials), key=request.app.state.signing_key, system=clock
     )
     return Landlord(workspace=s.workspace, user=s.user, now=s.now)
 
@@ -103,7 +103,7 @@ async def require_integration(
     request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
 ) -> IntegrationCaller:
     s = service.authenticate_integration(
-        session, _token(credentials), key=request.app.state.signing_key, system=clock
+        session, token_of(credentials), key=request.app.state.signing_key, system=clock
     )
     return IntegrationCaller(
         workspace=s.workspace, integration=s.integration, token=s.token, now=s.now

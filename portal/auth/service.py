@@ -110,6 +110,17 @@ def verify_password(password: str, stored: str) -> bool:
 # --- landlord users and sessions --------------------------------------------------------------
 
 
+def landlord_emails(session: Session, workspace_id: str) -> list[str]:
+    """Every landlord user's e-mail (recipients of landlord notifications), in creation order."""
+    return list(
+        session.scalars(
+            select(col(LandlordUser.email))
+            .where(col(LandlordUser.workspace_id) == workspace_id)
+            .order_by(col(LandlordUser.created_at), col(LandlordUser.id))
+        )
+    )
+
+
 def create_landlord(
     session: Session,
     ids: IdMinter,
@@ -151,22 +162,42 @@ def login(
     if user is None or not verify_password(password, user.password_hash):
         raise InvalidCredentials("The e-mail or password is wrong.")
     ws = workspaces_service.get_workspace(session, user.workspace_id)
+    return session_token(session, ws, typ="landlord", sub=user.id, system=system, key=key, ttl=ttl)
+
+
+def session_token(
+    session: Session,
+    ws: Workspace,
+    *,
+    typ: str,
+    sub: str,
+    system: Clock,
+    key: str,
+    ttl: timedelta,
+) -> tuple[str, datetime]:
+    """A short-lived session JWT (landlord or resident) expiring on the workspace clock."""
     now = workspaces_service.now_of(ws, system)
-    ids = workspaces_service.minter(ws, session)
     expires_at = now + ttl
     claims = {
         "iss": ISSUER,
-        "typ": "landlord",
+        "typ": typ,
         "ws": ws.id,
-        "sub": user.id,
-        "jti": ids.new("session", "ses"),
+        "sub": sub,
+        "jti": workspaces_service.minter(ws, session).new("session", "ses"),
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
     return jwt.encode(claims, key, algorithm=ALGORITHM), expires_at
 
 
-def _decode(token: str, key: str, typ: str) -> dict[str, Any]:
+def check_session_expiry(claims: dict[str, Any], now: datetime) -> None:
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or now.timestamp() >= exp:
+        raise TokenExpired("The session has expired on the workspace clock; log in again.")
+
+
+def decode_token(token: str, key: str, typ: str) -> dict[str, Any]:
+    """Verify signature, issuer and type; time claims are the caller's (workspace clock)."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -200,7 +231,7 @@ class LandlordSession:
 def authenticate_landlord(
     session: Session, token: str, *, key: str, system: Clock
 ) -> LandlordSession:
-    claims = _decode(token, key, "landlord")
+    claims = decode_token(token, key, "landlord")
     found = session.execute(
         select(LandlordUser, Workspace)
         .join(Workspace, col(Workspace.id) == col(LandlordUser.workspace_id))
@@ -212,9 +243,7 @@ def authenticate_landlord(
         raise TokenInvalid("The bearer token names a user that does not exist.")
     user, ws = found
     now = workspaces_service.now_of(ws, system)
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or now.timestamp() >= exp:
-        raise TokenExpired("The session has expired on the workspace clock; log in again.")
+    check_session_expiry(claims, now)
     return LandlordSession(workspace=ws, user=user, now=now)
 
 
@@ -243,6 +272,18 @@ def create_integration(
     session.add(integration)
     session.flush()
     return integration
+
+
+def has_integration_kind(session: Session, workspace_id: str, kind: IntegrationKind) -> bool:
+    """Whether the workspace has an integration of this kind (AMSI ID rules, domain.md §2.4)."""
+    return (
+        session.scalars(
+            select(col(Integration.id))
+            .where(col(Integration.workspace_id) == workspace_id, col(Integration.kind) == kind)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def get_integration(session: Session, workspace_id: str, integration_id: str) -> Integration:
@@ -372,7 +413,7 @@ class IntegrationSession:
 def authenticate_integration(
     session: Session, token: str, *, key: str, system: Clock
 ) -> IntegrationSession:
-    claims = _decode(token, key, "integration")
+    claims = decode_token(token, key, "integration")
     # One joined query: this runs on every accounting-client call.
     found = session.execute(
         select(IntegrationToken, Integration, Workspace)

@@ -35,7 +35,7 @@ def send_many(
         return []
     first = reserve(session, ids.scope, "email_seq", len(messages))
     email_ids = ids.many("email", len(messages), "msg")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "workspace_id": ids.scope,
             "id": email_id,

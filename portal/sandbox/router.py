@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from portal.auth.dependencies import (
     ClockDep,
@@ -13,8 +13,11 @@ from portal.auth.dependencies import (
     require_operator_in_workspace,
 )
 from portal.db import SessionDep
-from portal.errors import problem_responses
+from portal.errors import BadRequest, problem_responses
 from portal.idempotency import Idempotency, idempotent
+from portal.notifications import service as notifications_service
+from portal.notifications.models import EmailKind
+from portal.notifications.schemas import EmailRead, MailboxPage
 from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from portal.sandbox import scenarios
 from portal.sandbox import service as sandbox_service
@@ -158,3 +161,38 @@ async def load_scenario(
         ignored=["workspace"] if "workspace" in scenario.model_fields_set else [],
     )
     return idem.respond(loaded)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/mailbox",
+    response_model=MailboxPage,
+    responses=problem_responses(400, 401, 404, 422),
+)
+async def get_mailbox(
+    workspace_id: str,
+    session: SessionDep,
+    to: Annotated[str | None, Query(description="Recipient e-mail")] = None,
+    kind: Annotated[
+        EmailKind | None, Query(description="invitation, pending_reminder, ...")
+    ] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> MailboxPage:
+    """Every e-mail the portal sent in this workspace, oldest first."""
+    workspaces_service.get_workspace(session, workspace_id)
+    after = decode_cursor(cursor)
+    if after is not None and not after.isdigit():
+        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
+    rows = notifications_service.mailbox(
+        session,
+        workspace_id,
+        to=to,
+        kind=kind,
+        after_seq=int(after) if after is not None else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return MailboxPage(
+        data=[EmailRead.of(e) for e in page],
+        next_cursor=encode_cursor(str(page[-1].seq)) if len(rows) > limit else None,
+    )

@@ -12,8 +12,25 @@ Format, version 1::
       "workspace": {"id"?, "name", "seed", "clock": {"mode", "now"}, "settings": {...},
                     "landlord": {"email", "password", "name"}},
       "integrations": [{"key", "name", "kind", "features", "processing_options",
-                        "issue_token": true}]
+                        "issue_token": true}],
+      "properties": [{"key", "name", "external_id", "address": {"street", "city", "state",
+                      "postal_code"}, "units": [{"key", "name", "external_id"}]}],
+      "deposit_accounts": [{"key", "type", "name", "account_number", "routing_number",
+                            "properties": [property keys]}],
+      "residents": [{"key", "name", "email", "phone", "unit": unit key, "state":
+                     "invited" | "approved" | "waiting", "password" (approved),
+                     "lease": {"rent", "due_day", "start_date", "end_date", "balance",
+                               "external_resident_id", "payments", "pay_full_balance_only"}}],
+      "pending_residents": [{"key", "name", "email", "password", "phone", "property", "unit"}],
+      "accounting_records": [{"resident_id", "property_id", "unit_id", "name", "email",
+                              "phone", "rent", "balance", "lease_start", "lease_end",
+                              "payment_accepted", "pay_full_balance_only"}]
     }
+
+Residents arrive through the portal's own paths: an ``invited`` resident gets the invitation
+e-mail, an ``approved`` one has also accepted it with ``password``, a ``pending`` one signed up
+(and the landlord was told). ``accounting_records`` stand for what an accounting client has
+sent, so "approve by sync" can be exercised before a client has called.
 
 ``portal seed FILE`` creates the workspace the file describes. ``POST
 /v1/sandbox/workspaces/{ws}/scenario`` loads the entities into an existing workspace and
@@ -22,16 +39,23 @@ ignores its ``workspace`` section (the workspace's seed and clock are already se
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session
 
 from portal.auth import schemas as auth_schemas
 from portal.auth import service as auth_service
 from portal.clock import Clock
 from portal.errors import FieldError, Unprocessable, json_path
+from portal.ids import IdMinter
+from portal.money import Amount
+from portal.properties import service as properties_service
+from portal.properties.models import DepositAccountType
+from portal.residents import leases as leases_service
+from portal.residents import service as residents_service
+from portal.residents.models import PaymentsSetting
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
@@ -40,11 +64,112 @@ from portal.workspaces.models import Workspace
 KEY_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 class IntegrationSpec(auth_schemas.IntegrationCreate):
     key: str = Field(pattern=KEY_PATTERN)
     issue_token: bool = Field(
         default=False, description="Issue a token now; it is returned once in the load result"
     )
+
+
+class UnitSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    external_id: str | None = Field(default=None, max_length=64)
+
+
+class AddressSpec(_Strict):
+    street: str = Field(min_length=1, max_length=200)
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+
+
+class PropertySpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, max_length=64)
+    address: AddressSpec
+    units: list[UnitSpec] = Field(default_factory=list)
+
+
+class DepositAccountSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    type: DepositAccountType
+    name: str = ""
+    account_number: str
+    routing_number: str
+    properties: list[str] = Field(default_factory=list)
+
+    @field_validator("account_number")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        return properties_service.validate_account_number(value)
+
+    @field_validator("routing_number")
+    @classmethod
+    def _routing(cls, value: str) -> str:
+        return properties_service.validate_routing_number(value)
+
+
+class LeaseSpec(_Strict):
+    rent: Amount
+    due_day: int = Field(default=1, ge=1, le=31)
+    start_date: date
+    end_date: date | None = None
+    balance: Amount = 0
+    external_resident_id: str | None = Field(default=None, min_length=1, max_length=64)
+    payments: PaymentsSetting = PaymentsSetting.ALLOWED
+    pay_full_balance_only: bool = False
+
+
+class ResidentSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = None
+    phone: str | None = None
+    unit: str
+    state: Literal["invited", "approved", "waiting"] = "invited"
+    password: str | None = Field(default=None, min_length=8)
+    lease: LeaseSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResidentSpec:
+        if self.state == "waiting" and self.email:
+            raise ValueError("a waiting resident has no e-mail")
+        if self.state != "waiting" and not self.email:
+            raise ValueError(f"an {self.state} resident needs an e-mail")
+        if self.state == "approved" and not self.password:
+            raise ValueError("an approved resident needs the password they chose")
+        return self
+
+
+class PendingResidentSpec(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    email: str
+    password: str = Field(min_length=8)
+    phone: str | None = None
+    property: str
+    unit: str | None = None
+
+
+class AccountingRecordSpec(_Strict):
+    resident_id: str = Field(min_length=1, max_length=64)
+    property_id: str = Field(min_length=1, max_length=64)
+    unit_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = None
+    phone: str | None = None
+    rent: Amount
+    balance: Amount = 0
+    lease_start: date | None = None
+    lease_end: date | None = None
+    payment_accepted: PaymentsSetting = PaymentsSetting.ALLOWED
+    pay_full_balance_only: bool = False
 
 
 class Scenario(BaseModel):
@@ -55,14 +180,47 @@ class Scenario(BaseModel):
     description: str = ""
     workspace: ws_schemas.WorkspaceCreate = Field(default_factory=ws_schemas.WorkspaceCreate)
     integrations: list[IntegrationSpec] = Field(default_factory=list)
+    properties: list[PropertySpec] = Field(default_factory=list)
+    deposit_accounts: list[DepositAccountSpec] = Field(default_factory=list)
+    residents: list[ResidentSpec] = Field(default_factory=list)
+    pending_residents: list[PendingResidentSpec] = Field(default_factory=list)
+    accounting_records: list[AccountingRecordSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique_keys(self) -> Scenario:
-        seen: set[str] = set()
-        for index, spec in enumerate(self.integrations):
-            if spec.key in seen:
-                raise ValueError(f"integrations[{index}].key {spec.key!r} is used twice")
-            seen.add(spec.key)
+    def _keys(self) -> Scenario:
+        """Keys are unique across the document, and every reference names a defined key."""
+        seen: dict[str, str] = {}
+
+        def define(key: str, where: str) -> None:
+            if key in seen:
+                raise ValueError(f"{where}.key {key!r} is already used by {seen[key]}")
+            seen[key] = where
+
+        for i, spec in enumerate(self.integrations):
+            define(spec.key, f"integrations[{i}]")
+        units: set[str] = set()
+        props: set[str] = set()
+        for i, p in enumerate(self.properties):
+            define(p.key, f"properties[{i}]")
+            props.add(p.key)
+            for j, u in enumerate(p.units):
+                define(u.key, f"properties[{i}].units[{j}]")
+                units.add(u.key)
+        for i, a in enumerate(self.deposit_accounts):
+            define(a.key, f"deposit_accounts[{i}]")
+            for ref in a.properties:
+                if ref not in props:
+                    raise ValueError(f"deposit_accounts[{i}].properties: no property {ref!r}")
+        for i, r in enumerate(self.residents):
+            define(r.key, f"residents[{i}]")
+            if r.unit not in units:
+                raise ValueError(f"residents[{i}].unit: no unit {r.unit!r}")
+        for i, pr in enumerate(self.pending_residents):
+            define(pr.key, f"pending_residents[{i}]")
+            if pr.property not in props:
+                raise ValueError(f"pending_residents[{i}].property: no property {pr.property!r}")
+            if pr.unit is not None and pr.unit not in units:
+                raise ValueError(f"pending_residents[{i}].unit: no unit {pr.unit!r}")
         return self
 
 
@@ -110,6 +268,7 @@ def load_into(
                 session, ids, integration, key=signing_key, now=now
             )
             tokens[spec.key] = token
+    _load_world(session, ids, scenario, keys, now=now)
     return ScenarioLoaded(
         workspace_id=ws.id,
         scenario=scenario.scenario,
@@ -117,6 +276,106 @@ def load_into(
         tokens=tokens,
         ignored=ignored or [],
     )
+
+
+def _load_world(
+    session: Session, ids: IdMinter, scenario: Scenario, keys: dict[str, str], *, now: datetime
+) -> None:
+    """Properties, accounts and people, through the same services the API uses."""
+    for p in scenario.properties:
+        prop = properties_service.create_property(
+            session,
+            ids,
+            name=p.name,
+            external_id=p.external_id,
+            street=p.address.street,
+            city=p.address.city,
+            state=p.address.state,
+            postal_code=p.address.postal_code,
+            now=now,
+        )
+        keys[p.key] = prop.id
+        for u in p.units:
+            keys[u.key] = properties_service.create_unit(
+                session, ids, prop, name=u.name, external_id=u.external_id, now=now
+            ).id
+    for a in scenario.deposit_accounts:
+        keys[a.key] = properties_service.create_deposit_account(
+            session,
+            ids,
+            type=a.type,
+            name=a.name,
+            account_number=a.account_number,
+            routing_number=a.routing_number,
+            property_ids=[keys[k] for k in a.properties],
+            now=now,
+        ).id
+    for r in scenario.residents:
+        resident, lease = residents_service.invite(
+            session,
+            ids,
+            name=r.name,
+            email=r.email,
+            phone=r.phone,
+            unit_id=keys[r.unit],
+            rent_cents=r.lease.rent,
+            due_day=r.lease.due_day,
+            start_date=r.lease.start_date,
+            end_date=r.lease.end_date,
+            external_resident_id=r.lease.external_resident_id,
+            amsi=False,
+            now=now,
+        )
+        leases_service.update_lease(
+            session,
+            ids,
+            lease,
+            {
+                "balance_cents": r.lease.balance,
+                "payments": r.lease.payments,
+                "pay_full_balance_only": r.lease.pay_full_balance_only,
+            },
+            amsi=False,
+            now=now,
+        )
+        if r.state == "approved":
+            assert resident.invite_code is not None
+            assert r.password is not None
+            residents_service.accept_invite(
+                session, code=resident.invite_code, password=r.password, now_of=lambda _ws: now
+            )
+        keys[r.key] = resident.id
+    for pr in scenario.pending_residents:
+        keys[pr.key] = residents_service.signup(
+            session,
+            ids,
+            email=pr.email,
+            password=pr.password,
+            name=pr.name,
+            phone=pr.phone,
+            property_id=keys[pr.property],
+            unit_id=keys[pr.unit] if pr.unit else None,
+            now=now,
+        ).id
+    for rec in scenario.accounting_records:
+        residents_service.record_accounting(
+            session,
+            ids,
+            integration_id=None,
+            external_resident_id=rec.resident_id,
+            external_property_id=rec.property_id,
+            external_unit_id=rec.unit_id,
+            name=rec.name,
+            email=rec.email,
+            phone=rec.phone,
+            rent_cents=rec.rent,
+            balance_cents=rec.balance,
+            lease_start=rec.lease_start,
+            lease_end=rec.lease_end,
+            payment_accepted=rec.payment_accepted,
+            pay_full_balance_only=rec.pay_full_balance_only,
+            now=now,
+        )
 
 
 def create_from(

@@ -278,7 +278,8 @@ def advance_clock(
             job = due.calendar_job
             result = job.run(ctx)
             ws.jobs_cursor_at, ws.jobs_cursor_rank, ws.jobs_cursor_name = run_at, job.rank, job.name
-            runs.append(JobRun(job.name, "calendar", due.key[0], run_at, result))
+            if result is not None:
+                runs.append(JobRun(job.name, "calendar", due.key[0], run_at, result))
         else:
             assert due.event is not None
             event = due.event

@@ -786,9 +786,9 @@ class TestLoadScenario:
 
     def test_unknown_top_level_key_is_422(self, client: TestClient) -> None:
         world = make_world(client)
-        response = load_scenario(client, world.workspace_id, {"scenario": "t", "residents": []})
+        response = load_scenario(client, world.workspace_id, {"scenario": "t", "tenants": []})
         body = assert_problem(response, 422, "validation_failed")
-        assert [e["field"] for e in body["errors"]] == ["$.residents"]
+        assert [e["field"] for e in body["errors"]] == ["$.tenants"]
 
     def test_unknown_workspace_is_404(self, client: TestClient) -> None:
         response = load_scenario(client, "ws_nope", {"scenario": "t", "integrations": [L12]})

@@ -1,0 +1,51 @@
+"""The resident principal: a session JWT of type ``resident``, expiring on the workspace clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlmodel import col
+
+from portal.auth import service as auth_service
+from portal.auth.dependencies import BearerDep, ClockDep, token_of
+from portal.db import SessionDep
+from portal.residents.models import Resident, ResidentStatus
+from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
+
+
+@dataclass(frozen=True)
+class ResidentCaller:
+    workspace: Workspace
+    resident: Resident
+    now: datetime
+
+    @property
+    def idempotency_scope(self) -> tuple[str, str]:
+        return (self.workspace.id, f"resident:{self.resident.id}")
+
+
+async def require_resident(
+    request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
+) -> ResidentCaller:
+    claims = auth_service.decode_token(
+        token_of(credentials), request.app.state.signing_key, "resident"
+    )
+    found = session.execute(
+        select(Resident, Workspace)
+        .join(Workspace, col(Workspace.id) == col(Resident.workspace_id))
+        .where(col(Resident.workspace_id) == claims["ws"], col(Resident.id) == claims["sub"])
+    ).first()
+    if found is None or found[0].status is ResidentStatus.DELETED:
+        raise auth_service.TokenInvalid("The bearer token names a resident that does not exist.")
+    resident, ws = found
+    now = workspaces_service.now_of(ws, clock)
+    auth_service.check_session_expiry(claims, now)
+    return ResidentCaller(workspace=ws, resident=resident, now=now)
+
+
+ResidentDep = Annotated[ResidentCaller, Depends(require_resident)]

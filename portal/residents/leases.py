@@ -1,0 +1,336 @@
+"""Leases: creation, the landlord's edits (resident-ID mapping, balance, payments switch),
+ending, and their history (domain.md §2.4, §2.6, §2.7)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from portal.errors import Conflict, NotFound, Unprocessable
+from portal.ids import IdMinter, reserve
+from portal.residents.models import (
+    PAYMENTS_STRICTNESS,
+    Lease,
+    LeaseEvent,
+    LeaseResident,
+    LeaseStatus,
+    PaymentsSetting,
+    Resident,
+)
+
+
+class LeaseNotFound(NotFound):
+    code = "lease_not_found"
+
+
+class LeaseFinished(Conflict):
+    code = "lease_finished"
+
+
+class ResidentIdTaken(Conflict):
+    code = "resident_id_taken"
+
+
+class AmsiResidentIdFormat(Unprocessable):
+    code = "invalid_external_resident_id"
+
+
+def effective_payments(lease: Lease) -> PaymentsSetting:
+    """The stricter of the portal's switch and the accounting flag (domain.md §2.7)."""
+    flags = [lease.payments] + ([lease.accounting_payments] if lease.accounting_payments else [])
+    return max(flags, key=lambda f: PAYMENTS_STRICTNESS[f])
+
+
+def get_lease(session: Session, workspace_id: str, lease_id: str) -> Lease:
+    lease = session.get(Lease, (workspace_id, lease_id))
+    if lease is None:
+        raise LeaseNotFound(f"No lease {lease_id!r}.")
+    return lease
+
+
+def record(
+    session: Session, ids: IdMinter, lease: Lease, kind: str, data: dict[str, Any], now: datetime
+) -> None:
+    session.add(
+        LeaseEvent(
+            workspace_id=lease.workspace_id,
+            id=ids.new("lease_event", "lev"),
+            lease_id=lease.id,
+            seq=reserve(session, ids.scope, "lease_event_seq"),
+            kind=kind,
+            data=data,
+            at=now,
+        )
+    )
+
+
+def history(session: Session, lease: Lease) -> list[LeaseEvent]:
+    return list(
+        session.scalars(
+            select(LeaseEvent)
+            .where(
+                col(LeaseEvent.workspace_id) == lease.workspace_id,
+                col(LeaseEvent.lease_id) == lease.id,
+            )
+            .order_by(col(LeaseEvent.seq))
+        )
+    )
+
+
+def resident_ids_of(
+    session: Session, workspace_id: str, lease_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {lease_id: [] for lease_id in lease_ids}
+    rows = session.execute(
+        select(col(LeaseResident.lease_id), col(LeaseResident.resident_id))
+        .where(
+            col(LeaseResident.workspace_id) == workspace_id,
+            col(LeaseResident.lease_id).in_(lease_ids),
+        )
+        .order_by(col(LeaseResident.resident_id))
+    )
+    for lease_id, resident_id in rows:
+        out[lease_id].append(resident_id)
+    return out
+
+
+def lease_ids_of(
+    session: Session, workspace_id: str, resident_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {resident_id: [] for resident_id in resident_ids}
+    rows = session.execute(
+        select(col(LeaseResident.resident_id), col(LeaseResident.lease_id))
+        .where(
+            col(LeaseResident.workspace_id) == workspace_id,
+            col(LeaseResident.resident_id).in_(resident_ids),
+        )
+        .order_by(col(LeaseResident.lease_id))
+    )
+    for resident_id, lease_id in rows:
+        out[resident_id].append(lease_id)
+    return out
+
+
+def leases_of(session: Session, workspace_id: str, resident_id: str) -> list[Lease]:
+    return list(
+        session.scalars(
+            select(Lease)
+            .join(
+                LeaseResident,
+                (col(LeaseResident.workspace_id) == col(Lease.workspace_id))
+                & (col(LeaseResident.lease_id) == col(Lease.id)),
+            )
+            .where(
+                col(LeaseResident.workspace_id) == workspace_id,
+                col(LeaseResident.resident_id) == resident_id,
+            )
+            .order_by(col(Lease.id))
+        )
+    )
+
+
+def holders_of_external_id(
+    session: Session, workspace_id: str, external_resident_id: str
+) -> tuple[Lease, list[Resident]] | None:
+    lease = session.scalars(
+        select(Lease).where(
+            col(Lease.workspace_id) == workspace_id,
+            col(Lease.external_resident_id) == external_resident_id,
+        )
+    ).first()
+    if lease is None:
+        return None
+    residents = list(
+        session.scalars(
+            select(Resident)
+            .join(
+                LeaseResident,
+                (col(LeaseResident.workspace_id) == col(Resident.workspace_id))
+                & (col(LeaseResident.resident_id) == col(Resident.id)),
+            )
+            .where(
+                col(LeaseResident.workspace_id) == workspace_id,
+                col(LeaseResident.lease_id) == lease.id,
+            )
+            .order_by(col(Resident.id))
+        )
+    )
+    return lease, residents
+
+
+# AMSI's full ID is Property-Building-Unit-ResiID (seed S1): four dash-separated segments.
+_AMSI_FULL_ID = re.compile(r"^[^-\s]+-[^-\s]+-[^-\s]+-([^-\s]+)$")
+
+
+def check_external_resident_id(
+    session: Session,
+    workspace_id: str,
+    value: str,
+    *,
+    amsi: bool,
+    lease: Lease | None,
+    for_resident: Resident | None = None,
+) -> None:
+    """Refuse an AMSI full ID and an ID already mapped to another lease (domain.md §2.4)."""
+    match = _AMSI_FULL_ID.match(value)
+    if amsi and match:
+        raise AmsiResidentIdFormat(
+            f"{value!r} looks like AMSI's full Property-Building-Unit-ResiID string; send only "
+            f"the trailing ResiID segment ({match.group(1)!r}).",
+            extra={"suggested": match.group(1)},
+        )
+    held = holders_of_external_id(session, workspace_id, value)
+    if held is None or (lease is not None and held[0].id == lease.id):
+        return
+    other_lease, others = held
+    people = [r for r in others if for_resident is None or r.id != for_resident.id]
+    names = ", ".join(f"{r.name} <{r.email or 'no e-mail'}>" for r in people) or "nobody"
+    raise ResidentIdTaken(
+        f"Resident ID {value!r} is already used by {names} (lease {other_lease.id}). If that "
+        "is the same person, approve with mode 'merge' and merge_with their resident ID; "
+        "otherwise each person needs a unique resident ID (domain.md §2.4).",
+        extra={
+            "merge_with": people[0].id if people else None,
+            "other_lease_id": other_lease.id,
+            "other_residents": [{"id": r.id, "name": r.name, "email": r.email} for r in people],
+        },
+    )
+
+
+def create_lease(
+    session: Session,
+    ids: IdMinter,
+    *,
+    unit_id: str,
+    residents: Sequence[Resident],
+    rent_cents: int,
+    start_date: date,
+    end_date: date | None,
+    due_day: int = 1,
+    external_resident_id: str | None = None,
+    balance_cents: int = 0,
+    payments: PaymentsSetting = PaymentsSetting.ALLOWED,
+    accounting_payments: PaymentsSetting | None = None,
+    pay_full_balance_only: bool = False,
+    now: datetime,
+    origin: str,
+) -> Lease:
+    lease = Lease(
+        workspace_id=ids.scope,
+        id=ids.new("lease", "lease"),
+        unit_id=unit_id,
+        status=LeaseStatus.ACTIVE,
+        rent_cents=rent_cents,
+        due_day=due_day,
+        start_date=start_date,
+        end_date=end_date,
+        external_resident_id=external_resident_id,
+        payments=payments,
+        accounting_payments=accounting_payments,
+        pay_full_balance_only=pay_full_balance_only,
+        balance_cents=balance_cents,
+        balance_at=now,
+        created_at=now,
+    )
+    session.add(lease)
+    session.flush()
+    for resident in residents:
+        session.add(
+            LeaseResident(workspace_id=ids.scope, lease_id=lease.id, resident_id=resident.id)
+        )
+    record(
+        session,
+        ids,
+        lease,
+        "created",
+        {"origin": origin, "resident_ids": [r.id for r in residents]},
+        now,
+    )
+    session.flush()
+    return lease
+
+
+def update_lease(
+    session: Session,
+    ids: IdMinter,
+    lease: Lease,
+    changes: dict[str, Any],
+    *,
+    amsi: bool,
+    now: datetime,
+) -> Lease:
+    """Apply the landlord's edits; the history keeps each old and new value."""
+    if lease.status is not LeaseStatus.ACTIVE:
+        raise LeaseFinished(f"Lease {lease.id} is {lease.status.value}; it cannot be changed.")
+    if changes.get("external_resident_id"):
+        check_external_resident_id(
+            session, lease.workspace_id, changes["external_resident_id"], amsi=amsi, lease=lease
+        )
+    diff: dict[str, Any] = {}
+    for field, value in changes.items():
+        old = getattr(lease, field)
+        if old != value:
+            setattr(lease, field, value)
+            diff[field] = {"from": _plain(old), "to": _plain(value)}
+    if "balance_cents" in diff:
+        lease.balance_at = now
+    if diff:
+        session.add(lease)
+        record(session, ids, lease, "changed", diff, now)
+        session.flush()
+    return lease
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value.value if hasattr(value, "value") else value
+
+
+def end_lease(
+    session: Session,
+    ids: IdMinter,
+    lease: Lease,
+    *,
+    uncollected_balance_cents: int | None,
+    now: datetime,
+) -> Lease:
+    if lease.status is not LeaseStatus.ACTIVE:
+        raise LeaseFinished(
+            f"Lease {lease.id} is already {lease.status.value}; an ended lease cannot be "
+            "reopened (domain.md §2.6)."
+        )
+    lease.status = LeaseStatus.FINISHED
+    lease.ended_at = now
+    lease.uncollected_balance_cents = uncollected_balance_cents
+    session.add(lease)
+    record(
+        session, ids, lease, "ended", {"uncollected_balance_cents": uncollected_balance_cents}, now
+    )
+    session.flush()
+    return lease
+
+
+def active_lease_count(session: Session, workspace_id: str, resident_id: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(LeaseResident)
+            .join(
+                Lease,
+                (col(Lease.workspace_id) == col(LeaseResident.workspace_id))
+                & (col(Lease.id) == col(LeaseResident.lease_id)),
+            )
+            .where(
+                col(LeaseResident.workspace_id) == workspace_id,
+                col(LeaseResident.resident_id) == resident_id,
+                col(Lease.status) == LeaseStatus.ACTIVE,
+            )
+        )
+        or 0
+    )

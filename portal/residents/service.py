@@ -1,0 +1,769 @@
+"""Residents: invite, sign up, accept, log in, approve (merge / sync / manual), edit, delete,
+and the daily pending-approval reminders (domain.md §2, seed S3).
+
+Every status change goes through ``set_status`` and the transition table in ``models``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from portal import calendar, jobs
+from portal.auth import service as auth_service
+from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from portal.ids import IdMinter, new_secret
+from portal.notifications import service as notifications
+from portal.notifications.models import EmailKind
+from portal.properties import service as properties_service
+from portal.properties.models import Property, Unit
+from portal.residents import leases as leases_service
+from portal.residents.models import (
+    RESIDENT_TRANSITIONS,
+    AccountingRecord,
+    Lease,
+    LeaseResident,
+    LeaseStatus,
+    PaymentsSetting,
+    Resident,
+    ResidentStatus,
+)
+from portal.workspaces.models import Workspace
+
+INVITATION_SUBJECT = "Your property manager is inviting you to pay online"  # [H:2377813]
+REMINDER_TIME = time(9, 0)  # New York; the reminder goes out each banking day morning
+
+
+class ResidentNotFound(NotFound):
+    code = "resident_not_found"
+
+
+class ResidentNotPending(Conflict):
+    code = "resident_not_pending"
+
+
+class ResidentNotDeletable(Conflict):
+    code = "resident_not_deletable"
+
+
+class PropertyMissing(Conflict):
+    code = "property_missing"
+
+
+class UnitMissing(Conflict):
+    code = "unit_missing"
+
+
+class NoAccountingMatch(Conflict):
+    code = "no_accounting_match"
+
+
+class MergeNotPossible(Conflict):
+    code = "merge_not_possible"
+
+
+class ResidentEmailTaken(Conflict):
+    code = "email_taken"
+
+
+class InviteNotFound(NotFound):
+    code = "invite_not_found"
+
+
+class InviteAlreadyAccepted(Conflict):
+    code = "invite_already_accepted"
+
+
+class WorkspaceRequired(Unprocessable):
+    code = "workspace_required"
+
+
+def normalize_email(email: str | None) -> str | None:
+    return email.strip().lower() if email and email.strip() else None
+
+
+def set_status(resident: Resident, target: ResidentStatus, now: datetime) -> None:
+    """The one place a resident's status changes (style.md B7)."""
+    if target not in RESIDENT_TRANSITIONS[resident.status]:
+        raise InvalidTransition("resident", resident.status.value, target.value)
+    resident.status = target
+    resident.status_changed_at = now
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def get_resident(session: Session, workspace_id: str, resident_id: str) -> Resident:
+    resident = session.get(Resident, (workspace_id, resident_id))
+    if resident is None or resident.status is ResidentStatus.DELETED:
+        if resident is not None and resident.merged_into:
+            raise ResidentNotFound(
+                f"Resident {resident_id} was merged into resident {resident.merged_into}.",
+                extra={"merged_into": resident.merged_into},
+            )
+        raise ResidentNotFound(f"No resident {resident_id!r}.")
+    return resident
+
+
+def list_residents(
+    session: Session,
+    workspace_id: str,
+    *,
+    status: ResidentStatus | None,
+    after: str | None,
+    limit: int,
+) -> list[Resident]:
+    query = (
+        select(Resident)
+        .where(
+            col(Resident.workspace_id) == workspace_id,
+            col(Resident.status) != ResidentStatus.DELETED,
+        )
+        .order_by(col(Resident.id))
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(col(Resident.status) == status)
+    if after is not None:
+        query = query.where(col(Resident.id) > after)
+    return list(session.scalars(query))
+
+
+# --- arriving ---------------------------------------------------------------------------------
+
+
+def _invite_email(resident: Resident, lease_id: str | None) -> notifications.Message:
+    assert resident.email is not None
+    assert resident.invite_code is not None
+    return notifications.Message(
+        to=resident.email,
+        subject=INVITATION_SUBJECT,
+        kind=EmailKind.INVITATION,
+        body=(
+            f"Hello {resident.name}, your property manager invites you to pay rent online. "
+            f"Your invite code is {resident.invite_code}."
+        ),
+        data={
+            "invite_code": resident.invite_code,
+            "resident_id": resident.id,
+            "lease_id": lease_id,
+        },
+    )
+
+
+def invite(
+    session: Session,
+    ids: IdMinter,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    unit_id: str,
+    rent_cents: int,
+    due_day: int,
+    start_date: date,
+    end_date: date | None,
+    external_resident_id: str | None,
+    amsi: bool,
+    now: datetime,
+) -> tuple[Resident, Lease]:
+    """The landlord adds a resident with a lease: ``invite`` with an invitation e-mail, or
+    ``waiting`` when there is no e-mail yet (domain.md §2.1, §2.2)."""
+    unit = properties_service.get_unit(session, ids.scope, unit_id)
+    email = normalize_email(email)
+    if external_resident_id:
+        leases_service.check_external_resident_id(
+            session, ids.scope, external_resident_id, amsi=amsi, lease=None
+        )
+    resident = Resident(
+        workspace_id=ids.scope,
+        id=ids.new("resident", "res"),
+        name=name,
+        email=email,
+        phone=phone,
+        status=ResidentStatus.INVITE if email else ResidentStatus.WAITING,
+        status_changed_at=now,
+        invite_code=new_secret(12) if email else None,
+        property_id=unit.property_id,
+        unit_id=unit.id,
+        created_at=now,
+    )
+    session.add(resident)
+    session.flush()
+    lease = leases_service.create_lease(
+        session,
+        ids,
+        unit_id=unit.id,
+        residents=[resident],
+        rent_cents=rent_cents,
+        start_date=start_date,
+        end_date=end_date,
+        due_day=due_day,
+        external_resident_id=external_resident_id,
+        now=now,
+        origin="invite",
+    )
+    if email:
+        notifications.send(session, ids, _invite_email(resident, lease.id), now=now)
+    return resident, lease
+
+
+def update_resident(
+    session: Session,
+    ids: IdMinter,
+    resident: Resident,
+    *,
+    changes: Mapping[str, Any],
+    now: datetime,
+) -> Resident:
+    """Edit name, e-mail, phone. A waiting resident who gets an e-mail is invited (§2.2)."""
+    if changes.get("name"):
+        resident.name = changes["name"]
+    if "phone" in changes:
+        resident.phone = changes["phone"]
+    if "email" in changes:
+        email = normalize_email(changes["email"])
+        if email != resident.email:
+            resident.email = email
+            if email and resident.status is ResidentStatus.WAITING:
+                set_status(resident, ResidentStatus.INVITE, now)
+                resident.invite_code = new_secret(12)
+                lease_ids = leases_service.lease_ids_of(session, ids.scope, [resident.id])
+                first = lease_ids[resident.id][0] if lease_ids[resident.id] else None
+                notifications.send(session, ids, _invite_email(resident, first), now=now)
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+def resolve_workspace(session: Session, *, workspace_id: str | None, property_id: str) -> Workspace:
+    """The workspace a public resident call means. Property IDs repeat across workspaces that
+    share a seed, so an ambiguous one needs ``workspace_id`` (docs/decisions.md)."""
+    query = select(col(Property.workspace_id)).where(col(Property.id) == property_id)
+    if workspace_id is not None:
+        query = query.where(col(Property.workspace_id) == workspace_id)
+    found = list(session.scalars(query.limit(2)))
+    if not found:
+        raise properties_service.PropertyNotFound(f"No property {property_id!r}.")
+    if len(found) > 1:
+        raise WorkspaceRequired(
+            f"Property {property_id!r} exists in several workspaces; send workspace_id too."
+        )
+    ws = session.get(Workspace, found[0])
+    assert ws is not None
+    return ws
+
+
+def signup(
+    session: Session,
+    ids: IdMinter,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    phone: str | None,
+    property_id: str,
+    unit_id: str | None,
+    now: datetime,
+) -> Resident:
+    """Self sign-up (domain.md §2.1): ``pending`` and the landlord is told, unless an invited or
+    waiting resident of that unit has this e-mail, who is then approved at once (§2.3)."""
+    prop = properties_service.get_property(session, ids.scope, property_id)
+    unit = properties_service.get_unit(session, ids.scope, unit_id) if unit_id else None
+    if unit is not None and unit.property_id != prop.id:
+        raise properties_service.UnitNotFound(f"Unit {unit_id!r} is not in property {prop.id!r}.")
+    email_n = normalize_email(email)
+    assert email_n is not None
+    same = list(
+        session.scalars(
+            select(Resident).where(
+                col(Resident.workspace_id) == ids.scope,
+                col(Resident.email) == email_n,
+                col(Resident.status) != ResidentStatus.DELETED,
+            )
+        )
+    )
+    if any(r.password_hash for r in same):
+        raise ResidentEmailTaken(f"{email_n} already has an account here; log in instead.")
+    invited = [
+        r
+        for r in same
+        if r.status in (ResidentStatus.INVITE, ResidentStatus.WAITING)
+        and (unit is None or r.unit_id == unit.id)
+    ]
+    password_hash = auth_service.hash_password(password)
+    if invited:
+        resident = invited[0]
+        resident.password_hash = password_hash
+        resident.phone = resident.phone or phone
+        set_status(resident, ResidentStatus.APPROVED, now)
+        session.add(resident)
+        _send_approved(session, ids, resident, now)
+        session.flush()
+        return resident
+    resident = Resident(
+        workspace_id=ids.scope,
+        id=ids.new("resident", "res"),
+        name=name,
+        email=email_n,
+        phone=phone,
+        status=ResidentStatus.PENDING,
+        status_changed_at=now,
+        password_hash=password_hash,
+        property_id=prop.id,
+        unit_id=unit.id if unit else None,
+        created_at=now,
+    )
+    session.add(resident)
+    session.flush()
+    _tell_landlords(session, ids, [resident], EmailKind.PENDING_APPROVAL, now)
+    return resident
+
+
+def accept_invite(session: Session, *, code: str, password: str, now_of: Any) -> Resident:
+    """Invitation acceptance: the resident sets a password and is ``approved``."""
+    resident = session.scalars(select(Resident).where(col(Resident.invite_code) == code)).first()
+    if resident is None or resident.status is ResidentStatus.DELETED:
+        raise InviteNotFound("This invite code is not valid.")
+    if resident.password_hash is not None:
+        raise InviteAlreadyAccepted("This invitation was already accepted; log in instead.")
+    if resident.status is not ResidentStatus.INVITE:
+        raise InviteNotFound("This invite code is no longer valid.")
+    now: datetime = now_of(resident.workspace_id)
+    resident.password_hash = auth_service.hash_password(password)
+    set_status(resident, ResidentStatus.APPROVED, now)
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+def find_login(
+    session: Session, *, email: str, password: str, workspace_id: str | None
+) -> Resident:
+    query = select(Resident).where(
+        col(Resident.email) == normalize_email(email),
+        col(Resident.password_hash).is_not(None),
+        col(Resident.status) != ResidentStatus.DELETED,
+    )
+    if workspace_id is not None:
+        query = query.where(col(Resident.workspace_id) == workspace_id)
+    matches = [
+        r
+        for r in session.scalars(query)
+        if r.password_hash and auth_service.verify_password(password, r.password_hash)
+    ]
+    if not matches:
+        raise auth_service.InvalidCredentials("The e-mail or password is wrong.")
+    if len(matches) > 1:
+        raise WorkspaceRequired("This login exists in several workspaces; send workspace_id too.")
+    return matches[0]
+
+
+# --- approving --------------------------------------------------------------------------------
+
+
+def _check_place(session: Session, resident: Resident) -> tuple[str, str]:
+    """A pending resident's property and unit must exist to approve (seed S3)."""
+    if resident.status is not ResidentStatus.PENDING:
+        raise ResidentNotPending(
+            f"Resident {resident.id} is {resident.status.value}; "
+            "only pending residents are approved."
+        )
+    if (
+        resident.property_id is None
+        or session.get(Property, (resident.workspace_id, resident.property_id)) is None
+    ):
+        raise PropertyMissing(
+            f"Resident {resident.id} has no property in the portal; add the property first."
+        )
+    if (
+        resident.unit_id is None
+        or session.get(Unit, (resident.workspace_id, resident.unit_id)) is None
+    ):
+        raise UnitMissing(
+            f"Resident {resident.id} chose no unit of property {resident.property_id}; "
+            "add or pick the unit first."
+        )
+    return resident.property_id, resident.unit_id
+
+
+def approve_manually(
+    session: Session,
+    ids: IdMinter,
+    resident: Resident,
+    *,
+    rent_cents: int,
+    lease_start: date,
+    lease_end: date | None,
+    due_day: int,
+    external_resident_id: str | None,
+    amsi: bool,
+    now: datetime,
+) -> Resident:
+    _property_id, unit_id = _check_place(session, resident)
+    if external_resident_id:
+        leases_service.check_external_resident_id(
+            session, ids.scope, external_resident_id, amsi=amsi, lease=None
+        )
+    leases_service.create_lease(
+        session,
+        ids,
+        unit_id=unit_id,
+        residents=[resident],
+        rent_cents=rent_cents,
+        start_date=lease_start,
+        end_date=lease_end,
+        due_day=due_day,
+        external_resident_id=external_resident_id,
+        now=now,
+        origin="manual_approval",
+    )
+    return _approve(session, ids, resident, now)
+
+
+def approve_by_merge(
+    session: Session, ids: IdMinter, resident: Resident, *, merge_with: str, now: datetime
+) -> Resident:
+    """The person is already known (an invited or imported resident with the accounting lease):
+    their leases move to the resident being approved, who remains; the other ID is retired and
+    answers 404 pointing here (seed S3, domain.md §2.4)."""
+    _check_place(session, resident)
+    if merge_with == resident.id:
+        raise MergeNotPossible("A resident cannot be merged with themselves.")
+    other = get_resident(session, ids.scope, merge_with)
+    if other.status in (ResidentStatus.PENDING, ResidentStatus.FINISHED) or other.has_paid:
+        raise MergeNotPossible(
+            f"Resident {other.id} is {other.status.value}"
+            + (" and has paid" if other.has_paid else "")
+            + "; only invited, waiting or approved residents without payments can be merged."
+        )
+    moved = [
+        lease
+        for lease in leases_service.leases_of(session, ids.scope, other.id)
+        if lease.status is LeaseStatus.ACTIVE
+    ]
+    if not moved:
+        raise MergeNotPossible(f"Resident {other.id} has no active lease to merge.")
+    for lease in moved:
+        link = session.get(LeaseResident, (ids.scope, lease.id, other.id))
+        if link is not None:
+            session.delete(link)
+        session.flush()
+        if session.get(LeaseResident, (ids.scope, lease.id, resident.id)) is None:
+            session.add(
+                LeaseResident(workspace_id=ids.scope, lease_id=lease.id, resident_id=resident.id)
+            )
+        leases_service.record(
+            session,
+            ids,
+            lease,
+            "merged",
+            {"from_resident": other.id, "into_resident": resident.id},
+            now,
+        )
+    resident.phone = resident.phone or other.phone
+    set_status(other, ResidentStatus.DELETED, now)
+    other.merged_into = resident.id
+    other.invite_code = None
+    session.add(other)
+    return _approve(session, ids, resident, now)
+
+
+def approve_by_sync(
+    session: Session, ids: IdMinter, resident: Resident, *, amsi: bool, now: datetime
+) -> Resident:
+    """Until push connectors exist, "Synchronize with accounting system" approves from the
+    latest record an accounting client sent for this unit and person (domain.md §2.3)."""
+    property_id, unit_id = _check_place(session, resident)
+    prop = properties_service.get_property(session, ids.scope, property_id)
+    unit = properties_service.get_unit(session, ids.scope, unit_id)
+    record = _matching_record(session, ids.scope, resident, prop.external_id, unit.external_id)
+    if record is None:
+        raise NoAccountingMatch(
+            f"No accounting record matches {resident.name} <{resident.email}> in unit "
+            f"{unit.name}; send balances from the accounting system first, or approve manually."
+        )
+    held = leases_service.holders_of_external_id(session, ids.scope, record.external_resident_id)
+    if held is not None:
+        _lease, holders = held
+        known = [r for r in holders if r.id != resident.id]
+        if known and all(
+            r.status in (ResidentStatus.INVITE, ResidentStatus.WAITING) and not r.has_paid
+            for r in known
+        ):
+            return approve_by_merge(session, ids, resident, merge_with=known[0].id, now=now)
+        leases_service.check_external_resident_id(
+            session,
+            ids.scope,
+            record.external_resident_id,
+            amsi=amsi,
+            lease=None,
+            for_resident=resident,
+        )
+    leases_service.create_lease(
+        session,
+        ids,
+        unit_id=unit.id,
+        residents=[resident],
+        rent_cents=record.rent_cents,
+        start_date=record.lease_start or calendar.local_date(now),
+        end_date=record.lease_end,
+        external_resident_id=record.external_resident_id,
+        balance_cents=record.balance_cents,
+        accounting_payments=record.payment_accepted,
+        pay_full_balance_only=record.pay_full_balance_only,
+        now=now,
+        origin="sync_approval",
+    )
+    return _approve(session, ids, resident, now)
+
+
+def _matching_record(
+    session: Session,
+    workspace_id: str,
+    resident: Resident,
+    external_property_id: str | None,
+    external_unit_id: str | None,
+) -> AccountingRecord | None:
+    if not external_property_id or not external_unit_id:
+        return None
+    candidates = list(
+        session.scalars(
+            select(AccountingRecord)
+            .where(
+                col(AccountingRecord.workspace_id) == workspace_id,
+                col(AccountingRecord.external_property_id) == external_property_id,
+                col(AccountingRecord.external_unit_id) == external_unit_id,
+            )
+            .order_by(col(AccountingRecord.external_resident_id))
+        )
+    )
+    email = normalize_email(resident.email)
+    by_email = [c for c in candidates if email and normalize_email(c.email) == email]
+    if by_email:
+        return by_email[0]
+    name = " ".join(resident.name.lower().split())
+    by_name = [c for c in candidates if " ".join(c.name.lower().split()) == name]
+    return by_name[0] if by_name else None
+
+
+def _approve(session: Session, ids: IdMinter, resident: Resident, now: datetime) -> Resident:
+    set_status(resident, ResidentStatus.APPROVED, now)
+    session.add(resident)
+    _send_approved(session, ids, resident, now)
+    session.flush()
+    return resident
+
+
+def _send_approved(session: Session, ids: IdMinter, resident: Resident, now: datetime) -> None:
+    if resident.email:
+        notifications.send(
+            session,
+            ids,
+            notifications.Message(
+                to=resident.email,
+                subject="You can now pay rent online",
+                kind=EmailKind.APPROVED,
+                body=f"Hello {resident.name}, your property manager approved your account.",
+                data={"resident_id": resident.id},
+            ),
+            now=now,
+        )
+
+
+def _tell_landlords(
+    session: Session, ids: IdMinter, residents: list[Resident], kind: EmailKind, now: datetime
+) -> int:
+    recipients = auth_service.landlord_emails(session, ids.scope)
+    subject = (
+        "A resident is pending your approval"
+        if kind is EmailKind.PENDING_APPROVAL
+        else "Reminder: a resident is still pending your approval"
+    )
+    messages = [
+        notifications.Message(
+            to=to,
+            subject=subject,
+            kind=kind,
+            body=f"{r.name} <{r.email}> signed up and is pending your review.",
+            data={"resident_id": r.id, "property_id": r.property_id, "unit_id": r.unit_id},
+        )
+        for r in residents
+        for to in recipients
+    ]
+    notifications.send_many(session, ids, messages, now=now)
+    return len(messages)
+
+
+def record_accounting(
+    session: Session,
+    ids: IdMinter,
+    *,
+    integration_id: str | None,
+    external_resident_id: str,
+    external_property_id: str,
+    external_unit_id: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    rent_cents: int,
+    balance_cents: int,
+    lease_start: date | None,
+    lease_end: date | None,
+    payment_accepted: PaymentsSetting,
+    pay_full_balance_only: bool,
+    now: datetime,
+) -> AccountingRecord:
+    """Keep the latest record an accounting client sent for a resident (one per resident ID).
+    Balance intake calls this for every row; "approve by sync" reads it."""
+    found = session.scalars(
+        select(AccountingRecord).where(
+            col(AccountingRecord.workspace_id) == ids.scope,
+            col(AccountingRecord.external_resident_id) == external_resident_id,
+        )
+    ).first()
+    values: dict[str, Any] = {
+        "integration_id": integration_id,
+        "external_property_id": external_property_id,
+        "external_unit_id": external_unit_id,
+        "name": name,
+        "email": normalize_email(email),
+        "phone": phone,
+        "rent_cents": rent_cents,
+        "balance_cents": balance_cents,
+        "lease_start": lease_start,
+        "lease_end": lease_end,
+        "payment_accepted": payment_accepted,
+        "pay_full_balance_only": pay_full_balance_only,
+        "received_at": now,
+    }
+    if found is None:
+        found = AccountingRecord(
+            workspace_id=ids.scope,
+            id=ids.new("accounting_record", "acr"),
+            external_resident_id=external_resident_id,
+            **values,
+        )
+    else:
+        for field, value in values.items():
+            setattr(found, field, value)
+    session.add(found)
+    session.flush()
+    return found
+
+
+# --- leaving ----------------------------------------------------------------------------------
+
+
+def delete_resident(session: Session, ids: IdMinter, resident: Resident, *, now: datetime) -> None:
+    """Pending, invited or waiting residents who never paid can be deleted, with the lease
+    they alone hold ("yes, remove lease"); reminders stop (domain.md §2.6)."""
+    deletable = (ResidentStatus.PENDING, ResidentStatus.INVITE, ResidentStatus.WAITING)
+    if resident.status not in deletable or resident.has_paid:
+        raise ResidentNotDeletable(
+            f"Resident {resident.id} is {resident.status.value}"
+            + (" and has paid" if resident.has_paid else "")
+            + "; only pending, invited or waiting residents who never paid can be deleted. "
+            "End their lease instead (POST /v1/leases/{id}/end)."
+        )
+    for lease in leases_service.leases_of(session, ids.scope, resident.id):
+        others = leases_service.resident_ids_of(session, ids.scope, [lease.id])[lease.id]
+        if lease.status is LeaseStatus.ACTIVE and others == [resident.id]:
+            lease.status = LeaseStatus.REMOVED
+            lease.ended_at = now
+            session.add(lease)
+            leases_service.record(session, ids, lease, "removed", {"resident_id": resident.id}, now)
+    set_status(resident, ResidentStatus.DELETED, now)
+    resident.invite_code = None
+    session.add(resident)
+    if resident.email:
+        notifications.send(
+            session,
+            ids,
+            notifications.Message(
+                to=resident.email,
+                subject="Your property manager removed your account",
+                kind=EmailKind.DELETED,
+                data={"resident_id": resident.id},
+            ),
+            now=now,
+        )
+    session.flush()
+
+
+def end_lease(
+    session: Session,
+    ids: IdMinter,
+    lease: Lease,
+    *,
+    uncollected_balance_cents: int | None,
+    now: datetime,
+) -> Lease:
+    """Finish the lease; its residents with no other active lease become ``finished``."""
+    leases_service.end_lease(
+        session, ids, lease, uncollected_balance_cents=uncollected_balance_cents, now=now
+    )
+    for resident_id in leases_service.resident_ids_of(session, ids.scope, [lease.id])[lease.id]:
+        resident = session.get(Resident, (ids.scope, resident_id))
+        if resident is None or resident.status is ResidentStatus.DELETED:
+            continue
+        if leases_service.active_lease_count(session, ids.scope, resident.id) == 0:
+            if ResidentStatus.FINISHED in RESIDENT_TRANSITIONS[resident.status]:
+                set_status(resident, ResidentStatus.FINISHED, now)
+                session.add(resident)
+            if resident.email:
+                notifications.send(
+                    session,
+                    ids,
+                    notifications.Message(
+                        to=resident.email,
+                        subject="Your lease has ended; online payments have stopped",
+                        kind=EmailKind.LEASE_ENDED,
+                        data={"resident_id": resident.id, "lease_id": lease.id},
+                    ),
+                    now=now,
+                )
+    session.flush()
+    return lease
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+def _next_reminder(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
+    day = calendar.local_date(at_or_after)
+    if calendar.is_banking_day(day) and calendar.at_local(day, REMINDER_TIME) >= at_or_after:
+        return calendar.at_local(day, REMINDER_TIME)
+    return calendar.at_local(calendar.next_banking_day(day), REMINDER_TIME)
+
+
+def _send_reminders(ctx: jobs.JobContext) -> jobs.JobResult:
+    pending = list(
+        ctx.session.scalars(
+            select(Resident)
+            .where(
+                col(Resident.workspace_id) == ctx.workspace_id,
+                col(Resident.status) == ResidentStatus.PENDING,
+            )
+            .order_by(col(Resident.created_at), col(Resident.id))
+        )
+    )
+    if not pending:
+        return None
+    sent = _tell_landlords(ctx.session, ctx.ids, pending, EmailKind.PENDING_REMINDER, ctx.now)
+    return {"pending_residents": len(pending), "emails": sent}
+
+
+# Reminders continue each banking day until the resident is approved or deleted [H:490649].
+jobs.registry.add_calendar_job(
+    jobs.CalendarJob(
+        name="residents.pending_reminders",
+        rank=jobs.RANK_DELIVERIES,
+        next_due=_next_reminder,
+        run=_send_reminders,
+    )
+)
