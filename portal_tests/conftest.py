@@ -59,9 +59,13 @@ def wipe(engine: Engine) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Any test that reached the database (through the app, a session or the CLI) leaves it
+    # empty for the next one.
+    uses_db = {"engine", "database_url"} & set(request.fixturenames)
+    engine: Engine | None = request.getfixturevalue("engine") if uses_db else None
     yield
-    if "engine" in request.fixturenames:
-        wipe(request.getfixturevalue("engine"))
+    if engine is not None:
+        wipe(engine)
 
 
 @pytest.fixture

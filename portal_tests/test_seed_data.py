@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from portal.cli import app as cli
-from portal_tests.factories import OPERATOR, bearer, make_workspace
+from portal_tests.factories import OPERATOR, bearer, login, make_workspace
 
 SEED_DATA = Path(__file__).resolve().parent.parent / "seed_data"
 FILES = sorted(SEED_DATA.glob("*.json"))
+
+
+def scenario_keys(doc: dict[str, Any]) -> set[str]:
+    keys = {e["key"] for section in SECTIONS for e in doc.get(section, [])}
+    return keys | {u["key"] for p in doc.get("properties", []) for u in p.get("units", [])}
+
+
+SECTIONS = ("integrations", "properties", "deposit_accounts", "residents", "pending_residents")
 
 
 def test_there_is_at_least_one_scenario() -> None:
@@ -30,7 +39,7 @@ class TestShippedScenario:
         )
         assert response.status_code == 200, response.text
         loaded = response.json()
-        assert set(loaded["keys"]) == {i["key"] for i in doc.get("integrations", [])}
+        assert set(loaded["keys"]) == scenario_keys(doc)
         assert loaded["ignored"] == ["workspace"]
         for key, token in loaded["tokens"].items():
             check = client.get("/v1/integration/last-error", headers=bearer(token))
@@ -77,3 +86,41 @@ class TestScenarioValidation:
         result = CliRunner().invoke(cli, ["seed", str(bad), "--database-url", database_url])
         assert result.exit_code == 2
         assert "$.integrations[0].kind" in result.output
+
+
+class TestOakStreet:
+    """The Oak Street world reproduces seed S4's people and lets every approval path run."""
+
+    def test_people_statuses_and_sync_approval(self, client: TestClient) -> None:
+        doc = json.loads((SEED_DATA / "oak-street-landlord12.json").read_text())
+        ws = make_workspace(client, seed=doc["workspace"]["seed"])
+        keys = client.post(
+            f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR
+        ).json()["keys"]
+        landlord = bearer(login(client, ws["landlord"]["email"], ws["landlord"]["password"]))
+        status = {
+            key: client.get(f"/v1/residents/{keys[key]}", headers=landlord).json()["status"]
+            for key in ("kmetz", "rodriguez", "guro", "spotz", "roommate")
+        }
+        assert status == {
+            "kmetz": "approved",
+            "rodriguez": "approved",
+            "guro": "invite",
+            "spotz": "waiting",
+            "roommate": "pending",
+        }
+        synced = client.post(
+            f"/v1/residents/{keys['roommate']}/approve", json={"mode": "sync"}, headers=landlord
+        )
+        assert synced.status_code == 200, synced.text
+        lease_id = synced.json()["lease_ids"][0]
+        lease = client.get(f"/v1/leases/{lease_id}", headers=landlord).json()
+        assert lease["external_resident_id"] == "t0005"
+        rodriguez = client.get(f"/v1/residents/{keys['rodriguez']}", headers=landlord).json()
+        owed = client.get(f"/v1/leases/{rodriguez['lease_ids'][0]}", headers=landlord).json()
+        assert owed["balance"] == "980.00"  # "Unpaid charges are $980.00" (seed S4)
+        kmetz = client.post(
+            "/v1/resident/login",
+            json={"email": "anthony.kmetz@example.com", "password": "kmetz-demo-pass"},
+        )
+        assert kmetz.status_code == 200, kmetz.text
