@@ -193,7 +193,7 @@ def check_external_resident_id(
     raise ResidentIdTaken(
         f"Resident ID {value!r} is already used by {names} (lease {other_lease.id}). If that "
         "is the same person, approve with mode 'merge' and merge_with their resident ID; "
-        "otherwise each person needs a unique resident ID (domain.md §2.4).",
+        "otherwise each person needs a unique resident ID.",
         extra={
             "merge_with": people[0].id if people else None,
             "other_lease_id": other_lease.id,
@@ -302,8 +302,7 @@ def end_lease(
 ) -> Lease:
     if lease.status is not LeaseStatus.ACTIVE:
         raise LeaseFinished(
-            f"Lease {lease.id} is already {lease.status.value}; an ended lease cannot be "
-            "reopened (domain.md §2.6)."
+            f"Lease {lease.id} is already {lease.status.value}; an ended lease cannot be reopened."
         )
     lease.status = LeaseStatus.FINISHED
     lease.ended_at = now
