@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from functools import lru_cache
 from typing import Literal
 
 from sqlalchemy import update
@@ -52,11 +53,17 @@ def _digest(*parts: object) -> int:
     return int.from_bytes(h[:16], "big")
 
 
-def _permute(seed: int, kind: str, n: int, modulus: int) -> int:
+@lru_cache(maxsize=4096)
+def _affine(seed: int, kind: str, modulus: int) -> tuple[int, int]:
+    # Cached: bulk paths mint tens of thousands of IDs of one kind at once.
     a = _digest(seed, kind, "a") % modulus
     while math.gcd(a, modulus) != 1:
         a += 1
-    b = _digest(seed, kind, "b") % modulus
+    return a, _digest(seed, kind, "b") % modulus
+
+
+def _permute(seed: int, kind: str, n: int, modulus: int) -> int:
+    a, b = _affine(seed, kind, modulus)
     return (a * n + b) % modulus
 
 

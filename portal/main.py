@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -26,6 +27,7 @@ from portal import models  # noqa: F401 - registers every table and job before u
 from portal.auth import service as auth_service
 from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
+from portal.balances.router import router as balances_router
 from portal.clock import Clock, SystemClock
 from portal.db import make_engine, session_scope
 from portal.errors import PROBLEM_JSON, PortalError, json_path, problem_body
@@ -41,7 +43,10 @@ from portal.settings import Settings
 log = logging.getLogger("portal")
 
 #: Routes that import data and accept large bodies (architecture.md §5).
-IMPORT_ROUTES = (re.compile(r"^/v1/sandbox/workspaces/[^/]+/scenario$"),)
+IMPORT_ROUTES = (
+    re.compile(r"^/v1/sandbox/workspaces/[^/]+/scenario$"),
+    re.compile(r"^/v1/integration/balances$"),
+)
 
 
 def create_app(
@@ -95,6 +100,7 @@ def create_app(
         properties_router,
         residents_router,
         resident_router,
+        balances_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)
@@ -148,20 +154,46 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
             400, "Malformed JSON", "malformed_json", "The request body is not valid JSON."
         )
     items = []
-    for e in errors:
+    for e in errors[:100]:
         code = e["type"] if e.get("type") in _OWN_CODES else "invalid"
-        items.append(
-            {"field": json_path(e.get("loc", ())), "message": e.get("msg", ""), "code": code}
-        )
+        loc = tuple(e.get("loc", ()))
+        item: dict[str, Any] = {"field": json_path(loc), "message": e.get("msg", ""), "code": code}
+        # A bad line of a list (a balance row, a scenario entity) says which one it is.
+        if len(loc) > 2 and loc[0] == "body" and isinstance(loc[2], int):
+            item["row"] = loc[2]
+        items.append(item)
     codes = {i["code"] for i in items}
     code = codes.pop() if len(codes) == 1 and "invalid" not in codes else "validation_failed"
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
-    return problem(422, "Unprocessable request", code, detail, errors=items)
+    extra = {"errors_total": len(errors)} if len(errors) > len(items) else None
+    return problem(422, "Unprocessable request", code, detail, errors=items, extra=extra)
+
+
+def _remember(request: Request, problem: dict[str, Any]) -> None:
+    """A refused integration call is kept for ``GET /v1/integration/last-error`` (seed S0/S4
+    "Show Last Error"), in its own transaction: the call itself was rolled back."""
+    caller: tuple[str, str, str] | None = getattr(request.state, "integration_caller", None)
+    if caller is None:
+        return
+    workspace_id, integration_id, at = caller
+    auth_service.record_last_error(
+        request.app.state.engine,
+        workspace_id,
+        integration_id,
+        {
+            "at": at,
+            "method": request.method,
+            "path": request.url.path,
+            **{k: problem[k] for k in ("status", "code", "detail")},
+            "errors": problem.get("errors", [])[:100],
+        },
+    )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PortalError)
-    async def _portal(_: Request, exc: PortalError) -> Response:
+    async def _portal(request: Request, exc: PortalError) -> Response:
+        _remember(request, exc.problem())
         return JSONResponse(
             exc.problem(), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers
         )
@@ -171,8 +203,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return exc.response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        return _validation_response(exc)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        response = _validation_response(exc)
+        _remember(request, json.loads(bytes(response.body)))
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:

@@ -5,7 +5,7 @@ from portal.auth.models import Integration, IntegrationToken, LandlordUser, Serv
 from portal.idempotency import IdempotencyRecord
 from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
-from portal.notifications.models import Email
+from portal.notifications.models import Email, Event
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.residents.models import (
     AccountingRecord,
@@ -21,6 +21,7 @@ __all__ = [
     "DepositAccount",
     "DepositAccountProperty",
     "Email",
+    "Event",
     "IdCounter",
     "IdempotencyRecord",
     "Integration",

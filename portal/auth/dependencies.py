@@ -105,9 +105,13 @@ async def require_integration(
     s = service.authenticate_integration(
         session, token_of(credentials), key=request.app.state.signing_key, system=clock
     )
-    return IntegrationCaller(
+    caller = IntegrationCaller(
         workspace=s.workspace, integration=s.integration, token=s.token, now=s.now
     )
+    # The error handlers record a refused call as this integration's last error. Plain values:
+    # the ORM objects are expired by the rollback before the handler runs.
+    request.state.integration_caller = (s.workspace.id, s.integration.id, s.now.isoformat())
+    return caller
 
 
 OperatorDep = Annotated[Operator, Depends(require_operator)]

@@ -26,6 +26,13 @@ class IntegrationKind(StrEnum):
     """MRI (seed S2)."""
 
 
+class PortalFlavor(StrEnum):
+    RENTTRACK = "renttrack"
+    """RentTrack: the bank account number is required, the routing number optional (seed S0)."""
+    INOSIO = "inosio"
+    """Inosio: both account and routing number are required (seed S4)."""
+
+
 class Feature(StrEnum):
     APPLICANT_SCREENING = "applicant_screening"
     """The applicants feed (seed S4, "Enabled Features")."""
@@ -67,6 +74,11 @@ class Integration(SQLModel, table=True):
     processing_options: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    flavor: PortalFlavor = Field(default=PortalFlavor.RENTTRACK, sa_type=StrEnumType(PortalFlavor))
+    #: The bank account the client last sent with balances (where its rent is deposited).
+    bank_account_number: str | None = Field(default=None, max_length=17)
+    bank_routing_number: str | None = Field(default=None, max_length=20)
+    balances_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: The last error this integration met (``GET /v1/integration/last-error``), or None.
     last_error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -56,6 +56,7 @@ async def create_integration(
         features=[f.value for f in body.features],
         processing_options=body.processing_options.model_dump(),
         now=landlord.now,
+        flavor=body.flavor,
     )
     return schemas.integration_read(integration, None)
 

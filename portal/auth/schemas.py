@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from portal.auth.models import Feature, IntegrationKind
+from portal.auth.models import Feature, IntegrationKind, PortalFlavor
 
 
 class LoginIn(BaseModel):
@@ -49,6 +49,11 @@ class IntegrationCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     kind: IntegrationKind
+    flavor: PortalFlavor = Field(
+        default=PortalFlavor.RENTTRACK,
+        description="renttrack: the bank account number is required with balances; "
+        "inosio: the routing number too",
+    )
     features: list[Feature] = Field(default_factory=list)
     processing_options: ProcessingOptions = Field(default_factory=ProcessingOptions)
 
@@ -77,10 +82,20 @@ class TokenPage(BaseModel):
     next_cursor: str | None = None
 
 
+class BankAccountRead(BaseModel):
+    account_last4: str
+    routing_number: str | None
+
+
 class IntegrationRead(BaseModel):
     id: str
     name: str
     kind: IntegrationKind
+    flavor: PortalFlavor
+    bank_account: BankAccountRead | None = Field(
+        description="The account the client last sent with balances (its rent deposits)"
+    )
+    balances_received_at: datetime | None
     features: list[Feature]
     processing_options: ProcessingOptions
     active_token: TokenRead | None
@@ -114,6 +129,14 @@ def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
         id=integration.id,
         name=integration.name,
         kind=integration.kind,
+        flavor=integration.flavor,
+        bank_account=BankAccountRead(
+            account_last4=integration.bank_account_number[-4:],
+            routing_number=integration.bank_routing_number,
+        )
+        if integration.bank_account_number
+        else None,
+        balances_received_at=integration.balances_received_at,
         features=[Feature(f) for f in integration.features],
         processing_options=ProcessingOptions.model_validate(integration.processing_options),
         active_token=token_read(active) if active is not None else None,

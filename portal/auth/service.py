@@ -11,12 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from portal.auth.models import (
@@ -24,6 +26,7 @@ from portal.auth.models import (
     IntegrationKind,
     IntegrationToken,
     LandlordUser,
+    PortalFlavor,
     ServerSecret,
 )
 from portal.clock import Clock
@@ -31,6 +34,8 @@ from portal.errors import Conflict, NotFound, Unauthorized
 from portal.ids import IdMinter, new_salt, new_secret
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
+
+log = logging.getLogger("portal.auth")
 
 ALGORITHM = "HS256"
 ISSUER = "portal"
@@ -259,12 +264,14 @@ def create_integration(
     features: list[str],
     processing_options: dict[str, Any],
     now: datetime,
+    flavor: PortalFlavor = PortalFlavor.RENTTRACK,
 ) -> Integration:
     integration = Integration(
         workspace_id=ids.scope,
         id=ids.new("integration", "int"),
         name=name,
         kind=kind,
+        flavor=flavor,
         features=features,
         processing_options=processing_options,
         created_at=now,
@@ -272,6 +279,26 @@ def create_integration(
     session.add(integration)
     session.flush()
     return integration
+
+
+def record_last_error(
+    engine: Engine, workspace_id: str, integration_id: str, error: dict[str, Any]
+) -> None:
+    """Keep an integration's last error, in a transaction of its own (the failed call's own
+    work was rolled back). Never lets bookkeeping hide the original error."""
+    try:
+        with Session(engine) as session:
+            session.execute(
+                update(Integration)
+                .where(
+                    col(Integration.workspace_id) == workspace_id,
+                    col(Integration.id) == integration_id,
+                )
+                .values(last_error=error)
+            )
+            session.commit()
+    except SQLAlchemyError:  # pragma: no cover - the database is gone; the caller's error stands
+        log.exception("could not record the last error of %s", integration_id)
 
 
 def has_integration_kind(session: Session, workspace_id: str, kind: IntegrationKind) -> bool:

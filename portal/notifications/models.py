@@ -41,3 +41,17 @@ class Email(SQLModel, table=True):
     body: str = Field(default="", max_length=4000)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """What happened in a workspace, for the operator (``GET .../events``). Append-only."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_workspace_seq", "workspace_id", "seq"),)
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    seq: int
+    kind: str = Field(max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime)

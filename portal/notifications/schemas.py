@@ -35,3 +35,15 @@ class EmailRead(BaseModel):
 class MailboxPage(BaseModel):
     data: list[EmailRead]
     next_cursor: str | None
+
+
+class EventRead(BaseModel):
+    id: str
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    data: list[EventRead]
+    next_cursor: str | None

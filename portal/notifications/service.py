@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from portal.ids import IdMinter, reserve
-from portal.notifications.models import Email, EmailKind
+from portal.notifications.models import Email, EmailKind, Event
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,31 @@ def mailbox(
     if after_seq is not None:
         query = query.where(col(Email.seq) > after_seq)
     return list(session.scalars(query.order_by(col(Email.seq)).limit(limit)))
+
+
+def record_event(
+    session: Session, ids: IdMinter, kind: str, data: dict[str, Any], *, now: datetime
+) -> Event:
+    """An operator-visible event (``GET /v1/sandbox/workspaces/{ws}/events``)."""
+    event = Event(
+        workspace_id=ids.scope,
+        id=ids.new("event_log", "ev"),
+        seq=reserve(session, ids.scope, "event_log_seq"),
+        kind=kind,
+        data=data,
+        at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events(
+    session: Session, workspace_id: str, *, kind: str | None, after_seq: int | None, limit: int
+) -> list[Event]:
+    query = select(Event).where(col(Event.workspace_id) == workspace_id)
+    if kind is not None:
+        query = query.where(col(Event.kind) == kind)
+    if after_seq is not None:
+        query = query.where(col(Event.seq) > after_seq)
+    return list(session.scalars(query.order_by(col(Event.seq)).limit(limit)))

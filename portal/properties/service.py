@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 from stdnum.us import rtn
 
@@ -457,3 +457,142 @@ def _link(account: DepositAccount, property_id: str) -> DepositAccountProperty:
         property_id=property_id,
         type=account.type,
     )
+
+
+# --- bulk paths (balance intake, domain.md §3) -------------------------------------------------
+
+
+def properties_by_external_id(session: Session, workspace_id: str) -> dict[str, str]:
+    """External ID -> property ID for the whole workspace, in one query."""
+    rows = session.execute(
+        select(col(Property.external_id), col(Property.id)).where(
+            col(Property.workspace_id) == workspace_id, col(Property.external_id).is_not(None)
+        )
+    )
+    return {ext: pid for ext, pid in rows if ext is not None}
+
+
+def units_by_external_id(session: Session, workspace_id: str) -> dict[str, tuple[str, str]]:
+    """External ID -> (unit ID, property ID) for the whole workspace, in one query."""
+    rows = session.execute(
+        select(col(Unit.external_id), col(Unit.id), col(Unit.property_id)).where(
+            col(Unit.workspace_id) == workspace_id, col(Unit.external_id).is_not(None)
+        )
+    )
+    return {ext: (uid, pid) for ext, uid, pid in rows if ext is not None}
+
+
+def bulk_create_properties(
+    session: Session, ids: IdMinter, specs: Sequence[tuple[str, str]], *, now: datetime
+) -> dict[str, str]:
+    """Create properties from (external ID, street address) pairs; returns external -> ID.
+    One statement; the caller has checked the external IDs are new."""
+    if not specs:
+        return {}
+    new_ids = ids.many("property", len(specs), "prop")
+    rows = [
+        {
+            "workspace_id": ids.scope,
+            "id": pid,
+            "name": street or ext,
+            "external_id": ext,
+            "street": street or ext,
+            "city": "",
+            "state": "",
+            "postal_code": "",
+            "created_at": now,
+        }
+        for pid, (ext, street) in zip(new_ids, specs, strict=True)
+    ]
+    session.execute(insert(Property), rows)
+    return {ext: pid for pid, (ext, _street) in zip(new_ids, specs, strict=True)}
+
+
+def bulk_create_units(
+    session: Session, ids: IdMinter, specs: Sequence[tuple[str, str, str]], *, now: datetime
+) -> dict[str, str]:
+    """Create units from (external ID, property ID, name) triples; returns external -> ID.
+    A name already used in the property gets the external ID appended, so names stay unique."""
+    if not specs:
+        return {}
+    taken = {
+        (pid, name)
+        for pid, name in session.execute(
+            select(col(Unit.property_id), col(Unit.name)).where(col(Unit.workspace_id) == ids.scope)
+        )
+    }
+    new_ids = ids.many("unit", len(specs), "unit")
+    rows = []
+    for uid, (ext, pid, name) in zip(new_ids, specs, strict=True):
+        name = name or ext
+        if (pid, name) in taken:
+            name = f"{name} ({ext})"
+        taken.add((pid, name))
+        rows.append(
+            {
+                "workspace_id": ids.scope,
+                "id": uid,
+                "property_id": pid,
+                "name": name[:100],
+                "external_id": ext,
+                "created_at": now,
+            }
+        )
+    session.execute(insert(Unit), rows)
+    return {ext: uid for uid, (ext, _pid, _name) in zip(new_ids, specs, strict=True)}
+
+
+def intake_rent_account(
+    session: Session,
+    ids: IdMinter,
+    *,
+    account_number: str,
+    routing_number: str,
+    property_ids: Sequence[str],
+    now: datetime,
+) -> str:
+    """The rent account an accounting client's bank details name (found or created), serving
+    every listed property that has no rent account yet. The client's numbers are opaque here:
+    Landlord 12 sends routing numbers such as ``0001234`` (domain.md §1), so no ABA check."""
+    account_id = session.scalars(
+        select(col(DepositAccount.id)).where(
+            col(DepositAccount.workspace_id) == ids.scope,
+            col(DepositAccount.type) == DepositAccountType.RENT,
+            col(DepositAccount.account_number) == account_number,
+            col(DepositAccount.routing_number) == routing_number,
+        )
+    ).first()
+    if account_id is None:
+        account_id = ids.new("deposit_account", "dacct")
+        session.execute(
+            insert(DepositAccount).values(
+                workspace_id=ids.scope,
+                id=account_id,
+                type=DepositAccountType.RENT,
+                name="Accounting system bank account",
+                account_number=account_number,
+                routing_number=routing_number[:9],
+                created_at=now,
+            )
+        )
+    served = set(
+        session.scalars(
+            select(col(DepositAccountProperty.property_id)).where(
+                col(DepositAccountProperty.workspace_id) == ids.scope,
+                col(DepositAccountProperty.type) == DepositAccountType.RENT,
+            )
+        )
+    )
+    links = [
+        {
+            "workspace_id": ids.scope,
+            "deposit_account_id": account_id,
+            "property_id": pid,
+            "type": DepositAccountType.RENT,
+        }
+        for pid in dict.fromkeys(property_ids)
+        if pid not in served
+    ]
+    if links:
+        session.execute(insert(DepositAccountProperty), links)
+    return account_id

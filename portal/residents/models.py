@@ -136,6 +136,9 @@ class Lease(SQLModel, table=True):
     )
     pay_full_balance_only: bool = False
     balance_cents: int = Field(default=0, sa_type=BigInteger)
+    #: Part of the balance under dispute: excluded from what the resident may pay (domain.md §3).
+    disputed_cents: int = Field(default=0, sa_type=BigInteger)
+    move_in: date | None = None
     #: When the balance was last set (by the landlord or an accounting client).
     balance_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     uncollected_balance_cents: int | None = Field(default=None, sa_type=BigInteger)
@@ -192,6 +195,10 @@ class AccountingRecord(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=40)
     rent_cents: int = Field(sa_type=BigInteger)
     balance_cents: int = Field(sa_type=BigInteger)
+    disputed_cents: int = Field(default=0, sa_type=BigInteger)
+    property_address: str = Field(default="", max_length=200)
+    unit_name: str = Field(default="", max_length=100)
+    move_in: date | None = None
     lease_start: date | None = None
     lease_end: date | None = None
     payment_accepted: PaymentsSetting = Field(sa_type=StrEnumType(PaymentsSetting))

@@ -161,6 +161,8 @@ class LeaseRead(BaseModel):
     resident_ids: list[str]
     rent: Cents
     balance: Cents
+    disputed: Cents = Field(description="Part of the balance under dispute")
+    payable_balance: Cents = Field(description="What the resident may pay: balance - disputed")
     due_day: int
     start_date: date
     end_date: date | None
@@ -189,6 +191,8 @@ class LeaseRead(BaseModel):
             resident_ids=resident_ids,
             rent=lease.rent_cents,
             balance=lease.balance_cents,
+            disputed=lease.disputed_cents,
+            payable_balance=max(lease.balance_cents - lease.disputed_cents, 0),
             due_day=lease.due_day,
             start_date=lease.start_date,
             end_date=lease.end_date,

@@ -136,7 +136,7 @@ def list_residents(
 # --- arriving ---------------------------------------------------------------------------------
 
 
-def _invite_email(resident: Resident, lease_id: str | None) -> notifications.Message:
+def invite_email(resident: Resident, lease_id: str | None) -> notifications.Message:
     assert resident.email is not None
     assert resident.invite_code is not None
     return notifications.Message(
@@ -208,7 +208,7 @@ def invite(
         origin="invite",
     )
     if email:
-        notifications.send(session, ids, _invite_email(resident, lease.id), now=now)
+        notifications.send(session, ids, invite_email(resident, lease.id), now=now)
     return resident, lease
 
 
@@ -234,7 +234,7 @@ def update_resident(
                 resident.invite_code = new_secret(12)
                 lease_ids = leases_service.lease_ids_of(session, ids.scope, [resident.id])
                 first = lease_ids[resident.id][0] if lease_ids[resident.id] else None
-                notifications.send(session, ids, _invite_email(resident, first), now=now)
+                notifications.send(session, ids, invite_email(resident, first), now=now)
     session.add(resident)
     session.flush()
     return resident

@@ -17,7 +17,7 @@ from portal.errors import BadRequest, problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.notifications import service as notifications_service
 from portal.notifications.models import EmailKind
-from portal.notifications.schemas import EmailRead, MailboxPage
+from portal.notifications.schemas import EmailRead, EventPage, EventRead, MailboxPage
 from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from portal.sandbox import scenarios
 from portal.sandbox import service as sandbox_service
@@ -194,5 +194,36 @@ async def get_mailbox(
     page = rows[:limit]
     return MailboxPage(
         data=[EmailRead.of(e) for e in page],
+        next_cursor=encode_cursor(str(page[-1].seq)) if len(rows) > limit else None,
+    )
+
+
+@router.get(
+    "/workspaces/{workspace_id}/events",
+    response_model=EventPage,
+    responses=problem_responses(400, 401, 404, 422),
+)
+async def get_events(
+    workspace_id: str,
+    session: SessionDep,
+    kind: Annotated[str | None, Query(description="e.g. balances.received")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> EventPage:
+    """What happened in this workspace (balance intakes, ...), oldest first."""
+    workspaces_service.get_workspace(session, workspace_id)
+    after = decode_cursor(cursor)
+    if after is not None and not after.isdigit():
+        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
+    rows = notifications_service.events(
+        session,
+        workspace_id,
+        kind=kind,
+        after_seq=int(after) if after is not None else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return EventPage(
+        data=[EventRead(id=e.id, kind=e.kind, at=e.at, data=e.data) for e in page],
         next_cursor=encode_cursor(str(page[-1].seq)) if len(rows) > limit else None,
     )

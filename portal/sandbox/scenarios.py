@@ -24,7 +24,9 @@ Format, version 1::
       "pending_residents": [{"key", "name", "email", "password", "phone", "property", "unit"}],
       "accounting_records": [{"resident_id", "property_id", "unit_id", "name", "email",
                               "phone", "rent", "balance", "lease_start", "lease_end",
-                              "payment_accepted", "pay_full_balance_only"}]
+                              "payment_accepted", "pay_full_balance_only"}],
+      "balances": [{"integration": integration key, "bank_account": {...},
+                    "residents": [...]}]   (a "Send Balances" call, as the client sends it)
     }
 
 Residents arrive through the portal's own paths: an ``invited`` resident gets the invitation
@@ -47,6 +49,8 @@ from sqlmodel import Session
 
 from portal.auth import schemas as auth_schemas
 from portal.auth import service as auth_service
+from portal.balances import schemas as balances_schemas
+from portal.balances import service as balances_service
 from portal.clock import Clock
 from portal.errors import FieldError, Unprocessable, json_path
 from portal.ids import IdMinter
@@ -172,6 +176,12 @@ class AccountingRecordSpec(_Strict):
     pay_full_balance_only: bool = False
 
 
+class BalancesSpec(balances_schemas.BalancesIn):
+    """A "Send Balances" call the scenario's integration makes when the world is loaded."""
+
+    integration: str = Field(description="Key of the integration that sends the call")
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -185,6 +195,7 @@ class Scenario(BaseModel):
     residents: list[ResidentSpec] = Field(default_factory=list)
     pending_residents: list[PendingResidentSpec] = Field(default_factory=list)
     accounting_records: list[AccountingRecordSpec] = Field(default_factory=list)
+    balances: list[BalancesSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _keys(self) -> Scenario:
@@ -215,6 +226,9 @@ class Scenario(BaseModel):
             define(r.key, f"residents[{i}]")
             if r.unit not in units:
                 raise ValueError(f"residents[{i}].unit: no unit {r.unit!r}")
+        for i, b in enumerate(self.balances):
+            if b.integration not in {spec.key for spec in self.integrations}:
+                raise ValueError(f"balances[{i}].integration: no integration {b.integration!r}")
         for i, pr in enumerate(self.pending_residents):
             define(pr.key, f"pending_residents[{i}]")
             if pr.property not in props:
@@ -261,6 +275,7 @@ def load_into(
             features=[f.value for f in spec.features],
             processing_options=spec.processing_options.model_dump(),
             now=now,
+            flavor=spec.flavor,
         )
         keys[spec.key] = integration.id
         if spec.issue_token:
@@ -269,6 +284,9 @@ def load_into(
             )
             tokens[spec.key] = token
     _load_world(session, ids, scenario, keys, now=now)
+    for call in scenario.balances:
+        integration = auth_service.get_integration(session, ws.id, keys[call.integration])
+        balances_service.receive(session, ids, integration, call, now=now)
     return ScenarioLoaded(
         workspace_id=ws.id,
         scenario=scenario.scenario,

@@ -1,0 +1,1 @@
+"""Balance intake from accounting clients ("Send Balances" / "Synchronize with Server")."""
