@@ -132,3 +132,12 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 # scope="function": the commit happens before the response is sent (style.md C1).
 SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def bulk_insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one Core ``executemany`` on the session's connection, in its
+    transaction. Not the ORM bulk path: that builds per-row state and costs several times more
+    (perf-baseline.md §8)."""
+    if rows:
+        table = model.__table__  # type: ignore[attr-defined]
+        session.connection().execute(table.insert(), rows)

@@ -16,6 +16,7 @@ workspace and look unordered, as the real portal's do. Shapes:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import secrets
@@ -67,12 +68,17 @@ def _permute(seed: int, kind: str, n: int, modulus: int) -> int:
     return (a * n + b) % modulus
 
 
+_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)
+
+
 def _encode32(value: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        value, r = divmod(value, 32)
-        out.append(_ALPHABET[r])
-    return "".join(reversed(out))
+    """``value`` as ``width`` base-32 digits (Crockford alphabet), most significant first.
+    Through ``base64.b32encode`` (C speed): bulk intake mints hundreds of thousands of IDs."""
+    bits = width * 5
+    nbytes = -(-bits // 8)
+    pad = nbytes * 8 - bits
+    text = base64.b32encode((value << pad).to_bytes(nbytes, "big")).decode("ascii")
+    return text[:width].translate(_TO_CROCKFORD)
 
 
 def format_id(seed: int, kind: str, prefix: str, n: int, shape: Shape = "prefixed") -> str:
@@ -132,6 +138,16 @@ def seed_from_text(text: str) -> int:
 def new_secret(nbytes: int = 32) -> str:
     """A random secret (operator key, signing key, generated passwords). Never an ID."""
     return secrets.token_urlsafe(nbytes)
+
+
+def new_secrets(count: int, nbytes: int = 12) -> list[str]:
+    """``count`` secrets like ``new_secret(nbytes)``, from one read of the system's randomness
+    (bulk intake hands out tens of thousands of invite codes)."""
+    raw = secrets.token_bytes(count * nbytes)
+    return [
+        base64.urlsafe_b64encode(raw[i : i + nbytes]).rstrip(b"=").decode("ascii")
+        for i in range(0, count * nbytes, nbytes)
+    ]
 
 
 def new_salt() -> bytes:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
+from portal.db import bulk_insert
 from portal.ids import IdMinter, reserve
 from portal.notifications.models import Email, EmailKind, Event
 
@@ -23,16 +24,17 @@ class Message:
     data: dict[str, Any] | None = None
 
 
-def send(session: Session, ids: IdMinter, message: Message, *, now: datetime) -> Email:
-    return send_many(session, ids, [message], now=now)[0]
+def send(session: Session, ids: IdMinter, message: Message, *, now: datetime) -> None:
+    send_many(session, ids, [message], now=now)
 
 
 def send_many(
     session: Session, ids: IdMinter, messages: Sequence[Message], *, now: datetime
-) -> list[Email]:
-    """Record e-mails in one statement (reminders go out to many at once)."""
+) -> int:
+    """Record e-mails in one statement (reminders and intake invitations go out by the
+    thousand); returns how many."""
     if not messages:
-        return []
+        return 0
     first = reserve(session, ids.scope, "email_seq", len(messages))
     email_ids = ids.many("email", len(messages), "msg")
     rows: list[dict[str, Any]] = [
@@ -49,8 +51,8 @@ def send_many(
         }
         for n, (email_id, m) in enumerate(zip(email_ids, messages, strict=True))
     ]
-    session.execute(insert(Email), rows)
-    return [Email(**row) for row in rows]
+    bulk_insert(session, Email, rows)
+    return len(rows)
 
 
 def mailbox(

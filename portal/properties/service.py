@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 from stdnum.us import rtn
 
+from portal.db import bulk_insert
 from portal.errors import Conflict, FieldError, NotFound, Unprocessable
 from portal.ids import IdMinter
 from portal.properties.models import (
@@ -504,7 +505,7 @@ def bulk_create_properties(
         }
         for pid, (ext, street) in zip(new_ids, specs, strict=True)
     ]
-    session.execute(insert(Property), rows)
+    bulk_insert(session, Property, rows)
     return {ext: pid for pid, (ext, _street) in zip(new_ids, specs, strict=True)}
 
 
@@ -538,7 +539,7 @@ def bulk_create_units(
                 "created_at": now,
             }
         )
-    session.execute(insert(Unit), rows)
+    bulk_insert(session, Unit, rows)
     return {ext: uid for uid, (ext, _pid, _name) in zip(new_ids, specs, strict=True)}
 
 
@@ -594,5 +595,5 @@ def intake_rent_account(
         if pid not in served
     ]
     if links:
-        session.execute(insert(DepositAccountProperty), links)
+        bulk_insert(session, DepositAccountProperty, links)
     return account_id

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from portal.ids import IdMinter, new_secret, reserve
+from portal.db import bulk_insert
+from portal.ids import IdMinter, new_secret, new_secrets, reserve
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
@@ -158,8 +159,11 @@ def receive(
             out.unchanged += 1
         out.waiting += status is ResidentStatus.WAITING
         out.statuses.append((row.resident_id, CLIENT_STATUS[status]))
+    # Free the workspace snapshot before the records pass reads its own (peak memory).
+    del leases, people, created
     _write_lease_updates(session, ws, lease_updates, ids, now)
     _write_resident_updates(session, ws, resident_updates)
+    del lease_updates, resident_updates
     if invitations:
         notifications.send_many(session, ids, [invite_email(r, None) for r in invitations], now=now)
     _records(session, ids, rows, integration_id=integration_id, now=now)
@@ -303,48 +307,50 @@ def _create(
     today: date,
     now: datetime,
 ) -> dict[str, ResidentStatus]:
-    """New residents, leases, links and history in four statements; invitations go out."""
+    """New residents, leases, links and history, one statement per table, each table's rows
+    built just before its insert and dropped after it (peak memory stays bounded at 50,000
+    rows); invitations go out."""
     if not rows:
         return {}
     ws = ids.scope
     resident_ids = ids.many("resident", len(rows), "res")
     lease_ids = ids.many("lease", len(rows), "lease")
-    event_ids = ids.many("lease_event", len(rows), "lev")
-    first_seq = reserve(session, ws, "lease_event_seq", len(rows))
-    residents: list[dict[str, Any]] = []
-    leases: list[dict[str, Any]] = []
-    links: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    mails: list[notifications.Message] = []
-    statuses: dict[str, ResidentStatus] = {}
-    for n, row in enumerate(rows):
-        email = _email(row.email)
-        status = ResidentStatus.INVITE if email else ResidentStatus.WAITING
-        code = new_secret(12) if email else None
-        rid, lid = resident_ids[n], lease_ids[n]
-        unit_id = unit_ids[row.unit_id]
-        residents.append(
+    emails = [_email(row.email) for row in rows]
+    codes = [
+        code if email else None for code, email in zip(new_secrets(len(rows)), emails, strict=True)
+    ]
+    places = [unit_ids[row.unit_id] for row in rows]
+    unit_property = _unit_properties(session, ws)
+    bulk_insert(
+        session,
+        Resident,
+        [
             {
                 "workspace_id": ws,
-                "id": rid,
+                "id": resident_ids[n],
                 "name": row.name,
-                "email": email,
+                "email": emails[n],
                 "phone": row.phone,
-                "status": status,
+                "status": ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING,
                 "status_changed_at": now,
                 "password_hash": None,
-                "invite_code": code,
-                "property_id": None,
-                "unit_id": unit_id,
+                "invite_code": codes[n],
+                "property_id": unit_property.get(places[n]),
+                "unit_id": places[n],
                 "merged_into": None,
                 "has_paid": False,
                 "created_at": now,
             }
-        )
-        leases.append(
+            for n, row in enumerate(rows)
+        ],
+    )
+    bulk_insert(
+        session,
+        Lease,
+        [
             {
                 "workspace_id": ws,
-                "id": lid,
+                "id": lease_ids[n],
                 "status": LeaseStatus.ACTIVE,
                 "due_day": 1,
                 "external_resident_id": row.resident_id,
@@ -353,49 +359,68 @@ def _create(
                 "uncollected_balance_cents": None,
                 "ended_at": None,
                 "created_at": now,
-                **_lease_values(row, unit_id, today),
+                **_lease_values(row, places[n], today),
             }
-        )
-        links.append({"workspace_id": ws, "lease_id": lid, "resident_id": rid})
-        events.append(
+            for n, row in enumerate(rows)
+        ],
+    )
+    bulk_insert(
+        session,
+        LeaseResident,
+        [
+            {"workspace_id": ws, "lease_id": lid, "resident_id": rid}
+            for lid, rid in zip(lease_ids, resident_ids, strict=True)
+        ],
+    )
+    first_seq = reserve(session, ws, "lease_event_seq", len(rows))
+    bulk_insert(
+        session,
+        LeaseEvent,
+        [
             {
                 "workspace_id": ws,
-                "id": event_ids[n],
-                "lease_id": lid,
+                "id": eid,
+                "lease_id": lease_ids[n],
                 "seq": first_seq + n,
                 "kind": "created",
-                "data": {"origin": "balances", "resident_ids": [rid]},
+                "data": {"origin": "balances", "resident_ids": [resident_ids[n]]},
                 "at": now,
             }
-        )
-        if email and code:
-            mails.append(
-                notifications.Message(
-                    to=email,
-                    subject=INVITATION_SUBJECT,
-                    kind=EmailKind.INVITATION,
-                    body=f"Hello {row.name}, your property manager invites you to pay rent online. "
-                    f"Your invite code is {code}.",
-                    data={"invite_code": code, "resident_id": rid, "lease_id": lid},
-                )
+            for n, eid in enumerate(ids.many("lease_event", len(rows), "lev"))
+        ],
+    )
+    notifications.send_many(
+        session,
+        ids,
+        [
+            notifications.Message(
+                to=email,
+                subject=INVITATION_SUBJECT,
+                kind=EmailKind.INVITATION,
+                body=f"Hello {row.name}, your property manager invites you to pay rent online. "
+                f"Your invite code is {code}.",
+                data={
+                    "invite_code": code,
+                    "resident_id": resident_ids[n],
+                    "lease_id": lease_ids[n],
+                },
             )
-        statuses[row.resident_id] = status
-    unit_property = _unit_properties(session, ws)
-    for r in residents:
-        r["property_id"] = unit_property.get(r["unit_id"])
-    session.execute(insert(Resident), residents)
-    session.execute(insert(Lease), leases)
-    session.execute(insert(LeaseResident), links)
-    session.execute(insert(LeaseEvent), events)
-    notifications.send_many(session, ids, mails, now=now)
-    return statuses
+            for n, (row, email, code) in enumerate(zip(rows, emails, codes, strict=True))
+            if email and code
+        ],
+        now=now,
+    )
+    return {
+        row.resident_id: ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING
+        for n, row in enumerate(rows)
+    }
 
 
 def _unit_properties(session: Session, ws: str) -> dict[str, str]:
     rows = session.execute(
         select(col(Unit.id), col(Unit.property_id)).where(col(Unit.workspace_id) == ws)
     )
-    return dict(rows.tuples().all())
+    return {row[0]: row[1] for row in rows}
 
 
 def _write_lease_updates(
@@ -413,8 +438,9 @@ def _write_lease_updates(
     )
     first_seq = reserve(session, ws, "lease_event_seq", len(updates))
     event_ids = ids.many("lease_event", len(updates), "lev")
-    session.execute(
-        insert(LeaseEvent),
+    bulk_insert(
+        session,
+        LeaseEvent,
         [
             {
                 "workspace_id": ws,
@@ -457,15 +483,16 @@ def _records(
 ) -> None:
     """Keep the latest accounting record per resident ID (what "approve by sync" reads)."""
     ws = ids.scope
+    # Tuples, not dicts: this snapshot holds one entry per resident the workspace knows.
     existing = {
-        r["external_resident_id"]: dict(r)
+        r[1]: (r[0], tuple(r[2:]))
         for r in session.execute(
             select(
                 col(AccountingRecord.id),
                 col(AccountingRecord.external_resident_id),
                 *[getattr(AccountingRecord, f) for f in _RECORD_FIELDS],
             ).where(col(AccountingRecord.workspace_id) == ws)
-        ).mappings()
+        )
     }
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -498,12 +525,12 @@ def _records(
                     **values,
                 }
             )
-        elif any(old[k] != v for k, v in values.items()):
-            changed.append({"b_id": old["id"], "received_at": now, **values})
+        elif old[1] != tuple(values[f] for f in _RECORD_FIELDS):
+            changed.append({"b_id": old[0], "received_at": now, **values})
     if new:
         for record, rid in zip(new, ids.many("accounting_record", len(new), "acr"), strict=True):
             record["id"] = rid
-        session.execute(insert(AccountingRecord), new)
+        bulk_insert(session, AccountingRecord, new)
     if changed:
         stmt = (
             update(AccountingRecord)
@@ -550,7 +577,7 @@ def roster(
     )
     if after is not None:
         query = query.where(col(AccountingRecord.external_resident_id) > after)
-    page = list(session.execute(query).tuples())
+    page = list(session.execute(query))
     people = _people_of(session, ws, [lease.id for _record, lease in page])
     lines = []
     for record, lease in page:
@@ -586,7 +613,7 @@ def _people_of(session: Session, ws: str, lease_ids: list[str]) -> dict[str, Res
             col(Resident.status) != ResidentStatus.DELETED,
         )
         .order_by(col(LeaseResident.lease_id), col(Resident.id))
-    ).tuples()
+    )
     people: dict[str, Resident] = {}
     for lease_id, resident in rows:
         people.setdefault(lease_id, resident)
