@@ -26,17 +26,22 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class FieldError:
-    __slots__ = ("code", "field", "message")
+    __slots__ = ("code", "field", "message", "row")
 
-    def __init__(self, field: str, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, field: str, message: str, code: str | None = None, row: int | None = None
+    ) -> None:
         self.field = field
         self.message = message
         self.code = code
+        self.row = row
 
-    def as_dict(self) -> dict[str, str]:
-        out = {"field": self.field, "message": self.message}
+    def as_dict(self) -> dict[str, str | int]:
+        out: dict[str, str | int] = {"field": self.field, "message": self.message}
         if self.code:
             out["code"] = self.code
+        if self.row is not None:
+            out["row"] = self.row
         return out
 
 

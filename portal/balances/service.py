@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from portal import calendar
 from portal.auth.models import Integration, PortalFlavor
-from portal.errors import Unprocessable
+from portal.errors import FieldError, Unprocessable
 from portal.ids import IdMinter
 from portal.notifications import service as notifications
 from portal.properties import service as properties_service
@@ -53,15 +53,25 @@ def _bank_account(integration: Integration, bank: schemas.BankAccountIn | None) 
 
 def _rows(lines: Sequence[schemas.BalanceLine]) -> list[intake.Row]:
     seen: dict[str, int] = {}
+    duplicates = [
+        FieldError(
+            f"$.residents[{index}].resident_id",
+            f"resident ID {line.resident_id!r} was already sent in row {seen[line.resident_id]}",
+            "duplicate_resident_id",
+            row=index,
+        )
+        for index, line in enumerate(lines)
+        if seen.setdefault(line.resident_id, index) != index
+    ]
+    if duplicates:
+        repeated = list(dict.fromkeys(lines[e.row].resident_id for e in duplicates if e.row))
+        shown = ", ".join(repr(r) for r in repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+        raise DuplicateResidentId(
+            f"Resident ID {shown} appears more than once; send each resident once.",
+            errors=duplicates[:100],
+        )
     rows = []
-    for index, line in enumerate(lines):
-        if line.resident_id in seen:
-            raise DuplicateResidentId(
-                f"Resident ID {line.resident_id!r} appears in rows {seen[line.resident_id]} and "
-                f"{index}; send each resident once.",
-                extra={"row": index},
-            )
-        seen[line.resident_id] = index
+    for line in lines:
         rows.append(
             intake.Row(
                 resident_id=line.resident_id,

@@ -144,7 +144,8 @@ def receive(
             out.statuses.append((row.resident_id, CLIENT_STATUS[status]))
             continue
         lease = leases[row.resident_id]
-        wanted = _lease_values(row, unit_ids[row.unit_id], today)
+        # A row without dates keeps the lease's start: "today" must not change it daily.
+        wanted = _lease_values(row, unit_ids[row.unit_id], lease["start_date"])
         diff = {k: v for k, v in wanted.items() if lease[k] != v}
         person = people.get(lease["id"])
         changed_person, status, invited = _person_changes(row, person, resident_updates, now)
@@ -589,13 +590,20 @@ def roster(
                 name=person.name if person else record.name,
                 email=person.email if person else record.email,
                 phone=person.phone if person else record.phone,
-                property=record.property_address or record.unit_name,
+                property=_place(record.property_address, record.unit_name),
                 rent_cents=lease.rent_cents,
                 balance_cents=lease.balance_cents,
                 disputed_cents=lease.disputed_cents,
             )
         )
     return lines
+
+
+def _place(address: str, unit: str) -> str:
+    """The grid's Property column: the address with the unit (``2234 Chapala St #8``)."""
+    if not unit or unit in address:
+        return address or unit
+    return f"{address} {unit}" if address else unit
 
 
 def _people_of(session: Session, ws: str, lease_ids: list[str]) -> dict[str, Resident]:
