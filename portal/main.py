@@ -140,6 +140,7 @@ def problem(status: int, title: str, code: str, detail: str, **kw: Any) -> JSONR
 _OWN_CODES = {
     "invalid_duration",
     "invalid_datetime",
+    "invalid_time",
     "invalid_amount",
     "exactly_one_required",
     "invalid_routing_number",

@@ -51,6 +51,18 @@ def _text_only(value: object) -> object:
 
 
 Instant = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_aware)]
+
+
+def _wall_clock(value: time) -> time:
+    # Cut-offs are New York wall-clock times (domain.md §4.2); an offset would be ambiguous.
+    if value.tzinfo is not None:
+        raise PydanticCustomError(
+            "invalid_time", "a New York wall-clock time without an offset, such as 19:45"
+        )
+    return value
+
+
+WallTime = Annotated[time, AfterValidator(_wall_clock)]
 DurationText = Annotated[str, AfterValidator(_duration)]
 
 
@@ -59,8 +71,10 @@ class WorkspaceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cutoff_time: time = Field(default=time(19, 45), description="Same-day cut-off, New York time")
-    pinless_debit_cutoff_time: time = Field(default=time(15, 45))
+    cutoff_time: WallTime = Field(
+        default=time(19, 45), description="Same-day cut-off, New York time"
+    )
+    pinless_debit_cutoff_time: WallTime = Field(default=time(15, 45))
     payments_per_resident_per_day: int = Field(default=1, ge=1, le=100)
     payment_limit: Amount = Field(default=1_000_000, description="Largest single payment")
 

@@ -793,3 +793,24 @@ class TestLoadScenario:
     def test_unknown_workspace_is_404(self, client: TestClient) -> None:
         response = load_scenario(client, "ws_nope", {"scenario": "t", "integrations": [L12]})
         assert_problem(response, 404, "workspace_not_found")
+
+
+class TestSettingsTimes:
+    """Found by schemathesis: a cut-off with an offset reached the calendar and answered 500."""
+
+    @pytest.mark.parametrize("value", ["19:45:00Z", "19:45:00+02:00"])
+    def test_cutoff_with_an_offset_is_422(self, client: TestClient, value: str) -> None:
+        response = client.post(
+            "/v1/sandbox/workspaces",
+            json={"settings": {"cutoff_time": value}},
+            headers=OPERATOR,
+        )
+        body = assert_problem(response, 422, "invalid_time")
+        assert body["errors"][0]["field"] == "$.settings.cutoff_time"
+
+    def test_a_wall_clock_cutoff_sets_the_business_date(self, client: TestClient) -> None:
+        # 16:00 New York on a banking day, cut-off 15:30: the business date is the next day.
+        ws = make_workspace(
+            client, clock={"now": "2026-07-02T20:00:00Z"}, settings={"cutoff_time": "15:30"}
+        )
+        assert get_clock(client, ws["id"])["business_date"] == "2026-07-03"
