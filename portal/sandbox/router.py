@@ -105,7 +105,7 @@ async def reset_workspace(
     workspace_id: str, session: SessionDep, clock: ClockDep
 ) -> ws_schemas.WorkspaceRead:
     """Wipe the workspace's data and rewind its clock and IDs; the landlord login stays."""
-    ws = sandbox_service.reset_workspace(session, workspace_id)
+    ws = sandbox_service.reset_workspace(session, workspace_id, system_now=clock.now())
     return sandbox_service.workspace_read(ws, clock)
 
 

@@ -59,7 +59,7 @@ def create_workspace(
     return CreatedWorkspace(ws, email.strip().lower(), password)
 
 
-def reset_workspace(session: Session, workspace_id: str) -> Workspace:
+def reset_workspace(session: Session, workspace_id: str, *, system_now: datetime) -> Workspace:
     """Back to the moment of creation: data wiped, ID counters and clock rewound; the landlord
     users (and their passwords) are recreated with the same IDs."""
     ws = workspaces_service.get_workspace(session, workspace_id)
@@ -72,7 +72,7 @@ def reset_workspace(session: Session, workspace_id: str) -> Workspace:
     )
     kept = [(u.email, u.name, u.password_hash) for u in users]
     workspaces_service.wipe_workspace(session, workspace_id, keep_row=True)
-    workspaces_service.reset_clock(ws)
+    workspaces_service.reset_clock(ws, system_now=system_now)
     session.add(ws)
     session.flush()
     ids = workspaces_service.minter(ws, session)

@@ -20,12 +20,21 @@ from portal import calendar
 from portal.clock import ClockMode
 from portal.money import Amount
 
+#: The years a workspace clock may show: the banking calendar's rules hold from 2000 on, and a
+#: bounded range keeps every date computation (and every advance) finite.
+MIN_YEAR, MAX_YEAR = 1990, 2199
+
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise PydanticCustomError(
             "invalid_datetime",
             "an instant must be RFC 3339 with an offset, such as 2026-03-02T14:00:00Z",
+        )
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError(
+            "invalid_datetime",
+            f"a workspace clock runs from {MIN_YEAR} to {MAX_YEAR}",
         )
     return value
 

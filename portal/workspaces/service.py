@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, col
 
 from portal import calendar, jobs
 from portal.clock import Clock, ClockMode, as_aware, workspace_now
-from portal.errors import Conflict, NotFound
+from portal.errors import Conflict, NotFound, Unprocessable
 from portal.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
 from portal.workspaces.models import Workspace
 
@@ -36,6 +36,16 @@ class WorkspaceExists(Conflict):
 
 class ClockBackwards(Conflict):
     code = "clock_backwards"
+
+
+class AdvanceTooFar(Unprocessable):
+    code = "advance_too_far"
+
+
+#: One advance covers at most this much workspace time: every job in it runs (and commits) in
+#: the request, so an unbounded jump (a fuzzer's year 6639) would hold the workspace for hours.
+#: Longer journeys are several calls.
+MAX_ADVANCE = timedelta(days=5 * 366)
 
 
 def get_workspace(session: Session, workspace_id: str) -> Workspace:
@@ -78,6 +88,8 @@ def create_workspace(
         settings=dict(settings),
         clock_mode=clock_mode,
         clock_now=start,
+        # A real clock starts at ``start`` and runs on from there with the wall clock.
+        clock_offset_us=_us(start - now) if clock_mode is ClockMode.REAL else 0,
         start_mode=clock_mode,
         start_at=start,
         jobs_cursor_at=start,
@@ -131,10 +143,11 @@ def wipe_workspace(session: Session, workspace_id: str, *, keep_row: bool) -> No
     session.flush()
 
 
-def reset_clock(ws: Workspace) -> None:
+def reset_clock(ws: Workspace, *, system_now: datetime) -> None:
     ws.clock_mode = ws.start_mode
     ws.clock_now = ws.start_at
-    ws.clock_offset_us = 0
+    start = as_aware(ws.start_at)
+    ws.clock_offset_us = _us(start - system_now) if ws.start_mode is ClockMode.REAL else 0
     ws.jobs_cursor_at = ws.start_at
     ws.jobs_cursor_rank = _AFTER_ALL_RANKS
     ws.jobs_cursor_name = ""
@@ -168,14 +181,25 @@ def target_for(
     banking_days: int | None = None,
 ) -> datetime:
     """The instant an advance request names. ``banking_days`` keeps the New York time of day."""
-    if to is not None:
-        return as_aware(to)
-    if by is not None:
-        return calendar.add_duration(now, calendar.parse_duration(by))
-    assert banking_days is not None
-    local = now.astimezone(calendar.TZ)
-    day = calendar.add_banking_days(local.date(), banking_days)
-    return calendar.at_local(day, local.time().replace(tzinfo=None))
+    try:
+        if to is not None:
+            target = as_aware(to)
+        elif by is not None:
+            target = calendar.add_duration(now, calendar.parse_duration(by))
+        else:
+            assert banking_days is not None
+            local = now.astimezone(calendar.TZ)
+            day = calendar.add_banking_days(local.date(), banking_days)
+            target = calendar.at_local(day, local.time().replace(tzinfo=None))
+    except (ValueError, OverflowError):
+        raise AdvanceTooFar("That instant is beyond the calendar.") from None
+    if target - now > MAX_ADVANCE:
+        raise AdvanceTooFar(
+            f"One advance covers at most {MAX_ADVANCE.days} days of workspace time "
+            f"(asked for {(target - now).days}); advance in several steps.",
+            extra={"max_days": MAX_ADVANCE.days},
+        )
+    return target
 
 
 def _lock(session: Session, workspace_id: str) -> Workspace:

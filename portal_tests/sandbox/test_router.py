@@ -814,3 +814,33 @@ class TestSettingsTimes:
             client, clock={"now": "2026-07-02T20:00:00Z"}, settings={"cutoff_time": "15:30"}
         )
         assert get_clock(client, ws["id"])["business_date"] == "2026-07-03"
+
+
+class TestClockBounds:
+    """Found by schemathesis: a jump to year 6639 ran millions of nightly jobs in one request."""
+
+    def test_one_advance_covers_at_most_five_years(self, client: TestClient) -> None:
+        ws = make_workspace(client)
+        body = assert_problem(post_advance(client, ws["id"], {"by": "P6Y"}), 422, "advance_too_far")
+        assert body["max_days"] == 5 * 366
+        assert instant(get_clock(client, ws["id"])["now"]) == instant(START)
+        assert_problem(
+            post_advance(client, ws["id"], {"to": "2099-01-01T00:00:00Z"}), 422, "advance_too_far"
+        )
+
+    @pytest.mark.parametrize("when", ["1989-12-31T23:00:00Z", "2200-01-01T05:00:00Z"])
+    def test_clock_years_are_bounded(self, client: TestClient, when: str) -> None:
+        response = client.post(
+            "/v1/sandbox/workspaces", json={"clock": {"now": when}}, headers=OPERATOR
+        )
+        assert_problem(response, 422, "invalid_datetime")
+
+    def test_a_real_clock_starts_where_it_is_told(
+        self, client: TestClient, clock: FixedClock
+    ) -> None:
+        ws = make_workspace(client, clock={"mode": "real", "now": "2022-02-23T14:00:00Z"})
+        assert get_clock(client, ws["id"])["now"] == "2022-02-23T14:00:00Z"
+        clock.advance(timedelta(minutes=30))
+        assert get_clock(client, ws["id"])["now"] == "2022-02-23T14:30:00Z"
+        client.post(f"/v1/sandbox/workspaces/{ws['id']}/reset", headers=OPERATOR)
+        assert get_clock(client, ws["id"])["now"] == "2022-02-23T14:00:00Z"
