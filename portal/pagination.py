@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, TypeVar
 
 from fastapi import Query
 
@@ -18,6 +19,7 @@ from portal.errors import BadRequest
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
 DEFAULT_LIMIT = 50
+T = TypeVar("T")
 
 
 def encode_cursor(key: str) -> str:
@@ -35,3 +37,22 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not isinstance(key, str) or not key:
         raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
     return key
+
+
+def split_page(
+    rows: Sequence[T], limit: int, key: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """The page and the next cursor from ``limit + 1`` rows fetched in key order: the extra row
+    only says that another page exists."""
+    page = list(rows[:limit])
+    return page, encode_cursor(key(page[-1])) if len(rows) > limit else None
+
+
+def decode_seq_cursor(cursor: str | None) -> int | None:
+    """A cursor over a sequence number (mailbox, events)."""
+    key = decode_cursor(cursor)
+    if key is None:
+        return None
+    if not key.isdigit():
+        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
+    return int(key)

@@ -10,7 +10,7 @@ from portal.auth import schemas, service
 from portal.auth.dependencies import ClockDep, IntegrationDep, LandlordDep
 from portal.db import SessionDep
 from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1", tags=["landlord: auth and integrations"])
@@ -73,11 +73,11 @@ async def list_integrations(
     """List the workspace's integrations."""
     ws_id = landlord.workspace.id
     rows = service.list_integrations(session, ws_id, after=decode_cursor(cursor), limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
+    page, next_cursor = split_page(rows, limit, key=lambda i: i.id)
     active = service.active_tokens(session, [i.id for i in page], ws_id)
     return schemas.IntegrationPage(
         data=[schemas.integration_read(i, active.get(i.id)) for i in page],
-        next_cursor=encode_cursor(page[-1].id) if more else None,
+        next_cursor=next_cursor,
     )
 
 

@@ -12,7 +12,7 @@ from portal.balances import service as balances_service
 from portal.db import SessionDep
 from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1/integration", tags=["integration"])
@@ -52,11 +52,8 @@ async def list_roster(
     lines = balances_service.roster(
         session, caller.integration, after=decode_cursor(cursor), limit=limit + 1
     )
-    page = lines[:limit]
-    return schemas.RosterPage(
-        data=page,
-        next_cursor=encode_cursor(page[-1].resident_id) if len(lines) > limit else None,
-    )
+    page, next_cursor = split_page(lines, limit, key=lambda line: line.resident_id)
+    return schemas.RosterPage(data=page, next_cursor=next_cursor)
 
 
 @router.post("/sync", response_model=schemas.SyncOut, responses=problem_responses(401))

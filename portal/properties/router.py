@@ -6,7 +6,7 @@ Everything is scoped to the landlord's workspace: another workspace's IDs answer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from sqlmodel import Session
@@ -14,23 +14,16 @@ from sqlmodel import Session
 from portal.auth.dependencies import LandlordDep
 from portal.db import SessionDep
 from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.properties import schemas, service
-from portal.properties.models import DepositAccount, Property, Unit
+from portal.properties.models import DepositAccount, Property
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1", tags=["landlord: properties"])
 
-_Row = TypeVar("_Row", Property, Unit, DepositAccount)
 ExternalIdQuery = Annotated[
     str | None, Query(max_length=64, description="Only the property with this external ID")
 ]
-
-
-def _page(rows: list[_Row], limit: int) -> tuple[list[_Row], str | None]:
-    """The page and the next cursor, from ``limit + 1`` rows ordered by ID."""
-    page = rows[:limit]
-    return page, encode_cursor(page[-1].id) if len(rows) > limit else None
 
 
 def _property_reads(
@@ -90,7 +83,7 @@ async def list_properties(
     rows = service.list_properties(
         session, ws_id, external_id=external_id, after=decode_cursor(cursor), limit=limit + 1
     )
-    page, next_cursor = _page(rows, limit)
+    page, next_cursor = split_page(rows, limit, key=lambda r: r.id)
     return schemas.PropertyPage(data=_property_reads(session, ws_id, page), next_cursor=next_cursor)
 
 
@@ -146,7 +139,7 @@ async def list_units(
     rows = service.list_units(
         session, prop.workspace_id, prop.id, after=decode_cursor(cursor), limit=limit + 1
     )
-    page, next_cursor = _page(rows, limit)
+    page, next_cursor = split_page(rows, limit, key=lambda r: r.id)
     return schemas.UnitPage(data=[schemas.unit_read(u) for u in page], next_cursor=next_cursor)
 
 
@@ -196,7 +189,7 @@ async def list_deposit_accounts(
     rows = service.list_deposit_accounts(
         session, ws_id, after=decode_cursor(cursor), limit=limit + 1
     )
-    page, next_cursor = _page(rows, limit)
+    page, next_cursor = split_page(rows, limit, key=lambda r: r.id)
     return schemas.DepositAccountPage(
         data=_account_reads(session, ws_id, page), next_cursor=next_cursor
     )

@@ -14,7 +14,7 @@ from portal.auth.models import IntegrationKind
 from portal.db import SessionDep
 from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.residents import leases as leases_service
 from portal.residents import schemas
 from portal.residents import service as residents_service
@@ -67,11 +67,11 @@ async def list_residents(
     rows = residents_service.list_residents(
         session, ws_id, status=status, after=decode_cursor(cursor), limit=limit + 1
     )
-    page = rows[:limit]
+    page, next_cursor = split_page(rows, limit, key=lambda r: r.id)
     lease_ids = leases_service.lease_ids_of(session, ws_id, [r.id for r in page])
     return schemas.ResidentPage(
         data=[schemas.ResidentRead.of(r, lease_ids[r.id]) for r in page],
-        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
 
 

@@ -13,12 +13,18 @@ from portal.auth.dependencies import (
     require_operator_in_workspace,
 )
 from portal.db import SessionDep
-from portal.errors import BadRequest, problem_responses
+from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.notifications import service as notifications_service
 from portal.notifications.models import EmailKind
 from portal.notifications.schemas import EmailRead, EventPage, EventRead, MailboxPage
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import (
+    CursorQuery,
+    LimitQuery,
+    decode_cursor,
+    decode_seq_cursor,
+    split_page,
+)
 from portal.sandbox import scenarios
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
@@ -64,10 +70,9 @@ async def list_workspaces(
 ) -> ws_schemas.WorkspacePage:
     """All workspaces, by ID."""
     rows = workspaces_service.list_workspaces(session, after=decode_cursor(cursor), limit=limit + 1)
-    page = rows[:limit]
+    page, next_cursor = split_page(rows, limit, key=lambda ws: ws.id)
     return ws_schemas.WorkspacePage(
-        data=[sandbox_service.workspace_read(ws, clock) for ws in page],
-        next_cursor=encode_cursor(page[-1].id) if len(rows) > limit else None,
+        data=[sandbox_service.workspace_read(ws, clock) for ws in page], next_cursor=next_cursor
     )
 
 
@@ -180,22 +185,16 @@ async def get_mailbox(
 ) -> MailboxPage:
     """Every e-mail the portal sent in this workspace, oldest first."""
     workspaces_service.get_workspace(session, workspace_id)
-    after = decode_cursor(cursor)
-    if after is not None and not after.isdigit():
-        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
     rows = notifications_service.mailbox(
         session,
         workspace_id,
         to=to,
         kind=kind,
-        after_seq=int(after) if after is not None else None,
+        after_seq=decode_seq_cursor(cursor),
         limit=limit + 1,
     )
-    page = rows[:limit]
-    return MailboxPage(
-        data=[EmailRead.of(e) for e in page],
-        next_cursor=encode_cursor(str(page[-1].seq)) if len(rows) > limit else None,
-    )
+    page, next_cursor = split_page(rows, limit, key=lambda e: str(e.seq))
+    return MailboxPage(data=[EmailRead.of(e) for e in page], next_cursor=next_cursor)
 
 
 @router.get(
@@ -212,18 +211,15 @@ async def get_events(
 ) -> EventPage:
     """What happened in this workspace (balance intakes, ...), oldest first."""
     workspaces_service.get_workspace(session, workspace_id)
-    after = decode_cursor(cursor)
-    if after is not None and not after.isdigit():
-        raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
     rows = notifications_service.events(
         session,
         workspace_id,
         kind=kind,
-        after_seq=int(after) if after is not None else None,
+        after_seq=decode_seq_cursor(cursor),
         limit=limit + 1,
     )
-    page = rows[:limit]
+    page, next_cursor = split_page(rows, limit, key=lambda e: str(e.seq))
     return EventPage(
         data=[EventRead(id=e.id, kind=e.kind, at=e.at, data=e.data) for e in page],
-        next_cursor=encode_cursor(str(page[-1].seq)) if len(rows) > limit else None,
+        next_cursor=next_cursor,
     )
