@@ -7,6 +7,7 @@ from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
 from portal.notifications.models import Email, Event
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
+from portal.residents import reminders  # noqa: F401 - registers the reminder job
 from portal.residents.models import (
     AccountingRecord,
     Lease,

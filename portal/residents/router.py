@@ -15,8 +15,8 @@ from portal.db import SessionDep
 from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.residents import approvals, schemas
 from portal.residents import leases as leases_service
-from portal.residents import schemas
 from portal.residents import service as residents_service
 from portal.residents.dependencies import ResidentDep
 from portal.residents.models import Lease, Resident, ResidentStatus
@@ -150,15 +150,15 @@ async def approve_resident(
     ids = workspaces_service.minter(ws, session)
     resident = residents_service.get_resident(session, ws.id, resident_id)
     if isinstance(body, schemas.MergeApproval):
-        residents_service.approve_by_merge(
+        approvals.approve_by_merge(
             session, ids, resident, merge_with=body.merge_with, now=landlord.now
         )
     elif isinstance(body, schemas.SyncApproval):
-        residents_service.approve_by_sync(
+        approvals.approve_by_sync(
             session, ids, resident, amsi=_amsi(session, ws.id), now=landlord.now
         )
     else:
-        residents_service.approve_manually(
+        approvals.approve_manually(
             session,
             ids,
             resident,

@@ -57,6 +57,7 @@ from portal.ids import IdMinter
 from portal.money import Amount
 from portal.properties import service as properties_service
 from portal.properties.models import DepositAccountType
+from portal.residents import approvals
 from portal.residents import leases as leases_service
 from portal.residents import service as residents_service
 from portal.residents.models import PaymentsSetting
@@ -376,7 +377,7 @@ def _load_world(
             now=now,
         ).id
     for rec in scenario.accounting_records:
-        residents_service.record_accounting(
+        approvals.record_accounting(
             session,
             ids,
             integration_id=None,
