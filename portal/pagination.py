@@ -10,9 +10,10 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
+from sqlalchemy import Select
 
 from portal.errors import BadRequest
 
@@ -20,6 +21,7 @@ LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
 DEFAULT_LIMIT = 50
 T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 
 def encode_cursor(key: str) -> str:
@@ -56,3 +58,11 @@ def decode_seq_cursor(cursor: str | None) -> int | None:
     if not key.isdigit():
         raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
     return int(key)
+
+
+def keyset(query: SelectT, key: Any, *, after: str | None, limit: int) -> SelectT:
+    """Order ``query`` by ``key`` and take ``limit`` rows after the cursor's key: the one
+    keyset-pagination clause every list shares."""
+    if after is not None:
+        query = query.where(key > after)
+    return query.order_by(key).limit(limit)

@@ -32,6 +32,7 @@ from portal.auth.models import (
 from portal.clock import Clock
 from portal.errors import Conflict, NotFound, Unauthorized
 from portal.ids import IdMinter, new_salt, new_secret
+from portal.pagination import keyset
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
@@ -323,14 +324,8 @@ def get_integration(session: Session, workspace_id: str, integration_id: str) ->
 def list_integrations(
     session: Session, workspace_id: str, *, after: str | None, limit: int
 ) -> list[Integration]:
-    query = (
-        select(Integration)
-        .where(col(Integration.workspace_id) == workspace_id)
-        .order_by(col(Integration.id))
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(col(Integration.id) > after)
+    query = select(Integration).where(col(Integration.workspace_id) == workspace_id)
+    query = keyset(query, col(Integration.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 

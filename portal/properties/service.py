@@ -24,6 +24,7 @@ from stdnum.us import rtn
 from portal.db import bulk_insert
 from portal.errors import Conflict, FieldError, NotFound, Unprocessable
 from portal.ids import IdMinter
+from portal.pagination import keyset
 from portal.properties.models import (
     DepositAccount,
     DepositAccountProperty,
@@ -173,16 +174,10 @@ def list_properties(
     after: str | None,
     limit: int,
 ) -> list[Property]:
-    query = (
-        select(Property)
-        .where(col(Property.workspace_id) == workspace_id)
-        .order_by(col(Property.id))
-        .limit(limit)
-    )
+    query = select(Property).where(col(Property.workspace_id) == workspace_id)
     if external_id is not None:
         query = query.where(col(Property.external_id) == external_id)
-    if after is not None:
-        query = query.where(col(Property.id) > after)
+    query = keyset(query, col(Property.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 
@@ -282,14 +277,10 @@ def create_unit(
 def list_units(
     session: Session, workspace_id: str, property_id: str, *, after: str | None, limit: int
 ) -> list[Unit]:
-    query = (
-        select(Unit)
-        .where(col(Unit.workspace_id) == workspace_id, col(Unit.property_id) == property_id)
-        .order_by(col(Unit.id))
-        .limit(limit)
+    query = select(Unit).where(
+        col(Unit.workspace_id) == workspace_id, col(Unit.property_id) == property_id
     )
-    if after is not None:
-        query = query.where(col(Unit.id) > after)
+    query = keyset(query, col(Unit.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 
@@ -325,14 +316,8 @@ def deposit_account_for(
 def list_deposit_accounts(
     session: Session, workspace_id: str, *, after: str | None, limit: int
 ) -> list[DepositAccount]:
-    query = (
-        select(DepositAccount)
-        .where(col(DepositAccount.workspace_id) == workspace_id)
-        .order_by(col(DepositAccount.id))
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(col(DepositAccount.id) > after)
+    query = select(DepositAccount).where(col(DepositAccount.workspace_id) == workspace_id)
+    query = keyset(query, col(DepositAccount.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 

@@ -22,6 +22,7 @@ from portal.db import bulk_insert
 from portal.ids import IdMinter, new_secret, new_secrets, reserve
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
+from portal.pagination import keyset
 from portal.properties import service as properties_service
 from portal.properties.models import Unit
 from portal.residents.models import (
@@ -573,11 +574,8 @@ def roster(
             col(AccountingRecord.workspace_id) == ws,
             col(AccountingRecord.integration_id) == integration_id,
         )
-        .order_by(col(AccountingRecord.external_resident_id))
-        .limit(limit)
     )
-    if after is not None:
-        query = query.where(col(AccountingRecord.external_resident_id) > after)
+    query = keyset(query, col(AccountingRecord.external_resident_id), after=after, limit=limit)
     page = list(session.execute(query))
     people = _people_of(session, ws, [lease.id for _record, lease in page])
     lines = []

@@ -18,6 +18,7 @@ from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.ids import IdMinter, new_secret
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
+from portal.pagination import keyset
 from portal.properties import service as properties_service
 from portal.properties.models import Property
 from portal.residents import leases as leases_service
@@ -112,19 +113,13 @@ def list_residents(
     after: str | None,
     limit: int,
 ) -> list[Resident]:
-    query = (
-        select(Resident)
-        .where(
-            col(Resident.workspace_id) == workspace_id,
-            col(Resident.status) != ResidentStatus.DELETED,
-        )
-        .order_by(col(Resident.id))
-        .limit(limit)
+    query = select(Resident).where(
+        col(Resident.workspace_id) == workspace_id,
+        col(Resident.status) != ResidentStatus.DELETED,
     )
     if status is not None:
         query = query.where(col(Resident.status) == status)
-    if after is not None:
-        query = query.where(col(Resident.id) > after)
+    query = keyset(query, col(Resident.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 

@@ -19,6 +19,7 @@ from portal import calendar, jobs
 from portal.clock import Clock, ClockMode, as_aware, workspace_now
 from portal.errors import Conflict, NotFound, Unprocessable
 from portal.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
+from portal.pagination import keyset
 from portal.workspaces.models import Workspace
 
 #: A guard against a job that keeps rescheduling itself at the same instant.
@@ -56,9 +57,7 @@ def get_workspace(session: Session, workspace_id: str) -> Workspace:
 
 
 def list_workspaces(session: Session, *, after: str | None, limit: int) -> list[Workspace]:
-    query = select(Workspace).order_by(col(Workspace.id)).limit(limit)
-    if after is not None:
-        query = query.where(col(Workspace.id) > after)
+    query = keyset(select(Workspace), col(Workspace.id), after=after, limit=limit)
     return list(session.scalars(query))
 
 
