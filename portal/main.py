@@ -33,6 +33,8 @@ from portal.db import make_engine, session_scope
 from portal.errors import PROBLEM_JSON, PortalError, json_path, problem_body
 from portal.health import router as ops_router
 from portal.idempotency import Replay
+from portal.payments.router import resident_router as payments_resident_router
+from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
 from portal.residents.router import resident_router
 from portal.residents.router import router as residents_router
@@ -101,6 +103,8 @@ def create_app(
         residents_router,
         resident_router,
         balances_router,
+        payments_router,
+        payments_resident_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

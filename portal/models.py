@@ -6,6 +6,14 @@ from portal.idempotency import IdempotencyRecord
 from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
 from portal.notifications.models import Email, Event
+from portal.payments import jobs as payment_jobs  # noqa: F401 - registers the payment jobs
+from portal.payments.models import (
+    DepositBatch,
+    Payment,
+    PaymentAlert,
+    PaymentSource,
+    RecurringPayment,
+)
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.residents import reminders  # noqa: F401 - registers the reminder job
 from portal.residents.models import (
@@ -21,6 +29,7 @@ __all__ = [
     "AccountingRecord",
     "DepositAccount",
     "DepositAccountProperty",
+    "DepositBatch",
     "Email",
     "Event",
     "IdCounter",
@@ -31,7 +40,11 @@ __all__ = [
     "Lease",
     "LeaseEvent",
     "LeaseResident",
+    "Payment",
+    "PaymentAlert",
+    "PaymentSource",
     "Property",
+    "RecurringPayment",
     "Resident",
     "ScheduledEvent",
     "ServerSecret",

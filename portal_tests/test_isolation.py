@@ -200,6 +200,9 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
                 "start_date": "2026-08-01",
             },
         )
+        payment = pay_as_resident(
+            client, world, resident, email=f"{label.lower()}-resident{n}@example.com"
+        )
         names.append(resident_name)
         names.extend([name, prop_name, unit_name])
     return Owned(
@@ -211,11 +214,50 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             "deposit_account_id": account["id"],
             "resident_id": resident["id"],
             "lease_id": resident["lease_ids"][0],
+            "payment_id": payment["id"],
+            "batch_id": payment["deposit_batch_id"],
         },
         names=names,
         integration_token=token["token"],
         account_number=account_number,
     )
+
+
+def pay_as_resident(
+    client: TestClient, world: World, resident: dict[str, Any], *, email: str
+) -> dict[str, Any]:
+    """The invited resident accepts, adds a checking account and pays the rent."""
+    mail = client.get(
+        f"/v1/sandbox/workspaces/{world.workspace_id}/mailbox",
+        params={"kind": "invitation", "limit": "500"},
+        headers=OPERATOR,
+    ).json()["data"]
+    [code] = [m["data"]["invite_code"] for m in mail if m["to"] == email]
+    accepted = client.post(f"/v1/resident/invites/{code}/accept", json={"password": "s3cret-pass"})
+    assert accepted.status_code == 200, accepted.text
+    auth = bearer(accepted.json()["access_token"])
+    source = client.post(
+        "/v1/resident/payment-sources",
+        json={
+            "type": "bank_account",
+            "routing_number": "110000000",
+            "account_number": "4455667788",
+        },
+        headers=auth,
+    )
+    assert source.status_code == 201, source.text
+    payment = client.post(
+        "/v1/resident/payments",
+        json={
+            "lease_id": resident["lease_ids"][0],
+            "payment_source_id": source.json()["id"],
+            "amount": "900.00",
+        },
+        headers=auth,
+    )
+    assert payment.status_code == 201, payment.text
+    data: dict[str, Any] = payment.json()
+    return data
 
 
 def walk_as(
@@ -255,6 +297,8 @@ KNOWN_ROUTES = {
     "GET /v1/leases/{lease_id}",
     "PATCH /v1/leases/{lease_id}",
     "POST /v1/leases/{lease_id}/end",
+    "GET /v1/payments/{payment_id}",
+    "GET /v1/deposit-batches/{batch_id}",
 }
 
 
@@ -275,7 +319,7 @@ def assert_untouched(client: TestClient, world: World, owned: Owned) -> None:
     units = client.get(f"/v1/properties/{owned.ids['property_id']}/units", headers=world.landlord)
     assert [u["id"] for u in units.json()["data"]] == [owned.ids["unit_id"]]
     resident = client.get(f"/v1/residents/{owned.ids['resident_id']}", headers=world.landlord)
-    assert resident.json()["status"] == "invite"
+    assert resident.json()["status"] == "current"
     assert resident.json()["phone"] is None
     lease = client.get(f"/v1/leases/{owned.ids['lease_id']}", headers=world.landlord)
     assert lease.json()["status"] == "active"
@@ -306,6 +350,8 @@ class TestWalkRoutes:
             "deposit_account_id",
             "resident_id",
             "lease_id",
+            "payment_id",
+            "batch_id",
         }
         params = {name for e in walked(app, operator=False) for name in e.params}
 
@@ -582,20 +628,24 @@ class TestResidentRoutes:
         b = make_world(client, seed=7)
         populate(client, a, label="A")
         theirs = populate(client, b, label="B")
-        mails = client.get(
-            f"/v1/sandbox/workspaces/{a.workspace_id}/mailbox",
-            params={"kind": "invitation"},
-            headers=OPERATOR,
-        ).json()["data"]
-        code = mails[0]["data"]["invite_code"]
-        token = client.post(
-            f"/v1/resident/invites/{code}/accept", json={"password": "resident-pass"}
-        ).json()["access_token"]
-        leases = client.get("/v1/resident/leases", headers=bearer(token)).json()["data"]
+        login = client.post(
+            "/v1/resident/login",
+            json={
+                "email": "a-resident0@example.com",
+                "password": "s3cret-pass",
+                "workspace_id": a.workspace_id,
+            },
+        )
+        assert login.status_code == 200, login.text
+        auth = bearer(login.json()["access_token"])
+        leases = client.get("/v1/resident/leases", headers=auth).json()["data"]
         # Same seed: A's lease has the same ID string as B's, but it is A's lease.
         assert [lease["id"] for lease in leases] == [theirs.ids["lease_id"]]
         assert leases[0]["rent"] == "900.00"
-        b_resident = client.get(
-            f"/v1/residents/{theirs.ids['resident_id']}", headers=b.landlord
-        ).json()
-        assert b_resident["status"] == "invite"  # B's resident did not accept anything
+        payments = client.get("/v1/resident/payments", headers=auth).json()["data"]
+        assert [p["id"] for p in payments] == [theirs.ids["payment_id"]]
+        b_payment = client.get(f"/v1/payments/{theirs.ids['payment_id']}", headers=b.landlord)
+        assert b_payment.json()["resident_id"] == theirs.ids["resident_id"]
+        # A resident's own routes never reach another resident's payment or source.
+        other = client.get(f"/v1/resident/payments/{theirs.ids['payment_id']}x", headers=auth)
+        assert_not_found(other, "another payment")

@@ -26,6 +26,18 @@ class EmailKind(StrEnum):
     """To the resident: removed by the property manager."""
     LEASE_ENDED = "lease_ended"
     """To the resident: the lease was ended; online payments stop."""
+    PAYMENT_RECEIPT = "payment_receipt"
+    """To the resident: "Rent Payment Initiated", the receipt of a payment (domain.md §4.3)."""
+    PAYMENT_SCHEDULED = "payment_scheduled"
+    """To the resident: a payment was scheduled for a future date."""
+    PAYMENT_SKIPPED = "payment_skipped"
+    """To the resident: a scheduled or recurring payment could not be made, and why."""
+    INSUFFICIENT_PAYMENT = "insufficient_payment"
+    """To landlord users: a rent payment below the rent (domain.md §4.5)."""
+    LATE_PAYMENT = "late_payment"
+    """To landlord users: no rent payment by the due day plus grace (domain.md §4.5)."""
+    BATCH_DEPOSIT_REPORT = "batch_deposit_report"
+    """To landlord users at 07:00 ET on a deposit date (domain.md §5.3, §11)."""
 
 
 class Email(SQLModel, table=True):

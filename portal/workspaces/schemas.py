@@ -86,6 +86,12 @@ class WorkspaceSettings(BaseModel):
     pinless_debit_cutoff_time: WallTime = Field(default=time(15, 45))
     payments_per_resident_per_day: int = Field(default=1, ge=1, le=100)
     payment_limit: Amount = Field(default=1_000_000, description="Largest single payment")
+    late_payment_grace_days: int = Field(
+        default=5,
+        ge=0,
+        le=27,
+        description="Days after the rent due day before landlords get a late-payment alert",
+    )
 
 
 class ClockIn(BaseModel):

@@ -1,0 +1,303 @@
+"""Deposit batches: one per deposit account, kind and business date (domain.md §5.1, §11).
+
+A batch is ``open`` through its business date, ``closed`` at that day's cut-off and
+``deposited`` on its deposit date, the next banking day (domain.md §4.2, §5.2). Every change is
+set-based (architecture.md §4): adding a day's payments is one upsert of the batches and one
+increment per batch; closing and settling are a few statements whatever the number of
+payments. Totals move only by ``total_cents = total_cents + x`` so that concurrent payments
+into one batch never lose an update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from portal import calendar
+from portal.ids import IdMinter
+from portal.pagination import keyset
+from portal.payments.errors import DepositBatchNotFound
+from portal.payments.models import (
+    BatchKind,
+    BatchStatus,
+    DepositBatch,
+    Payment,
+    PaymentStatus,
+)
+from portal.properties.models import DepositAccount, DepositAccountType
+from portal.residents.models import Lease, Resident
+
+
+@dataclass(frozen=True)
+class BatchKey:
+    deposit_account_id: str
+    deposit_type: DepositAccountType
+    business_date: date
+    kind: BatchKind = BatchKind.DEPOSIT
+
+
+def deposit_date_of(business_date: date) -> date:
+    """Funding is one banking day after the business date (domain.md §4.2)."""
+    return calendar.next_banking_day(business_date)
+
+
+def batch_ids(
+    session: Session, ids: IdMinter, keys: Iterable[BatchKey], *, now: datetime
+) -> dict[BatchKey, str]:
+    """The open batch for each key, created when missing. Safe under concurrency: a batch
+    another transaction created meanwhile is found, not duplicated (ON CONFLICT DO NOTHING)."""
+    wanted = sorted(set(keys), key=lambda k: (k.business_date, k.deposit_account_id, k.kind))
+    if not wanted:
+        return {}
+    found = _existing(session, ids.scope, wanted)
+    missing = [k for k in wanted if k not in found]
+    if missing:
+        new_ids = ids.many("deposit_batch", len(missing), shape="digits16")
+        rows = [
+            {
+                "workspace_id": ids.scope,
+                "id": batch_id,
+                "kind": key.kind,
+                "status": BatchStatus.OPEN,
+                "deposit_account_id": key.deposit_account_id,
+                "deposit_type": key.deposit_type,
+                "business_date": key.business_date,
+                "deposit_date": deposit_date_of(key.business_date),
+                "total_cents": 0,
+                "item_count": 0,
+                "created_at": now,
+            }
+            for batch_id, key in zip(new_ids, missing, strict=True)
+        ]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = DepositBatch.__table__  # type: ignore[attr-defined]
+        stmt = insert(table).on_conflict_do_nothing(
+            index_elements=["workspace_id", "deposit_account_id", "kind", "business_date"]
+        )
+        session.connection().execute(stmt, rows)
+        found.update(_existing(session, ids.scope, missing))
+    return found
+
+
+def _existing(session: Session, workspace_id: str, keys: list[BatchKey]) -> dict[BatchKey, str]:
+    dates = {k.business_date for k in keys}
+    accounts = {k.deposit_account_id for k in keys}
+    rows = session.execute(
+        select(
+            col(DepositBatch.id),
+            col(DepositBatch.deposit_account_id),
+            col(DepositBatch.deposit_type),
+            col(DepositBatch.business_date),
+            col(DepositBatch.kind),
+        ).where(
+            col(DepositBatch.workspace_id) == workspace_id,
+            col(DepositBatch.business_date).in_(dates),
+            col(DepositBatch.deposit_account_id).in_(accounts),
+        )
+    ).all()
+    wanted = set(keys)
+    out: dict[BatchKey, str] = {}
+    for batch_id, account_id, deposit_type, business_date, kind in rows:
+        key = BatchKey(account_id, deposit_type, business_date, kind)
+        if key in wanted:
+            out[key] = batch_id
+    return out
+
+
+def add_to_batches(
+    session: Session, workspace_id: str, amounts: Mapping[str, tuple[int, int]]
+) -> None:
+    """Add ``(cents, items)`` to each batch, in batch-ID order (a fixed lock order)."""
+    for batch_id in sorted(amounts):
+        cents, count = amounts[batch_id]
+        session.execute(
+            update(DepositBatch)
+            .where(
+                col(DepositBatch.workspace_id) == workspace_id,
+                col(DepositBatch.id) == batch_id,
+            )
+            .values(
+                total_cents=col(DepositBatch.total_cents) + cents,
+                item_count=col(DepositBatch.item_count) + count,
+            )
+        )
+
+
+def close_batches(session: Session, workspace_id: str, *, day: date, now: datetime) -> int:
+    """The cut-off: every open batch of ``day`` (or earlier) closes (domain.md §5.2)."""
+    result = session.execute(
+        update(DepositBatch)
+        .where(
+            col(DepositBatch.workspace_id) == workspace_id,
+            col(DepositBatch.status) == BatchStatus.OPEN,
+            col(DepositBatch.business_date) <= day,
+        )
+        .values(status=BatchStatus.CLOSED, closed_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Settled:
+    batches: int
+    payments: int
+    cents: int
+
+
+def settle_batches(session: Session, workspace_id: str, *, day: date, now: datetime) -> Settled:
+    """The deposit date: closed batches due by ``day`` are deposited, their payments complete,
+    and the balances of integrated leases drop by what was paid (domain.md §11: completion
+    lowers the integrated balance)."""
+    due = (
+        select(col(DepositBatch.id))
+        .where(
+            col(DepositBatch.workspace_id) == workspace_id,
+            col(DepositBatch.status) == BatchStatus.CLOSED,
+            col(DepositBatch.deposit_date) <= day,
+        )
+        .scalar_subquery()
+    )
+    batch_count = session.scalar(
+        select(func.count())
+        .select_from(DepositBatch)
+        .where(
+            col(DepositBatch.workspace_id) == workspace_id,
+            col(DepositBatch.status) == BatchStatus.CLOSED,
+            col(DepositBatch.deposit_date) <= day,
+        )
+    )
+    if not batch_count:
+        return Settled(0, 0, 0)
+    completing = and_(
+        col(Payment.workspace_id) == workspace_id,
+        col(Payment.status) == PaymentStatus.PROCESSING,
+        col(Payment.deposit_batch_id).in_(due),
+    )
+    count, cents = session.execute(
+        select(func.count(), func.coalesce(func.sum(col(Payment.amount_cents)), 0)).where(
+            completing
+        )
+    ).one()
+    paid = (
+        select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
+        .where(completing, col(Payment.lease_id) == col(Lease.id))
+        .scalar_subquery()
+    )
+    # Integrated leases are those the accounting system knows by its resident ID (domain.md §3).
+    session.execute(
+        update(Lease)
+        .where(
+            col(Lease.workspace_id) == workspace_id,
+            col(Lease.external_resident_id).is_not(None),
+            exists().where(completing, col(Payment.lease_id) == col(Lease.id)),
+        )
+        .values(balance_cents=col(Lease.balance_cents) - paid, balance_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Payment)
+        .where(completing)
+        .values(status=PaymentStatus.COMPLETED, completed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(DepositBatch)
+        .where(
+            col(DepositBatch.workspace_id) == workspace_id,
+            col(DepositBatch.status) == BatchStatus.CLOSED,
+            col(DepositBatch.deposit_date) <= day,
+        )
+        .values(status=BatchStatus.DEPOSITED, deposited_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return Settled(int(batch_count), int(count), int(cents))
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def get_batch(session: Session, workspace_id: str, batch_id: str) -> DepositBatch:
+    batch = session.get(DepositBatch, (workspace_id, batch_id))
+    if batch is None:
+        raise DepositBatchNotFound(f"No deposit batch {batch_id!r}.")
+    return batch
+
+
+def list_batches(
+    session: Session,
+    workspace_id: str,
+    *,
+    deposit_date: date | None = None,
+    business_date: date | None = None,
+    status: BatchStatus | None = None,
+    kind: BatchKind | None = None,
+    after: str | None,
+    limit: int,
+) -> list[DepositBatch]:
+    query = select(DepositBatch).where(col(DepositBatch.workspace_id) == workspace_id)
+    if deposit_date is not None:
+        query = query.where(col(DepositBatch.deposit_date) == deposit_date)
+    if business_date is not None:
+        query = query.where(col(DepositBatch.business_date) == business_date)
+    if status is not None:
+        query = query.where(col(DepositBatch.status) == status)
+    if kind is not None:
+        query = query.where(col(DepositBatch.kind) == kind)
+    return list(session.scalars(keyset(query, col(DepositBatch.id), after=after, limit=limit)))
+
+
+def account_last4s(session: Session, workspace_id: str, account_ids: set[str]) -> dict[str, str]:
+    if not account_ids:
+        return {}
+    rows = session.execute(
+        select(col(DepositAccount.id), col(DepositAccount.account_number)).where(
+            col(DepositAccount.workspace_id) == workspace_id,
+            col(DepositAccount.id).in_(account_ids),
+        )
+    ).all()
+    return {account_id: number[-4:] for account_id, number in rows}
+
+
+def batch_payments(
+    session: Session, workspace_id: str, batch_ids: Sequence[str]
+) -> list[tuple[Payment, str]]:
+    """The payments of the batches with their resident's name, by transaction ID."""
+    if not batch_ids:
+        return []
+    rows = session.execute(
+        select(Payment, col(Resident.name))
+        .join(
+            Resident,
+            and_(
+                col(Resident.workspace_id) == col(Payment.workspace_id),
+                col(Resident.id) == col(Payment.resident_id),
+            ),
+        )
+        .where(
+            col(Payment.workspace_id) == workspace_id,
+            col(Payment.deposit_batch_id).in_(batch_ids),
+        )
+        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
+    ).all()
+    return [(p, name) for p, name in rows]
+
+
+def list_batches_by_id(
+    session: Session, workspace_id: str, batch_ids: Sequence[str]
+) -> list[DepositBatch]:
+    if not batch_ids:
+        return []
+    return list(
+        session.scalars(
+            select(DepositBatch).where(
+                col(DepositBatch.workspace_id) == workspace_id,
+                col(DepositBatch.id).in_(batch_ids),
+            )
+        )
+    )

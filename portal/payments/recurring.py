@@ -1,0 +1,422 @@
+"""Recurring payments: "Charge this payment on the __ of every month", a fixed amount, until
+stopped or through an end month (domain.md §4.4).
+
+A schedule charges at the start (00:00 New York) of its day each month; in a shorter month a
+day 29-31 schedule charges on the month's last day. The first charge is the first such day
+after the day the schedule is set up. Due schedules and due one-time scheduled payments run
+together in one set-based job (architecture.md §4), so a month of autopay over thousands of
+leases is a handful of statements per day.
+"""
+
+from __future__ import annotations
+
+import calendar as gregorian
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session, col
+
+from portal import calendar
+from portal.errors import PortalError
+from portal.ids import IdMinter
+from portal.money import format_usd
+from portal.notifications import service as notifications
+from portal.notifications.models import EmailKind
+from portal.payments import batching, service, sources
+from portal.payments.errors import RecurringNotActive, RecurringPaymentNotFound
+from portal.payments.models import (
+    Payment,
+    PaymentSource,
+    PaymentStatus,
+    PaymentType,
+    RecurringPayment,
+    RecurringStatus,
+)
+from portal.properties.models import Unit
+from portal.residents.models import Lease, Resident
+
+
+def occurrence(year: int, month: int, day_of_month: int) -> date:
+    return date(year, month, min(day_of_month, gregorian.monthrange(year, month)[1]))
+
+
+def next_occurrence(day_of_month: int, after: date) -> date:
+    """The first charging day strictly after ``after``."""
+    this = occurrence(after.year, after.month, day_of_month)
+    if this > after:
+        return this
+    year, month = (after.year + 1, 1) if after.month == 12 else (after.year, after.month + 1)
+    return occurrence(year, month, day_of_month)
+
+
+def _past_end(schedule_end: date | None, day: date) -> bool:
+    return schedule_end is not None and day.replace(day=1) > schedule_end
+
+
+def create_schedule(
+    session: Session,
+    ids: IdMinter,
+    *,
+    resident_id: str,
+    lease_id: str,
+    source_id: str,
+    amount_cents: int,
+    type: PaymentType,
+    day_of_month: int,
+    end_month: date | None,
+    settings: Any,
+    now: datetime,
+) -> RecurringPayment:
+    """Set up a schedule; the rules that do not depend on the day are checked now."""
+    rules = service.rules_of(settings)
+    lease = service.lease_of(session, ids.scope, resident_id, lease_id)
+    source = sources.get_source(session, ids.scope, resident_id, source_id)
+    resident = session.get(Resident, (ids.scope, resident_id))
+    assert resident is not None
+    unit = session.get(Unit, (ids.scope, lease.unit_id))
+    assert unit is not None
+    today = calendar.local_date(now)
+    first = next_occurrence(day_of_month, today)
+    attempt = service.Attempt(
+        lease=lease,
+        resident_status=resident.status,
+        source=source,
+        property_id=unit.property_id,
+        account_id=service.deposit_accounts_by_property(session, ids.scope, {unit.property_id}).get(
+            (unit.property_id, type.account_type.value)
+        ),
+        amount_cents=amount_cents,
+        type=type,
+        business_date=calendar.add_banking_days(first, 0),
+        made_that_day=0,
+    )
+    error = service.refusal(attempt, rules, today)
+    if error is not None:
+        raise error
+    schedule = RecurringPayment(
+        workspace_id=ids.scope,
+        id=ids.new("recurring_payment", "rec"),
+        lease_id=lease.id,
+        resident_id=resident_id,
+        source_id=source.id,
+        type=type,
+        amount_cents=amount_cents,
+        day_of_month=day_of_month,
+        end_month=end_month,
+        next_date=None if _past_end(end_month, first) else first,
+        status=RecurringStatus.ENDED if _past_end(end_month, first) else RecurringStatus.ACTIVE,
+        created_at=now,
+    )
+    session.add(schedule)
+    session.flush()
+    return schedule
+
+
+def get_schedule(
+    session: Session, workspace_id: str, resident_id: str | None, schedule_id: str
+) -> RecurringPayment:
+    schedule = session.get(RecurringPayment, (workspace_id, schedule_id))
+    if schedule is None or (resident_id is not None and schedule.resident_id != resident_id):
+        raise RecurringPaymentNotFound(f"No recurring payment {schedule_id!r}.")
+    return schedule
+
+
+def list_schedules(
+    session: Session, workspace_id: str, resident_id: str, *, after: str | None, limit: int
+) -> list[RecurringPayment]:
+    query = select(RecurringPayment).where(
+        col(RecurringPayment.workspace_id) == workspace_id,
+        col(RecurringPayment.resident_id) == resident_id,
+    )
+    if after is not None:
+        query = query.where(col(RecurringPayment.id) > after)
+    return list(session.scalars(query.order_by(col(RecurringPayment.id)).limit(limit)))
+
+
+def cancel_schedule(schedule: RecurringPayment, *, now: datetime) -> RecurringPayment:
+    if schedule.status is not RecurringStatus.ACTIVE:
+        raise RecurringNotActive(f"This recurring payment is already {schedule.status.value}.")
+    schedule.status = RecurringStatus.CANCELLED
+    schedule.next_date = None
+    schedule.ended_at = now
+    return schedule
+
+
+# --- the daily run ------------------------------------------------------------------------------
+
+
+def run_due(session: Session, ids: IdMinter, *, settings: Any, now: datetime) -> dict[str, int]:
+    """Start every scheduled payment and recurring charge due today (job at 00:00 ET)."""
+    today = calendar.local_date(now)
+    started, skipped_scheduled = _start_scheduled(
+        session, ids, settings=settings, now=now, today=today
+    )
+    made, skipped_recurring = _charge_recurring(
+        session, ids, settings=settings, now=now, today=today
+    )
+    return {
+        "scheduled_started": started,
+        "recurring_made": made,
+        "skipped": skipped_scheduled + skipped_recurring,
+    }
+
+
+def _load(
+    session: Session,
+    workspace_id: str,
+    lease_ids: set[str],
+    resident_ids: set[str],
+    source_ids: set[str],
+) -> tuple[dict[str, Lease], dict[str, Resident], dict[str, PaymentSource], dict[str, str]]:
+    leases = {
+        lease.id: lease
+        for lease in session.scalars(
+            select(Lease).where(
+                col(Lease.workspace_id) == workspace_id, col(Lease.id).in_(lease_ids)
+            )
+        )
+    }
+    residents = {
+        r.id: r
+        for r in session.scalars(
+            select(Resident).where(
+                col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(resident_ids)
+            )
+        )
+    }
+    srcs = {
+        s.id: s
+        for s in session.scalars(
+            select(PaymentSource).where(
+                col(PaymentSource.workspace_id) == workspace_id,
+                col(PaymentSource.id).in_(source_ids),
+            )
+        )
+    }
+    unit_ids = {lease.unit_id for lease in leases.values()}
+    property_of = dict(
+        session.execute(
+            select(col(Unit.id), col(Unit.property_id)).where(
+                col(Unit.workspace_id) == workspace_id, col(Unit.id).in_(unit_ids)
+            )
+        ).all()
+    )
+    return leases, residents, srcs, property_of
+
+
+def _start_scheduled(
+    session: Session, ids: IdMinter, *, settings: Any, now: datetime, today: date
+) -> tuple[int, int]:
+    due = list(
+        session.scalars(
+            select(Payment)
+            .where(
+                col(Payment.workspace_id) == ids.scope,
+                col(Payment.status) == PaymentStatus.SCHEDULED,
+                col(Payment.scheduled_for) <= today,
+            )
+            .order_by(col(Payment.id))
+        )
+    )
+    if not due:
+        return 0, 0
+    rules = service.rules_of(settings)
+    leases, residents, srcs, property_of = _load(
+        session,
+        ids.scope,
+        {p.lease_id for p in due},
+        {p.resident_id for p in due},
+        {p.source_id for p in due},
+    )
+    accounts = service.deposit_accounts_by_property(session, ids.scope, set(property_of.values()))
+    starting: list[tuple[Payment, date]] = []
+    skipped: list[tuple[Payment, PortalError]] = []
+    for p in due:
+        source = srcs[p.source_id]
+        lease = leases[p.lease_id]
+        business_date = calendar.business_date(now, service.cutoff_for(source, rules))
+        attempt = service.Attempt(
+            lease=lease,
+            resident_status=residents[p.resident_id].status,
+            source=source,
+            property_id=property_of[lease.unit_id],
+            account_id=accounts.get((property_of[lease.unit_id], p.type.value)),
+            amount_cents=p.amount_cents,
+            type=p.type,
+            business_date=business_date,
+            made_that_day=0,  # counted when it was scheduled
+        )
+        error = service.refusal(attempt, rules, today)
+        if error is None:
+            starting.append((p, business_date))
+        else:
+            skipped.append((p, error))
+    keys = {
+        p.id: batching.BatchKey(p.deposit_account_id, p.type.account_type, bd) for p, bd in starting
+    }
+    batch_of = batching.batch_ids(session, ids, keys.values(), now=now)
+    amounts: dict[str, tuple[int, int]] = {}
+    params = []
+    for p, bd in starting:
+        batch_id = batch_of[keys[p.id]]
+        cents, count = amounts.get(batch_id, (0, 0))
+        amounts[batch_id] = (cents + p.amount_cents, count + 1)
+        params.append({"pid": p.id, "bd": bd, "batch": batch_id})
+    table = Payment.__table__  # type: ignore[attr-defined]
+    if params:
+        session.connection().execute(
+            update(table)
+            .where(table.c.workspace_id == ids.scope, table.c.id == bindparam("pid"))
+            .values(
+                status=PaymentStatus.PROCESSING,
+                business_date=bindparam("bd"),
+                deposit_batch_id=bindparam("batch"),
+                processed_at=now,
+            ),
+            params,
+        )
+    batching.add_to_batches(session, ids.scope, amounts)
+    if skipped:
+        session.connection().execute(
+            update(table)
+            .where(table.c.workspace_id == ids.scope, table.c.id == bindparam("pid"))
+            .values(status=PaymentStatus.CANCELLED),
+            [{"pid": p.id} for p, _ in skipped],
+        )
+    session.expire_all()
+    started = [service.get_payment(session, ids.scope, p.id) for p, _ in starting]
+    service.mark_paying(
+        session, ids.scope, [(p.resident_id, p.type, p.status) for p in started], now=now
+    )
+    service.send_receipts(session, ids, started, now=now)
+    service.alert_insufficient(session, ids, started, now=now)
+    _tell_skipped(session, ids, [(p.resident_id, p.amount_cents, e) for p, e in skipped], now=now)
+    return len(starting), len(skipped)
+
+
+def _charge_recurring(
+    session: Session, ids: IdMinter, *, settings: Any, now: datetime, today: date
+) -> tuple[int, int]:
+    due = list(
+        session.scalars(
+            select(RecurringPayment)
+            .where(
+                col(RecurringPayment.workspace_id) == ids.scope,
+                col(RecurringPayment.status) == RecurringStatus.ACTIVE,
+                col(RecurringPayment.next_date) <= today,
+            )
+            .order_by(col(RecurringPayment.id))
+        )
+    )
+    if not due:
+        return 0, 0
+    rules = service.rules_of(settings)
+    leases, residents, srcs, property_of = _load(
+        session,
+        ids.scope,
+        {r.lease_id for r in due},
+        {r.resident_id for r in due},
+        {r.source_id for r in due},
+    )
+    accounts = service.deposit_accounts_by_property(session, ids.scope, set(property_of.values()))
+    dates = {
+        r.id: calendar.business_date(now, service.cutoff_for(srcs[r.source_id], rules)) for r in due
+    }
+    counts = service.made_on(session, ids.scope, {(r.resident_id, dates[r.id]) for r in due})
+    new: list[service.NewPayment] = []
+    charged: list[RecurringPayment] = []
+    skipped: list[tuple[str, int, PortalError]] = []
+    for r in due:
+        lease = leases[r.lease_id]
+        source = srcs[r.source_id]
+        property_id = property_of[lease.unit_id]
+        account_id = accounts.get((property_id, r.type.value))
+        key = (r.resident_id, dates[r.id])
+        attempt = service.Attempt(
+            lease=lease,
+            resident_status=residents[r.resident_id].status,
+            source=source,
+            property_id=property_id,
+            account_id=account_id,
+            amount_cents=r.amount_cents,
+            type=r.type,
+            business_date=dates[r.id],
+            made_that_day=counts.get(key, 0),
+        )
+        error = service.refusal(attempt, rules, today)
+        if error is not None:
+            skipped.append((r.resident_id, r.amount_cents, error))
+        else:
+            assert account_id is not None
+            counts[key] = counts.get(key, 0) + 1
+            charged.append(r)
+            new.append(
+                service.NewPayment(
+                    lease_id=lease.id,
+                    resident_id=r.resident_id,
+                    property_id=property_id,
+                    unit_id=lease.unit_id,
+                    source=source,
+                    account_id=account_id,
+                    deposit_type=r.type.value,
+                    type=r.type,
+                    amount_cents=r.amount_cents,
+                    business_date=dates[r.id],
+                    scheduled_for=today,
+                    status=PaymentStatus.PROCESSING,
+                    recurring_id=r.id,
+                )
+            )
+    payment_ids = service.insert_payments(session, ids, new, now=now)
+    service.mark_paying(
+        session, ids.scope, [(n.resident_id, n.type, n.status) for n in new], now=now
+    )
+    last = dict(zip((r.id for r in charged), payment_ids, strict=True))
+    for r in due:
+        following = next_occurrence(r.day_of_month, today)
+        if _past_end(r.end_month, following):
+            r.status, r.next_date, r.ended_at = RecurringStatus.ENDED, None, now
+        else:
+            r.next_date = following
+        if r.id in last:
+            r.last_payment_id = last[r.id]
+    session.flush()
+    if payment_ids:
+        made = list(
+            session.scalars(
+                select(Payment).where(
+                    col(Payment.workspace_id) == ids.scope, col(Payment.id).in_(payment_ids)
+                )
+            )
+        )
+        service.send_receipts(session, ids, made, now=now)
+        service.alert_insufficient(session, ids, made, now=now)
+    _tell_skipped(session, ids, skipped, now=now)
+    return len(new), len(skipped)
+
+
+def _tell_skipped(
+    session: Session,
+    ids: IdMinter,
+    skipped: Sequence[tuple[str, int, PortalError]],
+    *,
+    now: datetime,
+) -> None:
+    if not skipped:
+        return
+    who = service.resident_contacts(session, ids.scope, {r for r, _, _ in skipped})
+    messages = [
+        notifications.Message(
+            to=who[resident_id][1] or "",
+            subject="Your payment could not be made",
+            kind=EmailKind.PAYMENT_SKIPPED,
+            body=f"Hello {who[resident_id][0]}, a payment of {format_usd(cents)} was not made: "
+            f"{error.detail}",
+            data={"resident_id": resident_id, "code": error.code},
+        )
+        for resident_id, cents, error in skipped
+        if who[resident_id][1]
+    ]
+    notifications.send_many(session, ids, messages, now=now)

@@ -1,0 +1,635 @@
+"""Making payments: the refusal rules, the business date and joining a deposit batch.
+
+Rules (issue 5; domain.md §2.7, §4.2-§4.3; architecture.md §4 policies), checked in this order
+so a request that breaks several gets the most fundamental reason:
+
+1. the lease is active and a resident on it is approved or current (``lease_not_payable``);
+2. the source is usable (``payment_source_disabled``, ``card_expired``);
+3. 0 < amount <= the workspace's per-payment limit (``amount_not_positive``,
+   ``amount_over_limit``);
+4. the stricter of the portal's and the accounting system's flag allows it
+   (``payments_blocked``; ``cash_equivalent_only`` refuses bank debits);
+5. ``pay_full_balance_only``: a rent payment equals the payable balance
+   (``amount_must_equal_balance``);
+6. the property has a deposit account of the payment's type (``no_deposit_account``);
+7. at most ``payments_per_resident_per_day`` payments per resident and business date
+   (``daily_payment_limit_reached``);
+8. the processor accepts the card (the declined magic card: 402 ``card_declined``).
+
+The same rules run for scheduled and recurring payments when they come due; there a refusal
+skips the payment and e-mails the resident instead of answering an error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlmodel import Session, col
+
+from portal import calendar
+from portal.auth import service as auth_service
+from portal.db import bulk_insert
+from portal.errors import PortalError
+from portal.ids import IdMinter
+from portal.money import format_usd
+from portal.notifications import service as notifications
+from portal.notifications.models import EmailKind
+from portal.payments import batching, sources
+from portal.payments.errors import (
+    AmountMustEqualBalance,
+    AmountNotPositive,
+    AmountOverLimit,
+    CardDeclined,
+    CardExpired,
+    CashEquivalentOnly,
+    DailyPaymentLimitReached,
+    DateInPast,
+    DateTooFar,
+    LeaseNotFound,
+    LeaseNotPayable,
+    NoDepositAccount,
+    PaymentNotFound,
+    PaymentsBlocked,
+    PaymentSourceDisabled,
+)
+from portal.payments.models import (
+    CardFunding,
+    Payment,
+    PaymentAlert,
+    PaymentSource,
+    PaymentStatus,
+    PaymentType,
+    SourceStatus,
+    SourceType,
+)
+from portal.properties.models import DepositAccountProperty, Unit
+from portal.residents import leases as leases_service
+from portal.residents.models import (
+    Lease,
+    LeaseResident,
+    LeaseStatus,
+    PaymentsSetting,
+    Resident,
+    ResidentStatus,
+)
+from portal.workspaces.schemas import WorkspaceSettings
+
+#: How far ahead a resident may schedule a one-time payment.
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+PAYABLE_RESIDENT = (ResidentStatus.APPROVED, ResidentStatus.CURRENT)
+_NOT_COUNTED = (PaymentStatus.CANCELLED,)
+
+
+def rules_of(settings: Any) -> WorkspaceSettings:
+    return WorkspaceSettings.model_validate(settings)
+
+
+def cutoff_for(source: PaymentSource, rules: WorkspaceSettings) -> time:
+    """PINless debit cards have the earlier cut-off (domain.md §4.2)."""
+    if source.type is SourceType.CARD and source.funding is CardFunding.DEBIT:
+        return rules.pinless_debit_cutoff_time
+    return rules.cutoff_time
+
+
+def payable_cents(lease: Lease) -> int:
+    """What a full-balance-only resident must pay: the balance less any disputed part."""
+    return lease.balance_cents - lease.disputed_cents
+
+
+@dataclass
+class Attempt:
+    """Everything the rules need about one payment about to be made."""
+
+    lease: Lease
+    resident_status: ResidentStatus
+    source: PaymentSource
+    property_id: str
+    account_id: str | None
+    amount_cents: int
+    type: PaymentType
+    business_date: date
+    made_that_day: int
+
+
+def refusal(a: Attempt, rules: WorkspaceSettings, today: date) -> PortalError | None:
+    """The first rule the attempt breaks (see the module docstring), or None."""
+    if a.lease.status is not LeaseStatus.ACTIVE or a.resident_status not in PAYABLE_RESIDENT:
+        return LeaseNotPayable(
+            "Only an active lease of an approved or current resident can be paid "
+            f"(lease {a.lease.status.value}, resident {a.resident_status.value}).",
+            extra={"lease_status": a.lease.status.value},
+        )
+    if a.source.status is SourceStatus.DISABLED:
+        return PaymentSourceDisabled(
+            f"This payment source is disabled ({a.source.disabled_reason or 'by a return'}); "
+            "add another one."
+        )
+    if a.source.type is SourceType.CARD and sources.card_expired(
+        a.source.exp_month or 0, a.source.exp_year or 0, today
+    ):
+        return CardExpired(f"The card ending {a.source.last4} has expired.")
+    if a.amount_cents <= 0:
+        return AmountNotPositive("A payment amount must be more than 0.00.")
+    if a.amount_cents > rules.payment_limit:
+        return AmountOverLimit(
+            f"A single payment is at most {format_usd(rules.payment_limit)} in this workspace.",
+            extra={"payment_limit": f"{rules.payment_limit / 100:.2f}"},
+        )
+    flag = leases_service.effective_payments(a.lease)
+    if flag is PaymentsSetting.BLOCKED:
+        return PaymentsBlocked("Online payments are blocked for this lease.")
+    if flag is PaymentsSetting.CASH_EQUIVALENT and a.source.type is SourceType.BANK_ACCOUNT:
+        return CashEquivalentOnly(
+            "This lease accepts only certified funds (cards); bank debits are refused."
+        )
+    if (
+        a.lease.pay_full_balance_only
+        and a.type is PaymentType.RENT
+        and a.amount_cents != payable_cents(a.lease)
+    ):
+        payable = payable_cents(a.lease)
+        return AmountMustEqualBalance(
+            f"This lease must be paid in full: {format_usd(payable)}.",
+            extra={"payable_balance": f"{payable / 100:.2f}"},
+        )
+    if a.account_id is None:
+        return NoDepositAccount(
+            f"The property has no {a.type.value} deposit account; the landlord must add one."
+        )
+    if a.made_that_day >= rules.payments_per_resident_per_day:
+        return DailyPaymentLimitReached(
+            f"At most {rules.payments_per_resident_per_day} payment(s) per resident per "
+            f"business date; {a.business_date.isoformat()} already has "
+            f"{a.made_that_day}.",
+            extra={"business_date": a.business_date.isoformat()},
+        )
+    if a.source.magic == "declined":
+        return CardDeclined("The card issuer declined the payment.")
+    return None
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+def get_payment(session: Session, workspace_id: str, payment_id: str) -> Payment:
+    payment = session.get(Payment, (workspace_id, payment_id))
+    if payment is None:
+        raise PaymentNotFound(f"No payment {payment_id!r}.")
+    return payment
+
+
+def list_payments(
+    session: Session,
+    workspace_id: str,
+    *,
+    resident_id: str | None = None,
+    status: PaymentStatus | None = None,
+    lease_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    after: str | None,
+    limit: int,
+) -> list[Payment]:
+    """Newest business date first would reorder pages as payments arrive; the order is the
+    payment ID (stable) and the filters narrow it."""
+    query = select(Payment).where(col(Payment.workspace_id) == workspace_id)
+    if resident_id is not None:
+        query = query.where(col(Payment.resident_id) == resident_id)
+    if status is not None:
+        query = query.where(col(Payment.status) == status)
+    if lease_id is not None:
+        query = query.where(col(Payment.lease_id) == lease_id)
+    if date_from is not None:
+        query = query.where(col(Payment.business_date) >= date_from)
+    if date_to is not None:
+        query = query.where(col(Payment.business_date) <= date_to)
+    if after is not None:
+        query = query.where(col(Payment.id) > after)
+    return list(session.scalars(query.order_by(col(Payment.id)).limit(limit)))
+
+
+def deposit_accounts_by_property(
+    session: Session, workspace_id: str, property_ids: set[str]
+) -> dict[tuple[str, str], str]:
+    """``(property_id, type) -> deposit account ID`` for the given properties."""
+    if not property_ids:
+        return {}
+    rows = session.execute(
+        select(
+            col(DepositAccountProperty.property_id),
+            col(DepositAccountProperty.type),
+            col(DepositAccountProperty.deposit_account_id),
+        ).where(
+            col(DepositAccountProperty.workspace_id) == workspace_id,
+            col(DepositAccountProperty.property_id).in_(property_ids),
+        )
+    ).all()
+    return {(p, str(t)): a for p, t, a in rows}
+
+
+def made_on(
+    session: Session, workspace_id: str, keys: set[tuple[str, date]]
+) -> dict[tuple[str, date], int]:
+    """How many counted payments each ``(resident, business date)`` already has."""
+    if not keys:
+        return {}
+    residents = {r for r, _ in keys}
+    days = {d for _, d in keys}
+    rows = session.execute(
+        select(col(Payment.resident_id), col(Payment.business_date), func.count())
+        .where(
+            col(Payment.workspace_id) == workspace_id,
+            col(Payment.resident_id).in_(residents),
+            col(Payment.business_date).in_(days),
+            col(Payment.status).not_in(_NOT_COUNTED),
+        )
+        .group_by(col(Payment.resident_id), col(Payment.business_date))
+    ).all()
+    return {(r, d): n for r, d, n in rows}
+
+
+# --- creating -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    lease_id: str
+    resident_id: str
+    property_id: str
+    unit_id: str
+    source: PaymentSource
+    account_id: str
+    deposit_type: str
+    type: PaymentType
+    amount_cents: int
+    business_date: date
+    scheduled_for: date
+    status: PaymentStatus
+    recurring_id: str | None = None
+
+
+def insert_payments(
+    session: Session, ids: IdMinter, new: Sequence[NewPayment], *, now: datetime
+) -> list[str]:
+    """Insert payments in one statement; processing ones join their day's batches."""
+    if not new:
+        return []
+    payment_ids = ids.many("payment", len(new), "pay")
+    transaction_ids = ids.many("transaction", len(new), shape="digits12")
+    keys = {
+        i: batching.BatchKey(n.account_id, n.deposit_type, n.business_date)  # type: ignore[arg-type]
+        for i, n in enumerate(new)
+        if n.status is PaymentStatus.PROCESSING
+    }
+    batch_of = batching.batch_ids(session, ids, keys.values(), now=now)
+    amounts: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    rows: list[dict[str, Any]] = []
+    for i, n in enumerate(new):
+        batch_id = batch_of[keys[i]] if i in keys else None
+        if batch_id is not None:
+            cents, count = amounts[batch_id]
+            amounts[batch_id] = (cents + n.amount_cents, count + 1)
+        rows.append(
+            {
+                "workspace_id": ids.scope,
+                "id": payment_ids[i],
+                "transaction_id": transaction_ids[i],
+                "lease_id": n.lease_id,
+                "resident_id": n.resident_id,
+                "property_id": n.property_id,
+                "unit_id": n.unit_id,
+                "source_id": n.source.id,
+                "method": n.source.type,
+                "type": n.type,
+                "amount_cents": n.amount_cents,
+                "status": n.status,
+                "business_date": n.business_date,
+                "scheduled_for": n.scheduled_for,
+                "deposit_account_id": n.account_id,
+                "deposit_batch_id": batch_id,
+                "recurring_id": n.recurring_id,
+                "initiated_at": now,
+                "processed_at": now if batch_id is not None else None,
+                "completed_at": None,
+                "created_at": now,
+            }
+        )
+    bulk_insert(session, Payment, rows)
+    batching.add_to_batches(session, ids.scope, amounts)
+    return payment_ids
+
+
+def mark_paying(
+    session: Session,
+    workspace_id: str,
+    paid: Sequence[tuple[str, PaymentType, PaymentStatus]],
+    *,
+    now: datetime,
+) -> None:
+    """Residents who paid (``(resident_id, type, status)``) cannot be deleted; a first rent
+    payment makes them ``current`` (domain.md §11: a contract becomes current with its first
+    rent payment)."""
+    payers = sorted({resident_id for resident_id, _, _ in paid})
+    rent_payers = sorted(
+        {
+            resident_id
+            for resident_id, type, status in paid
+            if type is PaymentType.RENT and status is PaymentStatus.PROCESSING
+        }
+    )
+    for chunk in _chunks(payers):
+        session.execute(
+            update(Resident)
+            .where(col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(chunk))
+            .values(has_paid=True)
+            .execution_options(synchronize_session=False)
+        )
+    for chunk in _chunks(rent_payers):
+        session.execute(
+            update(Resident)
+            .where(
+                col(Resident.workspace_id) == workspace_id,
+                col(Resident.id).in_(chunk),
+                col(Resident.status) == ResidentStatus.APPROVED,
+            )
+            .values(status=ResidentStatus.CURRENT, status_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _lock_resident(session: Session, workspace_id: str, resident_id: str) -> Resident:
+    """Serialize one resident's payments (the per-day limit under concurrency, issue 5 #6): a
+    row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers."""
+    return session.scalars(
+        select(Resident)
+        .where(col(Resident.workspace_id) == workspace_id, col(Resident.id) == resident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def lease_of(session: Session, workspace_id: str, resident_id: str, lease_id: str) -> Lease:
+    on_lease = session.get(LeaseResident, (workspace_id, lease_id, resident_id))
+    lease = session.get(Lease, (workspace_id, lease_id)) if on_lease else None
+    if lease is None:
+        raise LeaseNotFound(f"You have no lease {lease_id!r}.")
+    return lease
+
+
+def make_payment(
+    session: Session,
+    ids: IdMinter,
+    *,
+    resident_id: str,
+    lease_id: str,
+    source_id: str,
+    amount_cents: int,
+    type: PaymentType,
+    on: date | None,
+    settings: Any,
+    now: datetime,
+) -> Payment:
+    """A resident's one-time payment, now or on a future date (then ``scheduled``)."""
+    ws_id = ids.scope
+    rules = rules_of(settings)
+    resident = _lock_resident(session, ws_id, resident_id)
+    lease = lease_of(session, ws_id, resident_id, lease_id)
+    source = sources.get_source(session, ws_id, resident_id, source_id)
+    today = calendar.local_date(now)
+    if on is not None and on < today:
+        raise DateInPast(
+            f"A payment cannot be dated in the past (today is {today.isoformat()}).",
+            extra={"today": today.isoformat()},
+        )
+    if on is not None and on > today + MAX_SCHEDULE_AHEAD:
+        raise DateTooFar("A payment can be scheduled at most a year ahead.")
+    scheduled = on is not None and on > today
+    business_date = (
+        calendar.add_banking_days(on, 0)
+        if scheduled and on is not None
+        else calendar.business_date(now, cutoff_for(source, rules))
+    )
+    unit = session.get(Unit, (ws_id, lease.unit_id))
+    assert unit is not None
+    account_id = deposit_accounts_by_property(session, ws_id, {unit.property_id}).get(
+        (unit.property_id, type.account_type.value)
+    )
+    attempt = Attempt(
+        lease=lease,
+        resident_status=resident.status,
+        source=source,
+        property_id=unit.property_id,
+        account_id=account_id,
+        amount_cents=amount_cents,
+        type=type,
+        business_date=business_date,
+        made_that_day=made_on(session, ws_id, {(resident_id, business_date)}).get(
+            (resident_id, business_date), 0
+        ),
+    )
+    if (error := refusal(attempt, rules, today)) is not None:
+        raise error
+    assert account_id is not None
+    new = NewPayment(
+        lease_id=lease.id,
+        resident_id=resident_id,
+        property_id=unit.property_id,
+        unit_id=unit.id,
+        source=source,
+        account_id=account_id,
+        deposit_type=type.account_type.value,
+        type=type,
+        amount_cents=amount_cents,
+        business_date=business_date,
+        scheduled_for=on if scheduled and on is not None else today,
+        status=PaymentStatus.SCHEDULED if scheduled else PaymentStatus.PROCESSING,
+    )
+    (payment_id,) = insert_payments(session, ids, [new], now=now)
+    mark_paying(session, ws_id, [(resident_id, type, new.status)], now=now)
+    session.expire(resident)
+    payment = get_payment(session, ws_id, payment_id)
+    send_receipts(session, ids, [payment], now=now)
+    alert_insufficient(session, ids, [payment], now=now)
+    return payment
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+
+def resident_contacts(
+    session: Session, workspace_id: str, resident_ids: set[str]
+) -> dict[str, tuple[str, str | None]]:
+    if not resident_ids:
+        return {}
+    rows = session.execute(
+        select(col(Resident.id), col(Resident.name), col(Resident.email)).where(
+            col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(resident_ids)
+        )
+    ).all()
+    return {r: (name, email) for r, name, email in rows}
+
+
+def send_receipts(
+    session: Session, ids: IdMinter, payments: Sequence[Payment], *, now: datetime
+) -> int:
+    """ "Rent Payment Initiated" (domain.md §4.3) or a scheduling confirmation, to the payer."""
+    who = resident_contacts(session, ids.scope, {p.resident_id for p in payments})
+    messages = []
+    for p in payments:
+        name, email = who[p.resident_id]
+        if not email:
+            continue
+        what = "Rent Payment" if p.type is PaymentType.RENT else "Payment"
+        if p.status is PaymentStatus.SCHEDULED:
+            subject = f"{what} Scheduled for {p.scheduled_for:%m/%d/%Y}"
+            kind = EmailKind.PAYMENT_SCHEDULED
+        else:
+            subject = f"{what} Initiated"
+            kind = EmailKind.PAYMENT_RECEIPT
+        messages.append(
+            notifications.Message(
+                to=email,
+                subject=subject,
+                kind=kind,
+                body=(
+                    f"Hello {name}, your {p.type.value.replace('_', ' ')} payment of "
+                    f"{format_usd(p.amount_cents)} (transaction {p.transaction_id}) "
+                    + (
+                        f"will be made on {p.scheduled_for.isoformat()}."
+                        if p.status is PaymentStatus.SCHEDULED
+                        else f"is processing; business date {p.business_date.isoformat()}."
+                    )
+                ),
+                data={
+                    "payment_id": p.id,
+                    "transaction_id": p.transaction_id,
+                    "amount": f"{p.amount_cents / 100:.2f}",
+                    "business_date": p.business_date.isoformat(),
+                },
+            )
+        )
+    return notifications.send_many(session, ids, messages, now=now)
+
+
+def _first_of_month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def record_alerts(
+    session: Session,
+    ids: IdMinter,
+    kind: str,
+    wanted: Mapping[str, tuple[date, str | None]],
+    *,
+    now: datetime,
+) -> set[str]:
+    """Keep only leases not yet alerted of ``kind`` for that month; record them. Returns the
+    lease IDs to alert (once per lease per month, issue 5)."""
+    if not wanted:
+        return set()
+    months = {m for m, _ in wanted.values()}
+    seen = set(
+        session.execute(
+            select(col(PaymentAlert.lease_id), col(PaymentAlert.month)).where(
+                col(PaymentAlert.workspace_id) == ids.scope,
+                col(PaymentAlert.kind) == kind,
+                col(PaymentAlert.month).in_(months),
+                col(PaymentAlert.lease_id).in_(list(wanted)),
+            )
+        ).all()
+    )
+    fresh = {lease: mp for lease, mp in wanted.items() if (lease, mp[0]) not in seen}
+    bulk_insert(
+        session,
+        PaymentAlert,
+        [
+            {
+                "workspace_id": ids.scope,
+                "lease_id": lease,
+                "kind": kind,
+                "month": month,
+                "payment_id": payment_id,
+                "sent_at": now,
+            }
+            for lease, (month, payment_id) in sorted(fresh.items())
+        ],
+    )
+    return set(fresh)
+
+
+def alert_insufficient(
+    session: Session, ids: IdMinter, payments: Sequence[Payment], *, now: datetime
+) -> int:
+    """A rent payment below the lease's rent alerts the landlord users (domain.md §4.5: "alerts
+    PMs immediately"), once per lease per month."""
+    short = [p for p in payments if p.type is PaymentType.RENT]
+    if not short:
+        return 0
+    rents = dict(
+        session.execute(
+            select(col(Lease.id), col(Lease.rent_cents)).where(
+                col(Lease.workspace_id) == ids.scope,
+                col(Lease.id).in_({p.lease_id for p in short}),
+            )
+        ).all()
+    )
+    short = [p for p in short if p.amount_cents < rents[p.lease_id]]
+    wanted = {p.lease_id: (_first_of_month(p.business_date), p.id) for p in short}
+    fresh = record_alerts(session, ids, "insufficient", wanted, now=now)
+    recipients = landlord_emails(session, ids.scope)
+    who = resident_contacts(session, ids.scope, {p.resident_id for p in short})
+    messages = [
+        notifications.Message(
+            to=to,
+            subject=f"Insufficient payment from {who[p.resident_id][0]}",
+            kind=EmailKind.INSUFFICIENT_PAYMENT,
+            body=(
+                f"{who[p.resident_id][0]} paid {format_usd(p.amount_cents)} towards a rent of "
+                f"{format_usd(rents[p.lease_id])} (transaction {p.transaction_id})."
+            ),
+            data={"lease_id": p.lease_id, "payment_id": p.id, "resident_id": p.resident_id},
+        )
+        for p in short
+        if p.lease_id in fresh
+        for to in recipients
+    ]
+    return notifications.send_many(session, ids, messages, now=now)
+
+
+def landlord_emails(session: Session, workspace_id: str) -> list[str]:
+    return auth_service.landlord_emails(session, workspace_id)
+
+
+def payable_leases_query(workspace_id: str) -> Any:
+    """Leases some resident can pay through the portal (approved or current, active lease)."""
+    return (
+        select(col(Lease.id))
+        .join(
+            LeaseResident,
+            and_(
+                col(LeaseResident.workspace_id) == col(Lease.workspace_id),
+                col(LeaseResident.lease_id) == col(Lease.id),
+            ),
+        )
+        .join(
+            Resident,
+            and_(
+                col(Resident.workspace_id) == col(LeaseResident.workspace_id),
+                col(Resident.id) == col(LeaseResident.resident_id),
+            ),
+        )
+        .where(
+            col(Lease.workspace_id) == workspace_id,
+            col(Lease.status) == LeaseStatus.ACTIVE,
+            col(Resident.status).in_(PAYABLE_RESIDENT),
+        )
+    )
