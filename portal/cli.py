@@ -1,4 +1,4 @@
-"""The ``portal`` command (architecture.md §10): serve, seed, clock, openapi, migrate."""
+"""The ``portal`` command (architecture.md §10): serve, seed, clock, check, openapi, migrate."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ app = typer.Typer(help="Rent-payment portal simulator.", no_args_is_help=True, a
 clock_app = typer.Typer(help="Move a workspace's clock.", no_args_is_help=True)
 app.add_typer(clock_app, name="clock")
 console = Console(stderr=True)
+
+#: How many violations ``portal check`` lists before summarising the rest.
+CHECK_SHOWN = 200
 
 DatabaseUrl = Annotated[
     str | None,
@@ -171,6 +174,53 @@ def clock_advance(
     finally:
         engine.dispose()
     _print_json(result.model_dump(mode="json"))
+
+
+@app.command()
+def check(
+    database_url: DatabaseUrl = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="Check this workspace only (default: every one).")
+    ] = None,
+) -> None:
+    """Verify the ledger invariants (architecture.md §11); exit 1 on a violation."""
+    from rich.markup import escape
+
+    from portal.db import session_scope
+    from portal.errors import PortalError
+    from portal.payments import check as ledger
+
+    engine = _prepared_engine(_settings(database_url))
+    try:
+        with session_scope(engine) as session, console.status("checking…"):
+            report = ledger.run(session, workspace)
+    except PortalError as exc:
+        console.print(f"[red]{exc.code}: {exc.detail}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    checked = (
+        f"{len(report.workspaces):,} workspace(s), {report.batches:,} deposit batch(es), "
+        f"{report.payments:,} payment(s)"
+    )
+    if report.ok:
+        console.print(f"[green]ok[/green]: {checked}; every invariant holds", soft_wrap=True)
+        return
+    console.print(
+        f"[red]{len(report.violations):,} violation(s)[/red] in {checked}:", soft_wrap=True
+    )
+    workspace_shown = None
+    for v in report.violations[:CHECK_SHOWN]:
+        if v.workspace_id != workspace_shown:
+            workspace_shown = v.workspace_id
+            console.print(f"[bold]{escape(v.workspace_id)}[/bold]")
+        console.print(
+            f"  [red]✗[/red] [cyan]{v.rule}[/cyan]  {escape(v.subject)}: {escape(v.detail)}",
+            soft_wrap=True,
+        )
+    if len(report.violations) > CHECK_SHOWN:
+        console.print(f"  … and {len(report.violations) - CHECK_SHOWN:,} more")
+    raise typer.Exit(1)
 
 
 @app.command()

@@ -36,6 +36,7 @@ from portal.idempotency import Replay
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
+from portal.reports.router import router as reports_router
 from portal.residents.router import resident_router
 from portal.residents.router import router as residents_router
 from portal.sandbox import service as sandbox_service
@@ -104,6 +105,7 @@ def create_app(
         resident_router,
         balances_router,
         payments_router,
+        reports_router,
         payments_resident_router,
     ):
         app.include_router(router)

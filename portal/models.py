@@ -15,6 +15,7 @@ from portal.payments.models import (
     RecurringPayment,
 )
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
+from portal.reports import jobs as report_jobs  # noqa: F401 - registers the 07:00 report job
 from portal.residents import reminders  # noqa: F401 - registers the reminder job
 from portal.residents.models import (
     AccountingRecord,

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from portal import calendar
@@ -113,20 +114,31 @@ def _existing(session: Session, workspace_id: str, keys: list[BatchKey]) -> dict
 def add_to_batches(
     session: Session, workspace_id: str, amounts: Mapping[str, tuple[int, int]]
 ) -> None:
-    """Add ``(cents, items)`` to each batch, in batch-ID order (a fixed lock order)."""
-    for batch_id in sorted(amounts):
-        cents, count = amounts[batch_id]
-        session.execute(
-            update(DepositBatch)
-            .where(
-                col(DepositBatch.workspace_id) == workspace_id,
-                col(DepositBatch.id) == batch_id,
-            )
-            .values(
-                total_cents=col(DepositBatch.total_cents) + cents,
-                item_count=col(DepositBatch.item_count) + count,
-            )
-        )
+    """Add ``(cents, items)`` to each batch, in batch-ID order (a fixed lock order).
+
+    One Core ``executemany``: an ORM ``UPDATE`` per batch would also search the session's
+    identity map (thousands of leases, residents and schedules during the daily run) for
+    objects to synchronise, once per batch. Batches loaded in this session are expired
+    instead, so they are read again."""
+    if not amounts:
+        return
+    table = DepositBatch.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table)
+        .where(table.c.workspace_id == workspace_id, table.c.id == bindparam("batch_id"))
+        .values(
+            total_cents=table.c.total_cents + bindparam("cents"),
+            item_count=table.c.item_count + bindparam("count"),
+        ),
+        [
+            {"batch_id": batch_id, "cents": amounts[batch_id][0], "count": amounts[batch_id][1]}
+            for batch_id in sorted(amounts)
+        ],
+    )
+    for batch_id in amounts:
+        loaded = session.identity_map.get(identity_key(DepositBatch, (workspace_id, batch_id)))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def close_batches(session: Session, workspace_id: str, *, day: date, now: datetime) -> int:
@@ -184,20 +196,26 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
             completing
         )
     ).one()
+    # What each lease paid, grouped once; the leases join it (UPDATE ... FROM). A correlated
+    # sum per lease made SQLite scan the day's payments once per lease: quadratic.
     paid = (
-        select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
-        .where(completing, col(Payment.lease_id) == col(Lease.id))
-        .scalar_subquery()
+        select(
+            col(Payment.lease_id).label("lease_id"),
+            func.sum(col(Payment.amount_cents)).label("cents"),
+        )
+        .where(completing)
+        .group_by(col(Payment.lease_id))
+        .subquery("paid")
     )
     # Integrated leases are those the accounting system knows by its resident ID (domain.md §3).
     session.execute(
         update(Lease)
         .where(
             col(Lease.workspace_id) == workspace_id,
+            col(Lease.id) == paid.c.lease_id,
             col(Lease.external_resident_id).is_not(None),
-            exists().where(completing, col(Payment.lease_id) == col(Lease.id)),
         )
-        .values(balance_cents=col(Lease.balance_cents) - paid, balance_at=now)
+        .values(balance_cents=col(Lease.balance_cents) - paid.c.cents, balance_at=now)
         .execution_options(synchronize_session=False)
     )
     session.execute(

@@ -24,7 +24,7 @@ from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, recurring, service
 from portal.payments.models import Payment, PaymentStatus, PaymentType
-from portal.residents.models import Lease
+from portal.residents.models import Lease, LeaseResident, LeaseStatus, Resident
 
 RUN_DUE_TIME = time(0, 0)
 SETTLEMENT_TIME = time(6, 0)
@@ -102,13 +102,23 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
         col(Payment.status).not_in((PaymentStatus.CANCELLED,)),
         col(Payment.business_date) >= month,
     )
-    payable = service.payable_leases_query(ctx.workspace_id).subquery()
+    # The payable leases (service.payable_leases_query) spelt as conditions on each lease, so
+    # every subquery is an index lookup by lease: as an IN-list join, PostgreSQL without
+    # statistics yet (a freshly loaded workspace) nested-looped the whole join per lease.
+    someone_can_pay = exists().where(
+        col(LeaseResident.workspace_id) == col(Lease.workspace_id),
+        col(LeaseResident.lease_id) == col(Lease.id),
+        col(Resident.workspace_id) == col(LeaseResident.workspace_id),
+        col(Resident.id) == col(LeaseResident.resident_id),
+        col(Resident.status).in_(service.PAYABLE_RESIDENT),
+    )
     candidates = ctx.session.execute(
         select(col(Lease.id), col(Lease.due_day), col(Lease.rent_cents))
         .where(
             col(Lease.workspace_id) == ctx.workspace_id,
-            col(Lease.id).in_(select(payable.c.id)),
+            col(Lease.status) == LeaseStatus.ACTIVE,
             col(Lease.start_date) <= today,
+            someone_can_pay,
             ~paid,
         )
         .order_by(col(Lease.id))

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from portal import calendar
@@ -35,7 +36,7 @@ from portal.payments.models import (
     RecurringStatus,
 )
 from portal.properties.models import Unit
-from portal.residents.models import Lease, Resident
+from portal.residents.models import Lease, Resident, ResidentStatus
 
 
 def occurrence(year: int, month: int, day_of_month: int) -> date:
@@ -169,7 +170,9 @@ def _load(
     lease_ids: set[str],
     resident_ids: set[str],
     source_ids: set[str],
-) -> tuple[dict[str, Lease], dict[str, Resident], dict[str, PaymentSource], dict[str, str]]:
+) -> tuple[dict[str, Lease], dict[str, ResidentStatus], dict[str, PaymentSource], dict[str, str]]:
+    """The leases and sources the rules read, each resident's status and each unit's
+    property, for a day's charges: one query per table."""
     leases = {
         lease.id: lease
         for lease in session.scalars(
@@ -178,14 +181,13 @@ def _load(
             )
         )
     }
-    residents = {
-        r.id: r
-        for r in session.scalars(
-            select(Resident).where(
+    residents: dict[str, ResidentStatus] = dict(
+        session.execute(
+            select(col(Resident.id), col(Resident.status)).where(
                 col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(resident_ids)
             )
-        )
-    }
+        ).all()
+    )
     srcs = {
         s.id: s
         for s in session.scalars(
@@ -239,7 +241,7 @@ def _start_scheduled(
         business_date = calendar.business_date(now, service.cutoff_for(source, rules))
         attempt = service.Attempt(
             lease=lease,
-            resident_status=residents[p.resident_id].status,
+            resident_status=residents[p.resident_id],
             source=source,
             property_id=property_of[lease.unit_id],
             account_id=accounts.get((property_of[lease.unit_id], p.type.value)),
@@ -299,17 +301,26 @@ def _start_scheduled(
 def _charge_recurring(
     session: Session, ids: IdMinter, *, settings: Any, now: datetime, today: date
 ) -> tuple[int, int]:
-    due = list(
-        session.scalars(
-            select(RecurringPayment)
-            .where(
-                col(RecurringPayment.workspace_id) == ids.scope,
-                col(RecurringPayment.status) == RecurringStatus.ACTIVE,
-                col(RecurringPayment.next_date) <= today,
-            )
-            .order_by(col(RecurringPayment.id))
+    # Rows, not ORM objects: thousands of schedules are read and moved on each month, and
+    # the ORM's per-object load and flush would cost more than the charges themselves.
+    due = session.execute(
+        select(
+            col(RecurringPayment.id),
+            col(RecurringPayment.lease_id),
+            col(RecurringPayment.resident_id),
+            col(RecurringPayment.source_id),
+            col(RecurringPayment.type),
+            col(RecurringPayment.amount_cents),
+            col(RecurringPayment.day_of_month),
+            col(RecurringPayment.end_month),
         )
-    )
+        .where(
+            col(RecurringPayment.workspace_id) == ids.scope,
+            col(RecurringPayment.status) == RecurringStatus.ACTIVE,
+            col(RecurringPayment.next_date) <= today,
+        )
+        .order_by(col(RecurringPayment.id))
+    ).all()
     if not due:
         return 0, 0
     rules = service.rules_of(settings)
@@ -326,7 +337,7 @@ def _charge_recurring(
     }
     counts = service.made_on(session, ids.scope, {(r.resident_id, dates[r.id]) for r in due})
     new: list[service.NewPayment] = []
-    charged: list[RecurringPayment] = []
+    charged: list[str] = []
     skipped: list[tuple[str, int, PortalError]] = []
     for r in due:
         lease = leases[r.lease_id]
@@ -336,7 +347,7 @@ def _charge_recurring(
         key = (r.resident_id, dates[r.id])
         attempt = service.Attempt(
             lease=lease,
-            resident_status=residents[r.resident_id].status,
+            resident_status=residents[r.resident_id],
             source=source,
             property_id=property_id,
             account_id=account_id,
@@ -351,7 +362,7 @@ def _charge_recurring(
         else:
             assert account_id is not None
             counts[key] = counts.get(key, 0) + 1
-            charged.append(r)
+            charged.append(r.id)
             new.append(
                 service.NewPayment(
                     lease_id=lease.id,
@@ -373,16 +384,14 @@ def _charge_recurring(
     service.mark_paying(
         session, ids.scope, [(n.resident_id, n.type, n.status) for n in new], now=now
     )
-    last = dict(zip((r.id for r in charged), payment_ids, strict=True))
-    for r in due:
-        following = next_occurrence(r.day_of_month, today)
-        if _past_end(r.end_month, following):
-            r.status, r.next_date, r.ended_at = RecurringStatus.ENDED, None, now
-        else:
-            r.next_date = following
-        if r.id in last:
-            r.last_payment_id = last[r.id]
-    session.flush()
+    _move_on(
+        session,
+        ids.scope,
+        [(r.id, r.day_of_month, r.end_month) for r in due],
+        dict(zip(charged, payment_ids, strict=True)),
+        now=now,
+        today=today,
+    )
     if payment_ids:
         made = list(
             session.scalars(
@@ -395,6 +404,46 @@ def _charge_recurring(
         service.alert_insufficient(session, ids, made, now=now)
     _tell_skipped(session, ids, skipped, now=now)
     return len(new), len(skipped)
+
+
+def _move_on(
+    session: Session,
+    workspace_id: str,
+    schedules: Sequence[tuple[str, int, date | None]],
+    last: dict[str, str],
+    *,
+    now: datetime,
+    today: date,
+) -> None:
+    """Each schedule run today (``(id, day_of_month, end_month)``) moves to its next charging
+    day, or ends past its end month; ``last`` is the payment each one made. Three
+    ``executemany`` statements whatever the number of schedules."""
+    following: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
+    for schedule_id, day_of_month, end_month in schedules:
+        day = next_occurrence(day_of_month, today)
+        if _past_end(end_month, day):
+            ended.append({"rid": schedule_id})
+        else:
+            following.append({"rid": schedule_id, "next": day})
+    table = RecurringPayment.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    where = (table.c.workspace_id == workspace_id, table.c.id == bindparam("rid"))
+    for values, rows in (
+        ({"next_date": bindparam("next")}, following),
+        ({"status": RecurringStatus.ENDED, "next_date": None, "ended_at": now}, ended),
+        (
+            {"last_payment_id": bindparam("last")},
+            [{"rid": rid, "last": payment_id} for rid, payment_id in last.items()],
+        ),
+    ):
+        if rows:
+            conn.execute(update(table).where(*where).values(**values), rows)
+    # Schedules this session already holds are read again.
+    for schedule_id, _day, _end in schedules:
+        key = identity_key(RecurringPayment, (workspace_id, schedule_id))
+        if (loaded := session.identity_map.get(key)) is not None:
+            session.expire(loaded)
 
 
 def _tell_skipped(

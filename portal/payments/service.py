@@ -36,7 +36,7 @@ from portal.auth import service as auth_service
 from portal.db import bulk_insert
 from portal.errors import PortalError
 from portal.ids import IdMinter
-from portal.money import format_usd
+from portal.money import format_cents, format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, sources
@@ -138,7 +138,7 @@ def refusal(a: Attempt, rules: WorkspaceSettings, today: date) -> PortalError | 
     if a.amount_cents > rules.payment_limit:
         return AmountOverLimit(
             f"A single payment is at most {format_usd(rules.payment_limit)} in this workspace.",
-            extra={"payment_limit": f"{rules.payment_limit / 100:.2f}"},
+            extra={"payment_limit": format_cents(rules.payment_limit)},
         )
     flag = leases_service.effective_payments(a.lease)
     if flag is PaymentsSetting.BLOCKED:
@@ -155,7 +155,7 @@ def refusal(a: Attempt, rules: WorkspaceSettings, today: date) -> PortalError | 
         payable = payable_cents(a.lease)
         return AmountMustEqualBalance(
             f"This lease must be paid in full: {format_usd(payable)}.",
-            extra={"payable_balance": f"{payable / 100:.2f}"},
+            extra={"payable_balance": format_cents(payable)},
         )
     if a.account_id is None:
         return NoDepositAccount(
@@ -512,7 +512,7 @@ def send_receipts(
                 data={
                     "payment_id": p.id,
                     "transaction_id": p.transaction_id,
-                    "amount": f"{p.amount_cents / 100:.2f}",
+                    "amount": format_cents(p.amount_cents),
                     "business_date": p.business_date.isoformat(),
                 },
             )

@@ -163,6 +163,7 @@ async def load_scenario(
         scenario,
         signing_key=request.app.state.signing_key,
         now=workspaces_service.now_of(ws, clock),
+        system=clock,
         ignored=["workspace"] if "workspace" in scenario.model_fields_set else [],
     )
     return idem.respond(loaded)

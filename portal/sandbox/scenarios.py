@@ -19,20 +19,38 @@ Format, version 1::
                             "properties": [property keys]}],
       "residents": [{"key", "name", "email", "phone", "unit": unit key, "state":
                      "invited" | "approved" | "waiting", "password" (approved),
-                     "lease": {"rent", "due_day", "start_date", "end_date", "balance",
+                     "lease": {"key"?, "rent", "due_day", "start_date", "end_date", "balance",
                                "external_resident_id", "payments", "pay_full_balance_only"}}],
       "pending_residents": [{"key", "name", "email", "password", "phone", "property", "unit"}],
       "accounting_records": [{"resident_id", "property_id", "unit_id", "name", "email",
                               "phone", "rent", "balance", "lease_start", "lease_end",
                               "payment_accepted", "pay_full_balance_only"}],
       "balances": [{"integration": integration key, "bank_account": {...},
-                    "residents": [...]}]   (a "Send Balances" call, as the client sends it)
+                    "residents": [...]}]   (a "Send Balances" call, as the client sends it),
+      "payment_sources": [{"key", "resident": resident key, "type": "bank_account",
+                           "routing_number", "account_number"}
+                          | {"key", "resident", "type": "card", "number", "exp_month",
+                             "exp_year", "funding"?}],
+      "recurring_payments": [{"key"?, "resident", "source": source key, "lease"?: lease key,
+                              "amount", "type", "day_of_month", "end_month"?}],
+      "payments": [{"key"?, "resident", "source", "lease"?, "amount", "type", "at": instant,
+                    "date"?}],
+      "advance_to": instant?
     }
 
 Residents arrive through the portal's own paths: an ``invited`` resident gets the invitation
 e-mail, an ``approved`` one has also accepted it with ``password``, a ``pending`` one signed up
 (and the landlord was told). ``accounting_records`` stand for what an accounting client has
 sent, so "approve by sync" can be exercised before a client has called.
+
+Money moves last, on the workspace clock. Sources and recurring schedules are set up at the
+load instant; then the payments are made in ``at`` order: before each, the clock advances to
+its ``at`` running every job due on the way (cut-offs close batches, settlements deposit them,
+schedules charge), and the payment is made at that instant through the same rules as ``POST
+/v1/resident/payments`` (a future ``date`` schedules it). A payment the rules refuse fails the
+whole load (422 ``scenario_refused`` naming ``$.payments[i]`` and the rule's code). Finally the
+clock advances to ``advance_to``. The whole load is still one transaction: the advances
+checkpoint nothing. A payment's ``lease`` is a lease ``key`` (default: the resident's own lease).
 
 ``portal seed FILE`` creates the workspace the file describes. ``POST
 /v1/sandbox/workspaces/{ws}/scenario`` loads the entities into an existing workspace and
@@ -41,8 +59,10 @@ ignores its ``workspace`` section (the workspace's seed and clock are already se
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlmodel import Session
@@ -52,9 +72,14 @@ from portal.auth import service as auth_service
 from portal.balances import schemas as balances_schemas
 from portal.balances import service as balances_service
 from portal.clock import Clock
-from portal.errors import FieldError, Unprocessable, json_path
+from portal.errors import FieldError, PortalError, Unprocessable, json_path
 from portal.ids import IdMinter
 from portal.money import Amount
+from portal.payments import recurring as recurring_service
+from portal.payments import schemas as payments_schemas
+from portal.payments import service as payments_service
+from portal.payments import sources as sources_service
+from portal.payments.models import PaymentType
 from portal.properties import service as properties_service
 from portal.properties.models import DepositAccountType
 from portal.residents import approvals
@@ -121,6 +146,9 @@ class DepositAccountSpec(_Strict):
 
 
 class LeaseSpec(_Strict):
+    key: str | None = Field(
+        default=None, pattern=KEY_PATTERN, description="Names the lease for payments' `lease`"
+    )
     rent: Amount
     due_day: int = Field(default=1, ge=1, le=31)
     start_date: date
@@ -183,6 +211,47 @@ class BalancesSpec(balances_schemas.BalancesIn):
     integration: str = Field(description="Key of the integration that sends the call")
 
 
+class BankSourceSpec(payments_schemas.BankAccountIn):
+    key: str = Field(pattern=KEY_PATTERN)
+    resident: str = Field(description="Key of the resident who adds the account")
+
+
+class CardSourceSpec(payments_schemas.CardIn):
+    key: str = Field(pattern=KEY_PATTERN)
+    resident: str = Field(description="Key of the resident who adds the card")
+
+
+PaymentSourceSpec = Annotated[BankSourceSpec | CardSourceSpec, Field(discriminator="type")]
+
+
+class RecurringPaymentSpec(_Strict):
+    """An autopay schedule the resident sets up when the world is loaded."""
+
+    key: str | None = Field(default=None, pattern=KEY_PATTERN)
+    resident: str
+    source: str = Field(description="Key of one of the resident's payment sources")
+    lease: str | None = Field(default=None, description="Lease key; default: the resident's")
+    amount: Amount
+    type: PaymentType = PaymentType.RENT
+    day_of_month: int = Field(ge=1, le=31)
+    end_month: payments_schemas.Month | None = None
+
+
+class PaymentSpec(_Strict):
+    """A payment the resident makes at the instant ``at`` (the clock runs there first)."""
+
+    key: str | None = Field(default=None, pattern=KEY_PATTERN)
+    resident: str
+    source: str = Field(description="Key of one of the resident's payment sources")
+    lease: str | None = Field(default=None, description="Lease key; default: the resident's")
+    amount: Amount
+    type: PaymentType = PaymentType.RENT
+    at: ws_schemas.Instant = Field(description="When the resident makes it (RFC 3339)")
+    date: dt.date | None = Field(
+        default=None, description="A later day (New York) schedules the payment for that day"
+    )
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -197,6 +266,12 @@ class Scenario(BaseModel):
     pending_residents: list[PendingResidentSpec] = Field(default_factory=list)
     accounting_records: list[AccountingRecordSpec] = Field(default_factory=list)
     balances: list[BalancesSpec] = Field(default_factory=list)
+    payment_sources: list[PaymentSourceSpec] = Field(default_factory=list)
+    recurring_payments: list[RecurringPaymentSpec] = Field(default_factory=list)
+    payments: list[PaymentSpec] = Field(default_factory=list)
+    advance_to: ws_schemas.Instant | None = Field(
+        default=None, description="Where the clock ends, after the last payment (jobs run)"
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> Scenario:
@@ -236,7 +311,45 @@ class Scenario(BaseModel):
                 raise ValueError(f"pending_residents[{i}].property: no property {pr.property!r}")
             if pr.unit is not None and pr.unit not in units:
                 raise ValueError(f"pending_residents[{i}].unit: no unit {pr.unit!r}")
+        self._money_keys(define)
         return self
+
+    def _money_keys(self, define: Callable[[str, str], None]) -> None:
+        """Sources belong to residents; payments and schedules use their own resident's
+        source and a lease that resident is on."""
+        residents = {r.key for r in self.residents}
+        lease_of: dict[str, str] = {}  # lease key -> resident key
+        for i, r in enumerate(self.residents):
+            if r.lease.key is not None:
+                define(r.lease.key, f"residents[{i}].lease")
+                lease_of[r.lease.key] = r.key
+        owner: dict[str, str] = {}
+        for i, s in enumerate(self.payment_sources):
+            define(s.key, f"payment_sources[{i}]")
+            if s.resident not in residents:
+                raise ValueError(f"payment_sources[{i}].resident: no resident {s.resident!r}")
+            owner[s.key] = s.resident
+        moves: list[tuple[str, RecurringPaymentSpec | PaymentSpec]] = [
+            *((f"recurring_payments[{i}]", r) for i, r in enumerate(self.recurring_payments)),
+            *((f"payments[{i}]", p) for i, p in enumerate(self.payments)),
+        ]
+        for where, m in moves:
+            if m.key is not None:
+                define(m.key, where)
+            if m.resident not in residents:
+                raise ValueError(f"{where}.resident: no resident {m.resident!r}")
+            if owner.get(m.source) != m.resident:
+                raise ValueError(
+                    f"{where}.source: {m.resident!r} has no payment source {m.source!r}"
+                )
+            if m.lease is not None and lease_of.get(m.lease) != m.resident:
+                raise ValueError(f"{where}.lease: {m.resident!r} is not on a lease {m.lease!r}")
+        if self.advance_to is not None:
+            for i, p in enumerate(self.payments):
+                if p.at > self.advance_to:
+                    raise ValueError(
+                        f"advance_to is before payments[{i}].at: the clock never goes back"
+                    )
 
 
 class ScenarioLoaded(BaseModel):
@@ -261,9 +374,12 @@ def load_into(
     *,
     signing_key: str,
     now: datetime,
+    system: Clock,
     ignored: list[str] | None = None,
 ) -> ScenarioLoaded:
-    """Create the scenario's entities in ``ws``; flushes, never commits."""
+    """Create the scenario's entities in ``ws``, then make its payments on the workspace clock
+    (see the module docstring); flushes, never commits. ``now`` is the workspace's instant,
+    ``system`` the process clock (a ``real``-mode workspace clock runs from it)."""
     ids = workspaces_service.minter(ws, session)
     keys: dict[str, str] = {}
     tokens: dict[str, str] = {}
@@ -284,10 +400,11 @@ def load_into(
                 session, ids, integration, key=signing_key, now=now
             )
             tokens[spec.key] = token
-    _load_world(session, ids, scenario, keys, now=now)
+    leases = _load_world(session, ids, scenario, keys, now=now)
     for call in scenario.balances:
         integration = auth_service.get_integration(session, ws.id, keys[call.integration])
         balances_service.receive(session, ids, integration, call, now=now)
+    _load_money(session, ws, ids, scenario, keys, leases, now=now, system=system)
     return ScenarioLoaded(
         workspace_id=ws.id,
         scenario=scenario.scenario,
@@ -299,8 +416,10 @@ def load_into(
 
 def _load_world(
     session: Session, ids: IdMinter, scenario: Scenario, keys: dict[str, str], *, now: datetime
-) -> None:
-    """Properties, accounts and people, through the same services the API uses."""
+) -> dict[str, str]:
+    """Properties, accounts and people, through the same services the API uses. Returns each
+    resident key's lease ID."""
+    leases: dict[str, str] = {}
     for p in scenario.properties:
         prop = properties_service.create_property(
             session,
@@ -364,6 +483,9 @@ def _load_world(
                 session, code=resident.invite_code, password=r.password, now_of=lambda _ws: now
             )
         keys[r.key] = resident.id
+        leases[r.key] = lease.id
+        if r.lease.key is not None:
+            keys[r.lease.key] = lease.id
     for pr in scenario.pending_residents:
         keys[pr.key] = residents_service.signup(
             session,
@@ -395,6 +517,144 @@ def _load_world(
             pay_full_balance_only=rec.pay_full_balance_only,
             now=now,
         )
+    return leases
+
+
+class ScenarioRefused(Unprocessable):
+    """The document is valid, but the portal refused one of its steps (a payment breaking a
+    rule, a card failing the Luhn check); the field error names the step and the rule's code."""
+
+    code = "scenario_refused"
+
+
+def _refused(path: str, exc: PortalError) -> ScenarioRefused:
+    # A service names fields from its own body's root ($.number): re-root them at the step.
+    errors = [
+        FieldError(path + e.field[1:] if e.field.startswith("$") else path, e.message, e.code)
+        for e in exc.errors
+    ] or [FieldError(path, exc.detail, exc.code)]
+    return ScenarioRefused(f"{path} was refused ({exc.code}): {exc.detail}", errors=errors)
+
+
+def _clock_error(path: str, message: str) -> Unprocessable:
+    return Unprocessable(
+        f"The scenario is not valid: {path}: {message}",
+        code="invalid_scenario",
+        errors=[FieldError(path, message, "outside_clock")],
+    )
+
+
+def _check_instant(path: str, at: datetime, now: datetime) -> None:
+    """A scenario's instants lie between the workspace clock and the longest advance."""
+    if at < now:
+        raise _clock_error(
+            path,
+            f"{at.isoformat()} is before the workspace clock ({now.isoformat()}); the clock "
+            "never moves backwards",
+        )
+    if at - now > workspaces_service.MAX_ADVANCE:
+        raise _clock_error(
+            path,
+            f"{at.isoformat()} is more than {workspaces_service.MAX_ADVANCE.days} days after "
+            f"the workspace clock ({now.isoformat()})",
+        )
+
+
+def _load_money(
+    session: Session,
+    ws: Workspace,
+    ids: IdMinter,
+    scenario: Scenario,
+    keys: dict[str, str],
+    leases: dict[str, str],
+    *,
+    now: datetime,
+    system: Clock,
+) -> None:
+    """Payment sources and schedules at ``now``; then each payment at its own instant, the
+    clock advanced (and its jobs run) up to it first; then the clock to ``advance_to``."""
+    for i, p in enumerate(scenario.payments):
+        _check_instant(f"$.payments[{i}].at", p.at, now)
+    if scenario.advance_to is not None:
+        _check_instant("$.advance_to", scenario.advance_to, now)
+    for i, s in enumerate(scenario.payment_sources):
+        try:
+            if isinstance(s, BankSourceSpec):
+                source = sources_service.create_bank_account(
+                    session,
+                    ids,
+                    resident_id=keys[s.resident],
+                    routing_number=s.routing_number,
+                    account_number=s.account_number,
+                    now=now,
+                )
+            else:
+                source = sources_service.create_card(
+                    session,
+                    ids,
+                    resident_id=keys[s.resident],
+                    number=s.number,
+                    exp_month=s.exp_month,
+                    exp_year=s.exp_year,
+                    funding=s.funding,
+                    now=now,
+                )
+        except PortalError as exc:
+            raise _refused(f"$.payment_sources[{i}]", exc) from None
+        keys[s.key] = source.id
+    for i, r in enumerate(scenario.recurring_payments):
+        try:
+            schedule = recurring_service.create_schedule(
+                session,
+                ids,
+                resident_id=keys[r.resident],
+                lease_id=keys[r.lease] if r.lease else leases[r.resident],
+                source_id=keys[r.source],
+                amount_cents=r.amount,
+                type=r.type,
+                day_of_month=r.day_of_month,
+                end_month=payments_schemas.parse_month(r.end_month) if r.end_month else None,
+                settings=ws.settings,
+                now=now,
+            )
+        except PortalError as exc:
+            raise _refused(f"$.recurring_payments[{i}]", exc) from None
+        if r.key is not None:
+            keys[r.key] = schedule.id
+    # In time order; payments at one instant keep the document's order (sorted is stable).
+    for i, p in sorted(enumerate(scenario.payments), key=lambda ip: ip[1].at):
+        _advance(session, ws, p.at, system)
+        try:
+            payment = payments_service.make_payment(
+                session,
+                ids,
+                resident_id=keys[p.resident],
+                lease_id=keys[p.lease] if p.lease else leases[p.resident],
+                source_id=keys[p.source],
+                amount_cents=p.amount,
+                type=p.type,
+                on=p.date,
+                settings=ws.settings,
+                now=p.at,
+            )
+        except PortalError as exc:
+            raise _refused(f"$.payments[{i}]", exc) from None
+        if p.key is not None:
+            keys[p.key] = payment.id
+    if scenario.advance_to is not None:
+        _advance(session, ws, scenario.advance_to, system)
+
+
+def _advance(session: Session, ws: Workspace, target: datetime, system: Clock) -> None:
+    """Run the jobs due up to ``target`` inside the load's transaction (no checkpoints: a
+    refused step later in the document rolls the advance back too)."""
+    workspaces_service.advance_clock(
+        session, ws.id, target=target, system=system, checkpoint=_no_checkpoint
+    )
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 def create_from(
@@ -408,7 +668,7 @@ def create_from(
     created = sandbox_service.create_workspace(session, scenario.workspace, system_now=system_now)
     ws = created.workspace
     now = workspaces_service.now_of(ws, system_clock)
-    loaded = load_into(session, ws, scenario, signing_key=signing_key, now=now)
+    loaded = load_into(session, ws, scenario, signing_key=signing_key, now=now, system=system_clock)
     return WorkspaceFromScenario(
         **loaded.model_dump(),
         landlord=ws_schemas.LandlordLogin(
