@@ -89,19 +89,34 @@ def late_date(lease_due_day: int, month: date, grace_days: int) -> date:
     return recurring.occurrence(month.year, month.month, lease_due_day) + timedelta(days=grace_days)
 
 
+def late_today(today: date, grace_days: int) -> dict[date, list[int]]:
+    """The rent months whose late date is ``today``, each with the due days that make it so.
+
+    At most two months: this one, and the last one when its due day plus grace runs into this
+    month (due on the 28th with 5 grace days: late on the 2nd or 3rd of the next month; the
+    grace is at most 27 days, so never further). Several due days can share a late date when
+    the month is short (29, 30 and 31 all fall on February's last day)."""
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    live: dict[date, list[int]] = {}
+    for month in (last_month, this_month):
+        days = [d for d in range(1, 32) if late_date(d, month, grace_days) == today]
+        if days:
+            live[month] = days
+    return live
+
+
 def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
-    """Once per lease per month: no rent payment made in the month by its due day + grace
-    (domain.md §4.5)."""
+    """Once per lease per month, on the day its rent becomes late (due day + grace): no rent
+    payment with a business date from the 1st of the rent's month through that day
+    (domain.md §4.5). A payment scheduled for later, or made before the month began, does not
+    count: the portal cannot tell which month a payment is for, so it goes by its date.
+
+    The job runs every day, so each lease is looked at on its own late day only: a few leases
+    a day (those with that due day), each checked by an index lookup on its payments, never a
+    scan of the month's payments."""
     rules = service.rules_of(ctx.settings)
     today = calendar.local_date(ctx.now)
-    month = today.replace(day=1)
-    paid = exists().where(
-        col(Payment.workspace_id) == col(Lease.workspace_id),
-        col(Payment.lease_id) == col(Lease.id),
-        col(Payment.type) == PaymentType.RENT,
-        col(Payment.status).not_in((PaymentStatus.CANCELLED,)),
-        col(Payment.business_date) >= month,
-    )
     # The payable leases (service.payable_leases_query) spelt as conditions on each lease, so
     # every subquery is an index lookup by lease: as an IN-list join, PostgreSQL without
     # statistics yet (a freshly loaded workspace) nested-looped the whole join per lease.
@@ -112,26 +127,37 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
         col(Resident.id) == col(LeaseResident.resident_id),
         col(Resident.status).in_(service.PAYABLE_RESIDENT),
     )
-    candidates = ctx.session.execute(
-        select(col(Lease.id), col(Lease.due_day), col(Lease.rent_cents))
-        .where(
-            col(Lease.workspace_id) == ctx.workspace_id,
-            col(Lease.status) == LeaseStatus.ACTIVE,
-            col(Lease.start_date) <= today,
-            someone_can_pay,
-            ~paid,
+    late: dict[tuple[str, date], str | None] = {}
+    rents: dict[str, int] = {}
+    for month, due_days in late_today(today, rules.late_payment_grace_days).items():
+        due = today - timedelta(days=rules.late_payment_grace_days)
+        paid = exists().where(
+            col(Payment.workspace_id) == col(Lease.workspace_id),
+            col(Payment.lease_id) == col(Lease.id),
+            col(Payment.type) == PaymentType.RENT,
+            col(Payment.status).not_in((PaymentStatus.CANCELLED,)),
+            col(Payment.business_date) >= month,
+            col(Payment.business_date) <= today,
         )
-        .order_by(col(Lease.id))
-    ).all()
-    late: dict[str, tuple[date, str | None]] = {
-        lease_id: (month, None)
-        for lease_id, due_day, _rent in candidates
-        if late_date(due_day, month, rules.late_payment_grace_days) <= today
-    }
+        rows = ctx.session.execute(
+            select(col(Lease.id), col(Lease.rent_cents))
+            .where(
+                col(Lease.workspace_id) == ctx.workspace_id,
+                col(Lease.status) == LeaseStatus.ACTIVE,
+                col(Lease.due_day).in_(due_days),
+                # A lease that began after this rent's due day owes its first rent later.
+                col(Lease.start_date) <= due,
+                someone_can_pay,
+                ~paid,
+            )
+            .order_by(col(Lease.id))
+        ).all()
+        for lease_id, rent in rows:
+            late[(lease_id, month)] = None
+            rents[lease_id] = rent
     fresh = service.record_alerts(ctx.session, ctx.ids, "late", late, now=ctx.now)
     if not fresh:
         return None
-    rents = {lease_id: rent for lease_id, _due, rent in candidates}
     recipients = service.landlord_emails(ctx.session, ctx.workspace_id)
     messages = [
         notifications.Message(
@@ -142,7 +168,7 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
             f"{lease_id} for {month:%B %Y}.",
             data={"lease_id": lease_id, "month": month.isoformat()[:7]},
         )
-        for lease_id in sorted(fresh)
+        for lease_id, month in sorted(fresh, key=lambda pair: (pair[1], pair[0]))
         for to in recipients
     ]
     sent = notifications.send_many(ctx.session, ctx.ids, messages, now=ctx.now)

@@ -528,26 +528,25 @@ def record_alerts(
     session: Session,
     ids: IdMinter,
     kind: str,
-    wanted: Mapping[str, tuple[date, str | None]],
+    wanted: Mapping[tuple[str, date], str | None],
     *,
     now: datetime,
-) -> set[str]:
-    """Keep only leases not yet alerted of ``kind`` for that month; record them. Returns the
-    lease IDs to alert (once per lease per month, issue 5)."""
+) -> set[tuple[str, date]]:
+    """Keep only the ``(lease, month)`` pairs not yet alerted of ``kind``; record them with
+    their payment. Returns the pairs to alert (once per lease per month, issue 5)."""
     if not wanted:
         return set()
-    months = {m for m, _ in wanted.values()}
     seen = set(
         session.execute(
             select(col(PaymentAlert.lease_id), col(PaymentAlert.month)).where(
                 col(PaymentAlert.workspace_id) == ids.scope,
                 col(PaymentAlert.kind) == kind,
-                col(PaymentAlert.month).in_(months),
-                col(PaymentAlert.lease_id).in_(list(wanted)),
+                col(PaymentAlert.month).in_({month for _, month in wanted}),
+                col(PaymentAlert.lease_id).in_({lease for lease, _ in wanted}),
             )
         ).all()
     )
-    fresh = {lease: mp for lease, mp in wanted.items() if (lease, mp[0]) not in seen}
+    fresh = {pair: payment_id for pair, payment_id in wanted.items() if pair not in seen}
     bulk_insert(
         session,
         PaymentAlert,
@@ -560,7 +559,7 @@ def record_alerts(
                 "payment_id": payment_id,
                 "sent_at": now,
             }
-            for lease, (month, payment_id) in sorted(fresh.items())
+            for (lease, month), payment_id in sorted(fresh.items())
         ],
     )
     return set(fresh)
@@ -583,8 +582,13 @@ def alert_insufficient(
         ).all()
     )
     short = [p for p in short if p.amount_cents < rents[p.lease_id]]
-    wanted = {p.lease_id: (_first_of_month(p.business_date), p.id) for p in short}
+    # The first short payment of a lease and month is the one alerted (two payers of one lease
+    # may both pay short in one run).
+    wanted: dict[tuple[str, date], str | None] = {}
+    for p in short:
+        wanted.setdefault((p.lease_id, _first_of_month(p.business_date)), p.id)
     fresh = record_alerts(session, ids, "insufficient", wanted, now=now)
+    alerted = {payment_id for pair, payment_id in wanted.items() if pair in fresh}
     recipients = landlord_emails(session, ids.scope)
     who = resident_contacts(session, ids.scope, {p.resident_id for p in short})
     messages = [
@@ -599,7 +603,7 @@ def alert_insufficient(
             data={"lease_id": p.lease_id, "payment_id": p.id, "resident_id": p.resident_id},
         )
         for p in short
-        if p.lease_id in fresh
+        if p.id in alerted
         for to in recipients
     ]
     return notifications.send_many(session, ids, messages, now=now)

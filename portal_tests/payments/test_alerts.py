@@ -4,12 +4,14 @@ once per lease per month (issue 5; domain.md §4.5)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 
+from portal.payments.jobs import late_today
 from portal_tests.factories import World, make_world
 from portal_tests.payments.helpers import (
     Payer,
@@ -225,3 +227,59 @@ def test_recurring_charge_below_rent_alerts_the_landlord(client: TestClient) -> 
 
     [(to, lease_id, _payment_id)] = insufficient(client, world)
     assert (to, lease_id) == (world.email, payer.lease_id)
+
+
+def test_payment_made_before_the_month_does_not_count_for_it(client: TestClient) -> None:
+    # The portal cannot tell which month a payment is for; it goes by the business date. A
+    # payment of 2026-07-30 is July's, so August's rent is still late on 2026-08-06.
+    world = make_world(client, clock={"now": THURSDAY})
+    [payer] = payers_on_one_unit(client, world, "early@example.com", start_date="2026-07-01")
+    set_clock(client, world, et("2026-07-30"))
+    relogin(client, world, payer, "early@example.com")
+    pay(client, payer, add_bank(client, payer)["id"])
+
+    set_clock(client, world, et("2026-08-06", "10:00:00"))
+
+    # July's rent was late on 07-06 (nothing paid by then); the 07-30 payment is July's too.
+    assert late(client, world) == [
+        (world.email, payer.lease_id, "2026-07"),
+        (world.email, payer.lease_id, "2026-08"),
+    ]
+
+
+def test_resident_approved_after_the_late_day_is_not_alerted_that_month(
+    client: TestClient,
+) -> None:
+    # The alert is raised on the late day itself; an invitation accepted after it owes nothing
+    # late until the next month's late day.
+    world = make_world(client, clock={"now": THURSDAY})
+    unit = make_unit(client, world)
+    add_account(client, world, unit["property_id"])
+    set_clock(client, world, et("2026-08-10"))
+    payer = make_payer(client, world, unit=unit, email="late-comer@example.com")
+
+    set_clock(client, world, et("2026-08-31"))
+    assert late(client, world) == []
+    set_clock(client, world, et("2026-09-06", "10:00:00"))
+    assert late(client, world) == [(world.email, payer.lease_id, "2026-09")]
+
+
+@pytest.mark.parametrize(
+    ("today", "grace", "expected"),
+    [
+        (date(2026, 8, 6), 5, {date(2026, 8, 1): [1]}),
+        (date(2026, 9, 2), 5, {date(2026, 8, 1): [28]}),
+        # February's last day stands for due days 28-31.
+        (date(2027, 3, 5), 5, {date(2027, 2, 1): [28, 29, 30, 31]}),
+        # The longest grace: September's 30th (and 31st) are late on October 27th.
+        (date(2026, 10, 27), 27, {date(2026, 9, 1): [30, 31]}),
+        (date(2026, 10, 28), 27, {date(2026, 10, 1): [1]}),
+        (date(2026, 8, 1), 0, {date(2026, 8, 1): [1]}),
+    ],
+)
+def test_late_today_names_the_months_and_due_days_late_that_day(
+    today: date, grace: int, expected: dict[date, list[int]]
+) -> None:
+    assert {m: sorted(d) for m, d in late_today(today, grace).items()} == {
+        m: sorted(d) for m, d in expected.items()
+    }
