@@ -26,6 +26,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Text, delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
 from portal import calendar, jobs
@@ -138,6 +139,28 @@ def begin(
     hours: int,
 ) -> IdempotencyRecord:
     """Claim the key (committed at once, so other workers see it in flight) or raise."""
+    for _attempt in range(3):
+        try:
+            return _claim(session, scope=scope, key=key, print_=print_, now=now, hours=hours)
+        except IntegrityError:
+            # Another request inserted the same key between our read and our commit (two
+            # PostgreSQL transactions racing; SQLite's BEGIN IMMEDIATE serializes them). Read
+            # it again: it is in flight, done (a replay) or gone (abandoned: claim it anew).
+            session.rollback()
+    raise IdempotencyKeyInFlight(
+        f"A request with Idempotency-Key {key!r} is still being processed; retry shortly."
+    )
+
+
+def _claim(
+    session: Session,
+    *,
+    scope: tuple[str, str],
+    key: str,
+    print_: str,
+    now: datetime,
+    hours: int,
+) -> IdempotencyRecord:
     workspace_id, principal = scope
     record = session.get(IdempotencyRecord, (workspace_id, principal, key))
     if record is not None and as_aware(record.expires_at) <= now:
