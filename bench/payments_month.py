@@ -202,6 +202,9 @@ def generate(session: Session, workspace_id: str, n: int) -> None:
                 "accounting_payments": None,
                 "pay_full_balance_only": False,
                 "balance_cents": rents[i],
+                # The balance as the accounting system sent it: the ledger check's basis.
+                "balance_basis_cents": rents[i],
+                "balance_basis_seq": 0,
                 "disputed_cents": 0,
                 "move_in": None,
                 "balance_at": now,

@@ -96,7 +96,8 @@ def problem_body(
         "code": code,
         "errors": list(errors),
     }
-    body.update(extra or {})
+    # Extra members never replace the standard ones: ``code`` is the contract.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return body
 
 

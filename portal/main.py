@@ -39,6 +39,8 @@ from portal.properties.router import router as properties_router
 from portal.reports.router import router as reports_router
 from portal.residents.router import resident_router
 from portal.residents.router import router as residents_router
+from portal.reversals.router import resident_router as reversals_resident_router
+from portal.reversals.router import router as reversals_router
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
 from portal.settings import Settings
@@ -105,8 +107,10 @@ def create_app(
         resident_router,
         balances_router,
         payments_router,
+        reversals_router,
         reports_router,
         payments_resident_router,
+        reversals_resident_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

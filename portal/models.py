@@ -13,6 +13,7 @@ from portal.payments.models import (
     PaymentAlert,
     PaymentSource,
     RecurringPayment,
+    Reversal,
 )
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.reports import jobs as report_jobs  # noqa: F401 - registers the 07:00 report job
@@ -24,6 +25,8 @@ from portal.residents.models import (
     LeaseResident,
     Resident,
 )
+from portal.reversals import jobs as reversal_jobs  # noqa: F401 - registers returns and disputes
+from portal.reversals.models import Dispute
 from portal.workspaces.models import Workspace
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "DepositAccount",
     "DepositAccountProperty",
     "DepositBatch",
+    "Dispute",
     "Email",
     "Event",
     "IdCounter",
@@ -47,6 +51,7 @@ __all__ = [
     "Property",
     "RecurringPayment",
     "Resident",
+    "Reversal",
     "ScheduledEvent",
     "ServerSecret",
     "Unit",

@@ -34,11 +34,17 @@ MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
     ("POST", "/v1/properties/{property_id}/units"): {"name": "Walk"},
+    ("PATCH", "/v1/properties/{property_id}"): {"post_reversals": False},
     ("PUT", "/v1/deposit-accounts/{deposit_account_id}/properties"): {"property_ids": []},
     ("PATCH", "/v1/residents/{resident_id}"): {"phone": "555-0199"},
     ("POST", "/v1/residents/{resident_id}/approve"): {"mode": "sync"},
     ("PATCH", "/v1/leases/{lease_id}"): {"pay_full_balance_only": True},
     ("POST", "/v1/leases/{lease_id}/end"): {},
+    ("POST", "/v1/sandbox/workspaces/{workspace_id}/payments/{payment_id}/return"): {"code": "R01"},
+    ("POST", "/v1/sandbox/workspaces/{workspace_id}/payments/{payment_id}/chargeback"): {
+        "reason_code": "10.4"
+    },
+    ("POST", "/v1/disputes/{dispute_id}/challenge"): {"evidence": "lease on file"},
 }
 
 
@@ -203,6 +209,12 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
         payment = pay_as_resident(
             client, world, resident, email=f"{label.lower()}-resident{n}@example.com"
         )
+        charged = client.post(
+            f"/v1/sandbox/workspaces/{world.workspace_id}/payments/{payment['id']}/chargeback",
+            json={"reason_code": "10.4"},
+            headers=OPERATOR,
+        )
+        assert charged.status_code == 201, charged.text
         names.append(resident_name)
         names.extend([name, prop_name, unit_name])
     return Owned(
@@ -216,6 +228,8 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             "lease_id": resident["lease_ids"][0],
             "payment_id": payment["id"],
             "batch_id": payment["deposit_batch_id"],
+            "reversal_id": charged.json()["id"],
+            "dispute_id": charged.json()["dispute"]["id"],
         },
         names=names,
         integration_token=token["token"],
@@ -226,7 +240,8 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
 def pay_as_resident(
     client: TestClient, world: World, resident: dict[str, Any], *, email: str
 ) -> dict[str, Any]:
-    """The invited resident accepts, adds a checking account and pays the rent."""
+    """The invited resident accepts, adds a card and pays the rent (the card is charged back,
+    so the world has a reversal and a dispute to walk)."""
     mail = client.get(
         f"/v1/sandbox/workspaces/{world.workspace_id}/mailbox",
         params={"kind": "invitation", "limit": "500"},
@@ -238,11 +253,7 @@ def pay_as_resident(
     auth = bearer(accepted.json()["access_token"])
     source = client.post(
         "/v1/resident/payment-sources",
-        json={
-            "type": "bank_account",
-            "routing_number": "110000000",
-            "account_number": "4455667788",
-        },
+        json={"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2099},
         headers=auth,
     )
     assert source.status_code == 201, source.text
@@ -285,6 +296,7 @@ KNOWN_ROUTES = {
     "POST /v1/integrations/{integration_id}/tokens",
     "DELETE /v1/integrations/{integration_id}/tokens/{token_id}",
     "GET /v1/properties/{property_id}",
+    "PATCH /v1/properties/{property_id}",
     "GET /v1/properties/{property_id}/units",
     "POST /v1/properties/{property_id}/units",
     "GET /v1/units/{unit_id}",
@@ -298,7 +310,13 @@ KNOWN_ROUTES = {
     "PATCH /v1/leases/{lease_id}",
     "POST /v1/leases/{lease_id}/end",
     "GET /v1/payments/{payment_id}",
+    "POST /v1/payments/{payment_id}/void",
+    "POST /v1/payments/{payment_id}/refund",
     "GET /v1/deposit-batches/{batch_id}",
+    "GET /v1/reversals/{reversal_id}",
+    "GET /v1/disputes/{dispute_id}",
+    "POST /v1/disputes/{dispute_id}/accept",
+    "POST /v1/disputes/{dispute_id}/challenge",
 }
 
 
@@ -352,6 +370,8 @@ class TestWalkRoutes:
             "lease_id",
             "payment_id",
             "batch_id",
+            "reversal_id",
+            "dispute_id",
         }
         params = {name for e in walked(app, operator=False) for name in e.params}
 
@@ -593,7 +613,7 @@ class TestOperatorRoutes:
         assert routes, "no operator route with a path parameter was found"
 
         for endpoint in routes:
-            path = fill(endpoint, {"workspace_id": UNKNOWN_WORKSPACE})
+            path = fill(endpoint, {"workspace_id": UNKNOWN_WORKSPACE, "payment_id": "pay_x"})
             response = client.request(
                 endpoint.method, path, headers=OPERATOR, json=body_for(endpoint)
             )

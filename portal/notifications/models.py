@@ -38,6 +38,16 @@ class EmailKind(StrEnum):
     """To landlord users: no rent payment by the due day plus grace (domain.md §4.5)."""
     BATCH_DEPOSIT_REPORT = "batch_deposit_report"
     """To landlord users at 07:00 ET on a deposit date (domain.md §5.3, §11)."""
+    PAYMENT_CANCELLED = "payment_cancelled"
+    """To the resident and every landlord user: a payment was voided or cancelled (§9.2)."""
+    REFUND_PROCESSING = "refund_processing"
+    """To the resident and the landlord users: "refund is processing" (domain.md §6.3)."""
+    PAYMENT_RETURNED = "payment_returned"
+    """To the resident and the landlord users on the day of an ACH return (domain.md §6.4)."""
+    CHARGEBACK_RECEIVED = "chargeback_received"
+    """To the landlord users: a card payment was charged back (domain.md §6.5)."""
+    DISPUTE_CLOSED = "dispute_closed"
+    """To the landlord users: a chargeback's dispute was won or lost."""
 
 
 class Email(SQLModel, table=True):

@@ -29,8 +29,10 @@ from portal.payments.models import (
     DepositBatch,
     Payment,
     PaymentStatus,
+    Reversal,
 )
 from portal.properties.models import DepositAccount, DepositAccountType
+from portal.residents import leases as leases_service
 from portal.residents.models import Lease, Resident
 
 
@@ -218,10 +220,13 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         .values(balance_cents=col(Lease.balance_cents) - paid.c.cents, balance_at=now)
         .execution_options(synchronize_session=False)
     )
+    # One ledger number for the whole settlement: the check replays each lease's balance from
+    # its basis through completions and reversals in this order (architecture.md §11).
+    seq = leases_service.ledger_seq(session, workspace_id)
     session.execute(
         update(Payment)
         .where(completing)
-        .values(status=PaymentStatus.COMPLETED, completed_at=now)
+        .values(status=PaymentStatus.COMPLETED, completed_at=now, completed_seq=seq)
         .execution_options(synchronize_session=False)
     )
     session.execute(
@@ -319,3 +324,35 @@ def list_batches_by_id(
             )
         )
     )
+
+
+def batch_reversals(
+    session: Session, workspace_id: str, batch_ids: Sequence[str]
+) -> list[tuple[Reversal, Payment, str]]:
+    """The reversal items of the batches, with their payment and resident's name, in the
+    order they happened."""
+    if not batch_ids:
+        return []
+    rows = session.execute(
+        select(Reversal, Payment, col(Resident.name))
+        .join(
+            Payment,
+            and_(
+                col(Payment.workspace_id) == col(Reversal.workspace_id),
+                col(Payment.id) == col(Reversal.payment_id),
+            ),
+        )
+        .join(
+            Resident,
+            and_(
+                col(Resident.workspace_id) == col(Reversal.workspace_id),
+                col(Resident.id) == col(Reversal.resident_id),
+            ),
+        )
+        .where(
+            col(Reversal.workspace_id) == workspace_id,
+            col(Reversal.deposit_batch_id).in_(batch_ids),
+        )
+        .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
+    ).all()
+    return [(r, p, name) for r, p, name in rows]

@@ -5,21 +5,28 @@ the check runs in well under a second at tens of thousands of payments. A rule y
 ``Violation``s; ``run`` collects them for every workspace or one. Rules:
 
 - ``batch_total`` / ``batch_item_count``: a batch's ``total_cents`` and ``item_count`` equal the
-  sum and count of its items. The items of a batch come from ``batch_item_sources()``: today the
-  payments that reference it (kind ``deposit``, and kind ``reversal`` holds whatever references
-  it); the reversals issue adds its reversals there with negative amounts, so a reversal batch's
-  total becomes minus the sum of its reversals with no change to the rule.
-- ``payment_not_in_batch``: a processing or completed payment is in exactly one existing batch
-  (``deposit_batch_id`` set and that batch exists in the workspace);
-- ``payment_in_batch``: a scheduled or cancelled payment is in none (a cancelled payment leaves
-  its batch);
-- ``payment_batch_status``: a completed payment's batch is deposited, a processing payment's is
-  open or closed;
+  sum and count of its items: the payments that reference it and the reversals booked in it
+  (signed: negative when money is taken back), so a reversal batch's total is minus the sum of
+  its reversals;
+- ``payment_not_in_batch``: a payment that was made (processing, completed, or reversed after
+  being made) is in exactly one existing batch (``deposit_batch_id`` set and that batch exists
+  in the workspace);
+- ``payment_in_batch``: a scheduled or cancelled payment is in none (a void takes it out);
+- ``payment_batch_status``: a completed or refunded payment's batch is deposited, a processing
+  payment's is open or closed;
 - ``payment_batch_mismatch``: a payment's business date, deposit account and deposit type are its
   batch's (one batch per deposit account, kind and business date);
+- ``reversal_batch``: a void is in no batch; a reversal before the deposit is in its payment's
+  own deposit batch; one after it in a reversal batch of its business date and of the payment's
+  deposit account and type;
+- ``balance``: an integrated lease's balance equals its basis (the balance last set from
+  outside) minus the payments completed since plus the balance changes of the reversals since,
+  in ledger order (architecture.md §11);
 - ``batch_dates``: a batch's business date is a banking day and its deposit date the next one;
 - ``batch_id_shape``: batch IDs are 16 digits; ``transaction_id_shape``: transaction IDs 12;
-- ``transaction_id_unique``: transaction IDs are unique per workspace.
+- ``transaction_id_unique``: transaction IDs (payments' and reversals') are unique per workspace;
+- ``one_active_token`` / ``token_digest``: at most one active token per integration, and only
+  SHA-256 digests are stored (64 hexadecimal characters).
 """
 
 from __future__ import annotations
@@ -34,24 +41,38 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from portal import calendar
+from portal.auth.models import IntegrationToken
 from portal.money import format_usd
 from portal.payments.models import (
+    BatchKind,
     BatchStatus,
     DepositBatch,
     Payment,
     PaymentStatus,
+    Reversal,
+    ReversalPlacement,
 )
+from portal.residents.models import Lease
 from portal.workspaces.models import Workspace
 from portal.workspaces.service import get_workspace
 
-#: Statuses whose payment sits in exactly one deposit batch.
-IN_A_BATCH = (PaymentStatus.PROCESSING, PaymentStatus.COMPLETED)
+#: Statuses whose payment sits in exactly one deposit batch (a reversed payment stays where it
+#: was deposited, or netted).
+IN_A_BATCH = (
+    PaymentStatus.PROCESSING,
+    PaymentStatus.COMPLETED,
+    PaymentStatus.REFUNDED,
+    PaymentStatus.RETURNED,
+    PaymentStatus.CHARGED_BACK,
+)
 #: Statuses whose payment is in no batch (not started yet, or cancelled: it left its batch).
 IN_NO_BATCH = (PaymentStatus.SCHEDULED, PaymentStatus.CANCELLED)
-#: The batch statuses a payment of each status may sit in.
+#: The batch statuses a payment of each status may sit in (a return or chargeback may come
+#: before or after the deposit, so those may sit in any).
 BATCH_STATUS_OF: dict[PaymentStatus, tuple[BatchStatus, ...]] = {
     PaymentStatus.PROCESSING: (BatchStatus.OPEN, BatchStatus.CLOSED),
     PaymentStatus.COMPLETED: (BatchStatus.DEPOSITED,),
+    PaymentStatus.REFUNDED: (BatchStatus.DEPOSITED,),
 }
 BATCH_ID_PATTERN = r"^[0-9]{16}$"
 TRANSACTION_ID_PATTERN = r"^[0-9]{12}$"
@@ -90,15 +111,22 @@ def _scoped(query: Q, column: Any, workspace_id: str | None) -> Q:
 
 
 def batch_item_sources(workspace_id: str | None) -> list[Select[str, str | None, int]]:
-    """``(workspace_id, batch_id, signed cents)`` of every item of every batch. A deposit
-    batch's items are its payments; the reversals issue appends its reversals (negative
-    amounts, in reversal batches) here."""
+    """``(workspace_id, batch_id, signed cents)`` of every item of every batch: the payments in
+    it and the reversals booked in it (negative; a won dispute's credit positive)."""
     payments: Select[str, str | None, int] = select(
         col(Payment.workspace_id).label("workspace_id"),
         col(Payment.deposit_batch_id).label("batch_id"),
         col(Payment.amount_cents).label("cents"),
     ).where(col(Payment.deposit_batch_id).is_not(None))
-    return [_scoped(payments, col(Payment.workspace_id), workspace_id)]
+    reversals: Select[str, str | None, int] = select(
+        col(Reversal.workspace_id).label("workspace_id"),
+        col(Reversal.deposit_batch_id).label("batch_id"),
+        col(Reversal.amount_cents).label("cents"),
+    ).where(col(Reversal.deposit_batch_id).is_not(None))
+    return [
+        _scoped(payments, col(Payment.workspace_id), workspace_id),
+        _scoped(reversals, col(Reversal.workspace_id), workspace_id),
+    ]
 
 
 def _batch_sums(session: Session, workspace_id: str | None) -> Iterator[Violation]:
@@ -312,20 +340,228 @@ def _id_shapes(session: Session, workspace_id: str | None) -> Iterator[Violation
             f"payment {payment_id}",
             f"transaction ID {transaction_id!r} is not 12 digits",
         )
+    reversals = _scoped(
+        select(col(Reversal.workspace_id), col(Reversal.id), col(Reversal.transaction_id))
+        .where(~col(Reversal.transaction_id).regexp_match(TRANSACTION_ID_PATTERN))
+        .order_by(col(Reversal.workspace_id), col(Reversal.id)),
+        col(Reversal.workspace_id),
+        workspace_id,
+    )
+    for ws, reversal_id, transaction_id in session.execute(reversals):
+        yield Violation(
+            ws,
+            "transaction_id_shape",
+            f"reversal {reversal_id}",
+            f"transaction ID {transaction_id!r} is not 12 digits",
+        )
 
 
 def _unique_transaction_ids(session: Session, workspace_id: str | None) -> Iterator[Violation]:
-    query = _scoped(
-        select(col(Payment.workspace_id), col(Payment.transaction_id), func.count())
-        .group_by(col(Payment.workspace_id), col(Payment.transaction_id))
+    ids = union_all(
+        _scoped(
+            select(
+                col(Payment.workspace_id).label("workspace_id"),
+                col(Payment.transaction_id).label("transaction_id"),
+            ),
+            col(Payment.workspace_id),
+            workspace_id,
+        ),
+        _scoped(
+            select(
+                col(Reversal.workspace_id).label("workspace_id"),
+                col(Reversal.transaction_id).label("transaction_id"),
+            ),
+            col(Reversal.workspace_id),
+            workspace_id,
+        ),
+    ).subquery("ids")
+    query = (
+        select(ids.c.workspace_id, ids.c.transaction_id, func.count())
+        .group_by(ids.c.workspace_id, ids.c.transaction_id)
         .having(func.count() > literal(1))
-        .order_by(col(Payment.workspace_id), col(Payment.transaction_id)),
-        col(Payment.workspace_id),
-        workspace_id,
+        .order_by(ids.c.workspace_id, ids.c.transaction_id)
     )
     for ws, transaction_id, n in session.execute(query):
         yield Violation(
-            ws, "transaction_id_unique", f"transaction {transaction_id}", f"used by {n} payments"
+            ws,
+            "transaction_id_unique",
+            f"transaction {transaction_id}",
+            f"used by {n} payments and reversals",
+        )
+
+
+def _reversal_batches(session: Session, workspace_id: str | None) -> Iterator[Violation]:
+    """Where each reversal is booked (see the module docstring), in one outer join."""
+    batch = DepositBatch.__table__.alias("b")  # type: ignore[attr-defined]
+    query = _scoped(
+        select(
+            col(Reversal.workspace_id),
+            col(Reversal.id),
+            col(Reversal.kind),
+            col(Reversal.placement),
+            col(Reversal.deposit_batch_id),
+            col(Reversal.business_date),
+            col(Reversal.deposit_account_id),
+            col(Reversal.payment_type),
+            col(Payment.deposit_batch_id).label("payment_batch"),
+            batch.c.id.label("found"),
+            batch.c.kind.label("batch_kind"),
+            batch.c.business_date.label("batch_date"),
+            batch.c.deposit_account_id.label("batch_account"),
+            batch.c.deposit_type.label("batch_type"),
+        )
+        .join(
+            Payment,
+            and_(
+                col(Payment.workspace_id) == col(Reversal.workspace_id),
+                col(Payment.id) == col(Reversal.payment_id),
+            ),
+        )
+        .outerjoin(
+            batch,
+            and_(
+                batch.c.workspace_id == col(Reversal.workspace_id),
+                batch.c.id == col(Reversal.deposit_batch_id),
+            ),
+        )
+        .order_by(col(Reversal.workspace_id), col(Reversal.id)),
+        col(Reversal.workspace_id),
+        workspace_id,
+    )
+    for row in session.execute(query):
+        subject = f"{row.kind} reversal {row.id}"
+        problem = None
+        if row.placement == ReversalPlacement.NONE:
+            if row.deposit_batch_id is not None:
+                problem = f"a void is in no batch, but it is in {row.deposit_batch_id}"
+        elif row.found is None:
+            problem = f"points at batch {row.deposit_batch_id}, which does not exist"
+        elif row.placement == ReversalPlacement.ORIGINAL_BATCH:
+            if row.deposit_batch_id != row.payment_batch:
+                problem = (
+                    f"a reversal before the deposit belongs in its payment's batch "
+                    f"{row.payment_batch}, not {row.deposit_batch_id}"
+                )
+        elif str(row.batch_kind) != BatchKind.REVERSAL or (
+            str(row.batch_date),
+            row.batch_account,
+            str(row.batch_type),
+        ) != (str(row.business_date), row.deposit_account_id, str(row.payment_type)):
+            problem = (
+                f"in {row.batch_kind} batch {row.found} ({row.batch_date}, {row.batch_account}, "
+                f"{row.batch_type}) but it belongs in the reversal batch of {row.business_date}, "
+                f"{row.deposit_account_id}, {row.payment_type}"
+            )
+        if problem is not None:
+            yield Violation(row.workspace_id, "reversal_batch", subject, problem)
+
+
+def _balances(session: Session, workspace_id: str | None) -> Iterator[Violation]:
+    """Replay every integrated lease from its basis: two grouped sums joined to the leases."""
+    completed = (
+        select(
+            col(Payment.workspace_id).label("workspace_id"),
+            col(Payment.lease_id).label("lease_id"),
+            func.sum(col(Payment.amount_cents)).label("cents"),
+        )
+        .join(
+            Lease,
+            and_(
+                col(Lease.workspace_id) == col(Payment.workspace_id),
+                col(Lease.id) == col(Payment.lease_id),
+            ),
+        )
+        .where(col(Payment.completed_seq) > col(Lease.balance_basis_seq))
+        .group_by(col(Payment.workspace_id), col(Payment.lease_id))
+        .subquery("completed")
+    )
+    reversed_ = (
+        select(
+            col(Reversal.workspace_id).label("workspace_id"),
+            col(Reversal.lease_id).label("lease_id"),
+            func.sum(col(Reversal.balance_delta_cents)).label("cents"),
+        )
+        .join(
+            Lease,
+            and_(
+                col(Lease.workspace_id) == col(Reversal.workspace_id),
+                col(Lease.id) == col(Reversal.lease_id),
+            ),
+        )
+        .where(col(Reversal.ledger_seq) > col(Lease.balance_basis_seq))
+        .group_by(col(Reversal.workspace_id), col(Reversal.lease_id))
+        .subquery("reversed")
+    )
+    paid = func.coalesce(completed.c.cents, 0)
+    back = func.coalesce(reversed_.c.cents, 0)
+    expected = col(Lease.balance_basis_cents) - paid + back
+    query = _scoped(
+        select(
+            col(Lease.workspace_id),
+            col(Lease.id),
+            col(Lease.balance_cents),
+            col(Lease.balance_basis_cents),
+            paid,
+            back,
+        )
+        .outerjoin(
+            completed,
+            and_(
+                completed.c.workspace_id == col(Lease.workspace_id),
+                completed.c.lease_id == col(Lease.id),
+            ),
+        )
+        .outerjoin(
+            reversed_,
+            and_(
+                reversed_.c.workspace_id == col(Lease.workspace_id),
+                reversed_.c.lease_id == col(Lease.id),
+            ),
+        )
+        .where(col(Lease.external_resident_id).is_not(None), col(Lease.balance_cents) != expected)
+        .order_by(col(Lease.workspace_id), col(Lease.id)),
+        col(Lease.workspace_id),
+        workspace_id,
+    )
+    for ws, lease_id, balance, basis, paid_cents, back_cents in session.execute(query):
+        yield Violation(
+            ws,
+            "balance",
+            f"lease {lease_id}",
+            f"balance {format_usd(balance)} but the basis {format_usd(basis)} minus "
+            f"{format_usd(int(paid_cents))} completed plus {format_usd(int(back_cents))} "
+            f"reversed is {format_usd(basis - int(paid_cents) + int(back_cents))}",
+        )
+
+
+def _tokens(session: Session, workspace_id: str | None) -> Iterator[Violation]:
+    active = _scoped(
+        select(
+            col(IntegrationToken.workspace_id),
+            col(IntegrationToken.integration_id),
+            func.count(),
+        )
+        .where(col(IntegrationToken.active).is_(True))
+        .group_by(col(IntegrationToken.workspace_id), col(IntegrationToken.integration_id))
+        .having(func.count() > literal(1))
+        .order_by(col(IntegrationToken.workspace_id), col(IntegrationToken.integration_id)),
+        col(IntegrationToken.workspace_id),
+        workspace_id,
+    )
+    for ws, integration_id, n in session.execute(active):
+        yield Violation(
+            ws, "one_active_token", f"integration {integration_id}", f"{n} active tokens"
+        )
+    digests = _scoped(
+        select(col(IntegrationToken.workspace_id), col(IntegrationToken.id))
+        .where(~col(IntegrationToken.digest).regexp_match("^[0-9a-f]{64}$"))
+        .order_by(col(IntegrationToken.workspace_id), col(IntegrationToken.id)),
+        col(IntegrationToken.workspace_id),
+        workspace_id,
+    )
+    for ws, token_id in session.execute(digests):
+        yield Violation(
+            ws, "token_digest", f"token {token_id}", "stores something other than a SHA-256 digest"
         )
 
 
@@ -333,9 +569,12 @@ def _unique_transaction_ids(session: Session, workspace_id: str | None) -> Itera
 RULES: list[Rule] = [
     _batch_sums,
     _payment_batches,
+    _reversal_batches,
+    _balances,
     _batch_dates,
     _id_shapes,
     _unique_transaction_ids,
+    _tokens,
 ]
 
 

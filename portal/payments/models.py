@@ -52,6 +52,8 @@ class PaymentSource(SQLModel, table=True):
             ["workspace_id", "resident_id"], ["resident.workspace_id", "resident.id"]
         ),
         Index("ix_payment_source_resident", "workspace_id", "resident_id"),
+        # The daily magic-value run starts from the (few) magic sources.
+        Index("ix_payment_source_magic", "workspace_id", "magic"),
     )
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
@@ -60,7 +62,7 @@ class PaymentSource(SQLModel, table=True):
     type: SourceType = Field(sa_type=StrEnumType(SourceType))
     last4: str = Field(max_length=4)
     status: SourceStatus = Field(sa_type=StrEnumType(SourceStatus))
-    disabled_reason: str | None = Field(default=None, max_length=200)
+    disabled_reason: str | None = Field(default=None, max_length=250)
     routing_number: str | None = Field(default=None, max_length=9)
     brand: str | None = Field(default=None, max_length=20)
     funding: CardFunding | None = Field(default=None, sa_type=StrEnumType(CardFunding))
@@ -103,6 +105,8 @@ PAYMENT_LABELS: dict[PaymentStatus, str] = {
     PaymentStatus.CHARGED_BACK: "Charged back",
 }
 
+#: The moves a payment may make (domain.md §4.3, §6; RentTrack's order statuses, domain.md §11).
+#: ``charged_back -> completed``: a won dispute puts the money back with the landlord.
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.SCHEDULED: frozenset({PaymentStatus.PROCESSING, PaymentStatus.CANCELLED}),
     PaymentStatus.PROCESSING: frozenset(
@@ -119,7 +123,7 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     PaymentStatus.CANCELLED: frozenset(),
     PaymentStatus.REFUNDED: frozenset(),
     PaymentStatus.RETURNED: frozenset(),
-    PaymentStatus.CHARGED_BACK: frozenset(),
+    PaymentStatus.CHARGED_BACK: frozenset({PaymentStatus.COMPLETED}),
 }
 
 
@@ -132,6 +136,7 @@ class Payment(SQLModel, table=True):
         Index("ix_payment_resident_day", "workspace_id", "resident_id", "business_date"),
         Index("ix_payment_lease", "workspace_id", "lease_id", "business_date"),
         Index("ix_payment_status_date", "workspace_id", "status", "scheduled_for"),
+        Index("ix_payment_source", "workspace_id", "source_id"),
     )
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
@@ -159,6 +164,9 @@ class Payment(SQLModel, table=True):
     initiated_at: datetime = Field(sa_type=UTCDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The workspace's ledger sequence number of the completion that lowered an integrated
+    #: lease's balance (``portal check`` replays balances in this order); None otherwise.
+    completed_seq: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -256,3 +264,94 @@ class PaymentAlert(SQLModel, table=True):
     month: date = Field(primary_key=True)
     payment_id: str | None = Field(default=None, max_length=40)
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReversalKind(StrEnum):
+    """How money comes back (domain.md §6.1)."""
+
+    VOID = "void"
+    """Cancelled while processing, before the cut-off: the payment leaves its open batch."""
+    REFUND = "refund"
+    """Sent back after the payment completed: a separate debit in a reversal batch."""
+    RETURN = "return"
+    """An ACH return with a NACHA R-code."""
+    CHARGEBACK = "chargeback"
+    """A card chargeback: the funds are taken at once."""
+    DISPUTE_WON = "dispute_won"
+    """The credit when the landlord wins the chargeback's dispute: a positive item."""
+
+
+#: The reason the accounting side books for each kind (AMSI wording, domain.md §6.1: every
+#: R-code is "NSF", card reversals "CHARGE BACK", refunds and voids by name).
+REVERSAL_REASONS: dict[ReversalKind, str] = {
+    ReversalKind.VOID: "voided",
+    ReversalKind.REFUND: "refunded",
+    ReversalKind.RETURN: "NSF",
+    ReversalKind.CHARGEBACK: "CHARGE BACK",
+    ReversalKind.DISPUTE_WON: "CHARGE BACK REVERSED",
+}
+
+
+class ReversalPlacement(StrEnum):
+    """Where a reversal sits among the deposits (domain.md §6.1)."""
+
+    NONE = "none"
+    """A void: the payment left its batch, nothing is deposited or debited."""
+    ORIGINAL_BATCH = "original_batch"
+    """Before the deposit: reversed inside the payment's own batch, which deposits the net."""
+    REVERSAL_BATCH = "reversal_batch"
+    """After the deposit: an item of a separate reversal batch of the reversal's day."""
+
+
+class Reversal(SQLModel, table=True):
+    """One reversal of one payment: an item of a deposit or reversal batch (or of none, for a
+    void), with its own 12-digit transaction ID (domain.md §11: a reversal adds a separate
+    transaction row).
+
+    ``amount_cents`` is signed as the landlord's bank sees it: negative when money is taken
+    back, positive for a won dispute's credit; a batch's total is the sum of its payments and
+    its reversals (architecture.md §11). ``balance_delta_cents`` is what the reversal did to
+    the lease's balance (integrated leases only: a completed payment taken back raises it, a
+    won dispute lowers it again; voids and reversals before the deposit leave it alone)."""
+
+    __tablename__ = "reversal"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "transaction_id"),
+        Index("ix_reversal_payment", "workspace_id", "payment_id"),
+        Index("ix_reversal_batch", "workspace_id", "deposit_batch_id"),
+        Index("ix_reversal_date", "workspace_id", "reversal_date"),
+    )
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=40)
+    transaction_id: str = Field(max_length=12)
+    payment_id: str = Field(max_length=40)
+    lease_id: str = Field(max_length=40)
+    resident_id: str = Field(max_length=40)
+    property_id: str = Field(max_length=40)
+    unit_id: str = Field(max_length=40)
+    kind: ReversalKind = Field(sa_type=StrEnumType(ReversalKind))
+    reason: str = Field(max_length=32)
+    method: SourceType = Field(sa_type=StrEnumType(SourceType))
+    payment_type: PaymentType = Field(sa_type=StrEnumType(PaymentType))
+    amount_cents: int = Field(sa_type=BigInteger)
+    placement: ReversalPlacement = Field(sa_type=StrEnumType(ReversalPlacement))
+    deposit_account_id: str = Field(max_length=40)
+    deposit_batch_id: str | None = Field(default=None, max_length=16)
+    #: The banking day whose batch holds it (None for a void).
+    business_date: date | None = None
+    #: The New York day it happened (``GET /v1/reversals?date=``).
+    reversal_date: date
+    #: ACH returns: the NACHA code and its name (``R01``, "Insufficient Funds").
+    return_code: str | None = Field(default=None, max_length=3)
+    return_name: str | None = Field(default=None, max_length=200)
+    #: Chargebacks: the card network's reason code (``10.4``, ``4837``) and its name.
+    reason_code: str | None = Field(default=None, max_length=8)
+    reason_name: str | None = Field(default=None, max_length=200)
+    dispute_id: str | None = Field(default=None, max_length=40)
+    balance_delta_cents: int = Field(default=0, sa_type=BigInteger)
+    ledger_seq: int | None = Field(default=None, sa_type=BigInteger)
+    #: Who caused it: ``landlord``, ``resident``, ``operator``, ``magic`` (a sandbox magic
+    #: value), ``scenario`` or ``network`` (a dispute's outcome).
+    initiated_by: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UTCDateTime)

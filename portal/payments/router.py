@@ -261,19 +261,6 @@ async def list_payments(
 
 
 @router.get(
-    "/payments/{payment_id}",
-    response_model=schemas.PaymentRead,
-    responses=problem_responses(401, 404),
-)
-async def get_payment(
-    payment_id: str, landlord: LandlordDep, session: SessionDep
-) -> schemas.PaymentRead:
-    return _payment_read(
-        session, payments_service.get_payment(session, landlord.workspace.id, payment_id)
-    )
-
-
-@router.get(
     "/deposit-batches", response_model=schemas.BatchPage, responses=problem_responses(400, 401, 422)
 )
 async def list_deposit_batches(
@@ -335,6 +322,30 @@ async def get_deposit_batch(
             initiated_at=p.initiated_at,
         )
         for p, name in batching.batch_payments(session, ws_id, [batch.id])
+    ] + [
+        schemas.BatchItem(
+            item="reversal",
+            payment_id=p.id,
+            transaction_id=r.transaction_id,
+            status=p.status,
+            status_label=PAYMENT_LABELS[p.status],
+            amount=r.amount_cents,
+            type=p.type,
+            method=p.method,
+            resident_id=p.resident_id,
+            resident_name=name,
+            lease_id=p.lease_id,
+            property_id=p.property_id,
+            unit_id=p.unit_id,
+            initiated_at=r.created_at,
+            reversal_id=r.id,
+            reversal_kind=r.kind,
+            reason=r.reason,
+            return_code=r.return_code,
+            reason_code=r.reason_code,
+            original_transaction_id=p.transaction_id,
+        )
+        for r, p, name in batching.batch_reversals(session, ws_id, [batch.id])
     ]
     last4 = batching.account_last4s(session, ws_id, {batch.deposit_account_id})
     return schemas.BatchRead.of(batch, last4[batch.deposit_account_id], items)

@@ -24,6 +24,7 @@ from portal.payments.models import (
     PaymentType,
     RecurringPayment,
     RecurringStatus,
+    ReversalKind,
     SourceStatus,
     SourceType,
 )
@@ -208,9 +209,13 @@ class RecurringPage(BaseModel):
 
 
 class BatchItem(BaseModel):
+    item: Literal["payment", "reversal"] = Field(
+        default="payment",
+        description="A payment, or a reversal (negative; positive for a won dispute's credit)",
+    )
     payment_id: str
-    transaction_id: str
-    status: PaymentStatus
+    transaction_id: str = Field(description="The payment's, or the reversal's own")
+    status: PaymentStatus = Field(description="The payment's status")
     status_label: str
     amount: Cents
     type: PaymentType
@@ -221,6 +226,12 @@ class BatchItem(BaseModel):
     property_id: str
     unit_id: str
     initiated_at: datetime
+    reversal_id: str | None = None
+    reversal_kind: ReversalKind | None = None
+    reason: str | None = Field(default=None, description="voided, refunded, NSF, CHARGE BACK")
+    return_code: str | None = None
+    reason_code: str | None = None
+    original_transaction_id: str | None = None
 
 
 class BatchRead(BaseModel):

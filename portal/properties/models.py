@@ -39,6 +39,9 @@ class Property(SQLModel, table=True):
     city: str = Field(default="", max_length=100)
     state: str = Field(default="", max_length=2)
     postal_code: str = Field(default="", max_length=10)
+    #: MRI: the portal posts reversals as separate debits only when this is on (seed 002,
+    #: "This is a RentTrack setting, your specific property may not have enabled this").
+    post_reversals: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -61,6 +61,7 @@ async def create_property(
         name=body.name,
         external_id=body.external_id,
         **body.address.model_dump(),
+        post_reversals=body.post_reversals,
         now=landlord.now,
     )
     return schemas.property_read(prop, [], {})
@@ -97,6 +98,20 @@ async def get_property(
 ) -> schemas.PropertyRead:
     """One property with its units and the deposit account of each type."""
     prop = service.get_property(session, landlord.workspace.id, property_id)
+    return _property_reads(session, landlord.workspace.id, [prop])[0]
+
+
+@router.patch(
+    "/properties/{property_id}",
+    response_model=schemas.PropertyRead,
+    responses=problem_responses(401, 404, 422),
+)
+async def update_property(
+    property_id: str, body: schemas.PropertyUpdate, landlord: LandlordDep, session: SessionDep
+) -> schemas.PropertyRead:
+    """Rename a property or switch MRI's posting of reversals (``post_reversals``)."""
+    prop = service.get_property(session, landlord.workspace.id, property_id)
+    service.update_property(session, prop, name=body.name, post_reversals=body.post_reversals)
     return _property_reads(session, landlord.workspace.id, [prop])[0]
 
 

@@ -46,6 +46,15 @@ class PropertyCreate(_In):
         description="The accounting system's property ID; unique in the workspace",
     )
     address: AddressIn
+    post_reversals: bool = Field(
+        default=True,
+        description="MRI: post reversals (refunds, returns, chargebacks) as separate debits",
+    )
+
+
+class PropertyUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    post_reversals: bool | None = None
 
 
 class UnitCreate(_In):
@@ -129,6 +138,7 @@ class PropertyRead(BaseModel):
     address: AddressRead
     units: list[UnitRead]
     deposit_accounts: DepositAccountsOfProperty
+    post_reversals: bool = True
     created_at: datetime
 
 
@@ -181,6 +191,7 @@ def property_read(
             security_deposit=accounts.get(DepositAccountType.SECURITY_DEPOSIT),
             application_fee=accounts.get(DepositAccountType.APPLICATION_FEE),
         ),
+        post_reversals=prop.post_reversals,
         created_at=prop.created_at,
     )
 

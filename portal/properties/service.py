@@ -140,6 +140,7 @@ def create_property(
     city: str | None,
     state: str | None,
     postal_code: str | None,
+    post_reversals: bool = True,
     now: datetime,
 ) -> Property:
     """A new property; a missing city, state or postal code is stored as empty."""
@@ -159,8 +160,22 @@ def create_property(
         city=city or "",
         state=state or "",
         postal_code=postal_code or "",
+        post_reversals=post_reversals,
         created_at=now,
     )
+    session.add(prop)
+    session.flush()
+    return prop
+
+
+def update_property(
+    session: Session, prop: Property, *, name: str | None, post_reversals: bool | None
+) -> Property:
+    """The landlord's edits: the name, and whether MRI gets reversals posted (seed 002)."""
+    if name is not None:
+        prop.name = name
+    if post_reversals is not None:
+        prop.post_reversals = post_reversals
     session.add(prop)
     session.flush()
     return prop

@@ -82,6 +82,12 @@ def _text_batch(b: ReportBatch, *, with_items: bool) -> list[str]:
             f"{i.property_name} / {i.unit_name}  "
             f"initiated {us_date(calendar.local_date(i.initiated_at))}  "
             f"{format_usd(i.amount_cents)}"
+            + (
+                f"  {i.reason}{' ' + i.return_code if i.return_code else ''} of Trans "
+                f"#{i.original_transaction_id}"
+                if i.item == "reversal"
+                else ""
+            )
             for i in b.items
         ]
     items = "item" if b.item_count == 1 else "items"

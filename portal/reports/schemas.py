@@ -83,7 +83,15 @@ class ReportTransaction(BaseModel):
     unit_name: str
     initiated_at: datetime
     initiated_date: date = Field(description="The New York date initiated_at falls on")
-    amount: Cents = Field(description="Negative in a reversal batch")
+    amount: Cents = Field(description="Negative for a reversal (positive: a won dispute)")
+    item: str = Field(default="payment", description="payment or reversal")
+    reason: str | None = Field(
+        default=None, description="A reversal's reason: voided, refunded, NSF, CHARGE BACK"
+    )
+    return_code: str | None = None
+    original_transaction_id: str | None = Field(
+        default=None, description="A reversal's payment; transaction_id is the reversal's own"
+    )
 
     @classmethod
     def of(cls, i: ReportItem) -> ReportTransaction:
@@ -104,6 +112,10 @@ class ReportTransaction(BaseModel):
             initiated_at=i.initiated_at,
             initiated_date=calendar.local_date(i.initiated_at),
             amount=i.amount_cents,
+            item=i.item,
+            reason=i.reason,
+            return_code=i.return_code,
+            original_transaction_id=i.original_transaction_id,
         )
 
 
@@ -189,6 +201,10 @@ BATCH_DEPOSIT_COLUMNS = (
     "Date Initiated",
     "Initiated At",
     "Amount",
+    "Item",
+    "Reason",
+    "Return Code",
+    "Original Transaction ID",
 )
 
 
@@ -232,6 +248,10 @@ def _batch_rows(b: ReportBatch) -> Iterable[list[str]]:
             calendar.local_date(i.initiated_at).isoformat(),
             _instant(i.initiated_at),
             format_cents(i.amount_cents),
+            i.item,
+            i.reason or "",
+            i.return_code or "",
+            i.original_transaction_id or "",
         ]
 
 

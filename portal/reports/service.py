@@ -8,10 +8,12 @@
   amount in the column of its deposit type (rent -> Rent/Other, security deposit -> Security
   Deposits, application fee -> Misc) and a reversal batch's in Return.
 
-Amounts of reversal batches and of their items are negative in both reports, whatever sign
-the batch stores (architecture.md §11: a reversal batch total is minus the sum of its
-reversals). Each report is a fixed number of set-based queries, however many payments the day
-holds. Functions here only read; they never flush or commit.
+Amounts are as the bank sees them: a payment is positive; a reversal is negative (money taken
+back), except a won dispute's credit; a reversal batch's total is the sum of its items, so
+negative unless it holds only credits (architecture.md §11). A reversal made before the
+deposit is an item of the payment's own batch, which deposits the net. Each report is a fixed
+number of set-based queries, however many payments the day holds. Functions here only read;
+they never flush or commit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
@@ -30,6 +33,7 @@ from portal.payments.models import (
     Payment,
     PaymentStatus,
     PaymentType,
+    Reversal,
     SourceType,
 )
 from portal.properties.models import DepositAccount, DepositAccountType, Property, Unit
@@ -44,15 +48,11 @@ def mask_account(number: str | None) -> str:
     return "****" + (number or "")[-4:]
 
 
-def signed(kind: BatchKind, cents: int) -> int:
-    """A reversal batch (and each of its items) counts negative in the reports."""
-    return -abs(cents) if kind is BatchKind.REVERSAL else cents
-
-
 @dataclass(frozen=True)
 class ReportItem:
     payment_id: str
     transaction_id: str
+    """The payment's, or for a reversal item the reversal's own."""
     status: PaymentStatus
     type: PaymentType
     method: SourceType
@@ -64,7 +64,14 @@ class ReportItem:
     unit_id: str
     unit_name: str
     initiated_at: datetime
+    """When the payment was initiated, or when the reversal happened."""
     amount_cents: int
+    item: str = "payment"
+    """``payment`` or ``reversal``."""
+    reason: str | None = None
+    """A reversal's reason as booked: voided, refunded, NSF, CHARGE BACK..."""
+    return_code: str | None = None
+    original_transaction_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,7 @@ def batch_deposit_report(
 ) -> BatchDepositReport:
     """The batches of ``deposit_date`` as they stand at ``now``: three queries in all."""
     batches = _batches_on(session, workspace_id, deposit_date)
-    items = _items_of(session, workspace_id, {b.id: b.kind for b in batches})
+    items = _items_of(session, workspace_id, {b.id for b in batches})
     built = [
         ReportBatch(
             id=b.id,
@@ -128,7 +135,7 @@ def batch_deposit_report(
             business_date=b.business_date,
             deposit_date=b.deposit_date,
             item_count=b.item_count,
-            total_cents=signed(b.kind, b.total_cents),
+            total_cents=b.total_cents,
             items=tuple(items.get(b.id, ())),
         )
         for b, number in _with_accounts(session, workspace_id, batches)
@@ -170,31 +177,116 @@ def _with_accounts(
 
 
 def _items_of(
-    session: Session, workspace_id: str, kinds: dict[str, BatchKind]
+    session: Session, workspace_id: str, batch_ids: set[str]
 ) -> dict[str, list[ReportItem]]:
-    """The transactions of the day's batches, by batch, in the order they were initiated.
-    A cancelled (voided) payment left its batch (domain.md §6.2) and is not listed."""
-    if not kinds:
+    """The transactions of the day's batches, by batch: payments in the order they were
+    initiated, then reversals in the order they happened. A voided payment left its batch
+    (domain.md §6.2) and is not listed. Two queries."""
+    if not batch_ids:
         return {}
-    rows = session.execute(
-        select(
-            col(Payment.deposit_batch_id),
-            col(Payment.id),
-            col(Payment.transaction_id),
-            col(Payment.status),
-            col(Payment.type),
-            col(Payment.method),
-            col(Payment.resident_id),
-            col(Resident.name),
-            col(Payment.lease_id),
-            col(Payment.property_id),
-            col(Property.name),
-            col(Payment.unit_id),
-            col(Unit.name),
-            col(Payment.initiated_at),
-            col(Payment.amount_cents),
+    # The batches already read, not a subquery: on PostgreSQL a batch created since (a payment
+    # made meanwhile) would otherwise bring items of a batch not listed.
+    wanted = sorted(batch_ids)
+    out: dict[str, list[ReportItem]] = {}
+    for row in session.execute(
+        _with_places(
+            select(
+                col(Payment.deposit_batch_id),
+                col(Payment.id),
+                col(Payment.transaction_id),
+                col(Payment.status),
+                col(Payment.type),
+                col(Payment.method),
+                col(Payment.resident_id),
+                col(Resident.name),
+                col(Payment.lease_id),
+                col(Payment.property_id),
+                col(Property.name),
+                col(Payment.unit_id),
+                col(Unit.name),
+                col(Payment.initiated_at),
+                col(Payment.amount_cents),
+            )
         )
-        .join(
+        .where(
+            col(Payment.workspace_id) == workspace_id,
+            col(Payment.deposit_batch_id).in_(wanted),
+            col(Payment.status) != PaymentStatus.CANCELLED,
+        )
+        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
+    ):
+        out.setdefault(row[0], []).append(_item(row))
+    for row in session.execute(
+        _with_places(
+            select(
+                col(Reversal.deposit_batch_id),
+                col(Payment.id),
+                col(Reversal.transaction_id),
+                col(Payment.status),
+                col(Payment.type),
+                col(Payment.method),
+                col(Payment.resident_id),
+                col(Resident.name),
+                col(Payment.lease_id),
+                col(Payment.property_id),
+                col(Property.name),
+                col(Payment.unit_id),
+                col(Unit.name),
+                col(Reversal.created_at),
+                col(Reversal.amount_cents),
+                col(Reversal.reason),
+                col(Reversal.return_code),
+                col(Payment.transaction_id),
+            ).join(
+                Reversal,
+                and_(
+                    col(Reversal.workspace_id) == col(Payment.workspace_id),
+                    col(Reversal.payment_id) == col(Payment.id),
+                ),
+            )
+        )
+        .where(
+            col(Payment.workspace_id) == workspace_id,
+            col(Reversal.deposit_batch_id).in_(wanted),
+        )
+        .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
+    ):
+        out.setdefault(row[0], []).append(
+            _item(
+                row,
+                item="reversal",
+                reason=row[15],
+                return_code=row[16],
+                original_transaction_id=row[17],
+            )
+        )
+    return out
+
+
+def _item(row: Any, **extra: Any) -> ReportItem:
+    return ReportItem(
+        payment_id=row[1],
+        transaction_id=row[2],
+        status=row[3],
+        type=row[4],
+        method=row[5],
+        resident_id=row[6],
+        resident_name=row[7],
+        lease_id=row[8],
+        property_id=row[9],
+        property_name=row[10],
+        unit_id=row[11],
+        unit_name=row[12],
+        initiated_at=row[13],
+        amount_cents=row[14],
+        **extra,
+    )
+
+
+def _with_places(query: Any) -> Any:
+    """Join a payment query to its resident, property and unit (their names)."""
+    return (
+        query.join(
             Resident,
             and_(
                 col(Resident.workspace_id) == col(Payment.workspace_id),
@@ -215,37 +307,7 @@ def _items_of(
                 col(Unit.id) == col(Payment.unit_id),
             ),
         )
-        .where(
-            col(Payment.workspace_id) == workspace_id,
-            # The batches already read, not a subquery: on PostgreSQL a batch created since
-            # (a payment made meanwhile) would otherwise bring items of a batch not listed.
-            col(Payment.deposit_batch_id).in_(sorted(kinds)),
-            col(Payment.status) != PaymentStatus.CANCELLED,
-        )
-        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
-    ).all()
-    out: dict[str, list[ReportItem]] = {}
-    for row in rows:
-        batch_id = row[0]
-        out.setdefault(batch_id, []).append(
-            ReportItem(
-                payment_id=row[1],
-                transaction_id=row[2],
-                status=row[3],
-                type=row[4],
-                method=row[5],
-                resident_id=row[6],
-                resident_name=row[7],
-                lease_id=row[8],
-                property_id=row[9],
-                property_name=row[10],
-                unit_id=row[11],
-                unit_name=row[12],
-                initiated_at=row[13],
-                amount_cents=signed(kinds[batch_id], row[14]),
-            )
-        )
-    return out
+    )
 
 
 # --- External Deposits --------------------------------------------------------------------------
@@ -331,7 +393,7 @@ def external_deposits_report(
             column=AmsiColumn.RETURN
             if b.kind is BatchKind.REVERSAL
             else COLUMN_OF_TYPE[b.deposit_type],
-            total_cents=signed(b.kind, b.total_cents),
+            total_cents=b.total_cents,
         )
         for b in batches
     )

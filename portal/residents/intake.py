@@ -25,6 +25,7 @@ from portal.notifications.models import EmailKind
 from portal.pagination import keyset
 from portal.properties import service as properties_service
 from portal.properties.models import Unit
+from portal.residents import leases as leases_service
 from portal.residents.models import (
     AccountingRecord,
     Lease,
@@ -346,6 +347,7 @@ def _create(
             for n, row in enumerate(rows)
         ],
     )
+    basis_seq = leases_service.ledger_seq(session, ws)
     bulk_insert(
         session,
         Lease,
@@ -353,6 +355,8 @@ def _create(
             {
                 "workspace_id": ws,
                 "id": lease_ids[n],
+                "balance_basis_cents": row.balance_cents,
+                "balance_basis_seq": basis_seq,
                 "status": LeaseStatus.ACTIVE,
                 "due_day": 1,
                 "external_resident_id": row.resident_id,
@@ -433,7 +437,15 @@ def _write_lease_updates(
     stmt = (
         update(Lease)
         .where(col(Lease.workspace_id) == ws, col(Lease.id) == bindparam("b_id"))
-        .values({f: bindparam(f) for f in _LEASE_FIELDS} | {"balance_at": bindparam("now")})
+        .values(
+            {f: bindparam(f) for f in _LEASE_FIELDS}
+            # What the accounting system sent is the basis the ledger check replays from.
+            | {
+                "balance_at": bindparam("now"),
+                "balance_basis_cents": bindparam("balance_cents"),
+                "balance_basis_seq": leases_service.ledger_seq(session, ws),
+            }
+        )
     )
     session.connection().execute(
         stmt, [{k: u[k] for k in (*_LEASE_FIELDS, "b_id", "now")} for u in updates]

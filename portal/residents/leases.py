@@ -202,6 +202,25 @@ def check_external_resident_id(
     )
 
 
+#: The counter of the workspace's ledger sequence (architecture.md §11 balances): every
+#: change to a lease balance takes the next number, so ``portal check`` can replay each lease
+#: from the balance last set from outside (the basis) through its completions and reversals.
+LEDGER_SEQ = "ledger_seq"
+
+
+def ledger_seq(session: Session, workspace_id: str, count: int = 1) -> int:
+    """Reserve ``count`` ledger sequence numbers; returns the first. They start at 1: 0 is
+    the basis of a lease set before anything happened (and of leases older than the ledger)."""
+    return reserve(session, workspace_id, LEDGER_SEQ, count) + 1
+
+
+def rebase(session: Session, lease: Lease) -> None:
+    """The lease's balance was set from outside (or the lease became integrated): it is the
+    new basis the ledger check replays from."""
+    lease.balance_basis_cents = lease.balance_cents
+    lease.balance_basis_seq = ledger_seq(session, lease.workspace_id)
+
+
 def create_lease(
     session: Session,
     ids: IdMinter,
@@ -237,6 +256,7 @@ def create_lease(
         balance_at=now,
         created_at=now,
     )
+    rebase(session, lease)
     session.add(lease)
     session.flush()
     for resident in residents:
@@ -279,6 +299,8 @@ def update_lease(
             diff[field] = {"from": _plain(old), "to": _plain(value)}
     if "balance_cents" in diff:
         lease.balance_at = now
+    if "balance_cents" in diff or "external_resident_id" in diff:
+        rebase(session, lease)
     if diff:
         session.add(lease)
         record(session, ids, lease, "changed", diff, now)

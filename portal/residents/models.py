@@ -107,6 +107,10 @@ class Resident(SQLModel, table=True):
     merged_into: str | None = Field(default=None, max_length=40)
     #: Set by the payments feature on the first payment; such residents cannot be deleted.
     has_paid: bool = False
+    #: Set by an "unauthorized" ACH return (R05, R07, R10, R11, R29, R51: formats.md §3.3):
+    #: the resident is flagged for the landlord's review and their autopay stopped.
+    flagged_reason: str | None = Field(default=None, max_length=250)
+    flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -142,6 +146,12 @@ class Lease(SQLModel, table=True):
     #: When the balance was last set (by the landlord or an accounting client).
     balance_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     uncollected_balance_cents: int | None = Field(default=None, sa_type=BigInteger)
+    #: The balance as last set from outside (the landlord, an accounting client, a scenario)
+    #: and the workspace ledger sequence number of that moment: since then only completions
+    #: and reversals of this lease's payments have moved ``balance_cents`` (architecture.md
+    #: §11, checked by ``portal check``).
+    balance_basis_cents: int = Field(default=0, sa_type=BigInteger)
+    balance_basis_seq: int = Field(default=0, sa_type=BigInteger)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

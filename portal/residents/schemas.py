@@ -126,6 +126,10 @@ class ResidentRead(BaseModel):
     lease_ids: list[str]
     property_id: str | None
     unit_id: str | None
+    flagged_reason: str | None = Field(
+        default=None, description="Set by an unauthorized ACH return (R05, R07, R10, ...)"
+    )
+    flagged_at: datetime | None = None
     created_at: datetime
 
     @classmethod
@@ -139,6 +143,8 @@ class ResidentRead(BaseModel):
             lease_ids=lease_ids,
             property_id=r.property_id,
             unit_id=r.unit_id,
+            flagged_reason=r.flagged_reason,
+            flagged_at=r.flagged_at,
             created_at=r.created_at,
         )
 

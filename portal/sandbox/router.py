@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from portal.auth.dependencies import (
     ClockDep,
     OperatorDep,
+    OperatorInWorkspaceDep,
     require_operator,
     require_operator_in_workspace,
 )
@@ -25,6 +26,9 @@ from portal.pagination import (
     decode_seq_cursor,
     split_page,
 )
+from portal.payments import service as payments_service
+from portal.reversals import disputes, reads, returns
+from portal.reversals.schemas import ChargebackIn, ChargebackRead, ReturnIn, ReversalRead
 from portal.sandbox import scenarios
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
@@ -224,3 +228,64 @@ async def get_events(
         data=[EventRead(id=e.id, kind=e.kind, at=e.at, data=e.data) for e in page],
         next_cursor=next_cursor,
     )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/payments/{payment_id}/return",
+    status_code=201,
+    response_model=ReversalRead,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def return_payment(
+    payment_id: str,
+    body: ReturnIn,
+    operator: OperatorInWorkspaceDep,
+    session: SessionDep,
+    idem: WorkspaceIdempotency,
+) -> Response:
+    """The bank returns an ACH payment with a NACHA code (R01-R85): inside its batch before the
+    deposit, as a negative reversal batch after it; 409 ``return_window_closed`` once the
+    code's window after settlement has passed (2 banking days; 60 calendar days for the
+    unauthorized codes)."""
+    ws = operator.workspace
+    payment = payments_service.get_payment(session, ws.id, payment_id)
+    reversal = returns.return_payment(
+        session,
+        workspaces_service.minter(ws, session),
+        payment,
+        returns.parse_code(body.code),
+        settings=ws.settings,
+        now=operator.now,
+        initiated_by="operator",
+    )
+    return idem.respond(reads.reversal_read(session, ws.id, reversal), status_code=201)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/payments/{payment_id}/chargeback",
+    status_code=201,
+    response_model=ChargebackRead,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def charge_back_payment(
+    payment_id: str,
+    body: ChargebackIn,
+    operator: OperatorInWorkspaceDep,
+    session: SessionDep,
+    idem: WorkspaceIdempotency,
+) -> Response:
+    """The cardholder's bank charges a card payment back (Visa or Mastercard reason code): the
+    funds are taken at once and a dispute opens for the landlord to accept or challenge."""
+    ws = operator.workspace
+    payment = payments_service.get_payment(session, ws.id, payment_id)
+    reversal, dispute = disputes.charge_back(
+        session,
+        workspaces_service.minter(ws, session),
+        payment,
+        disputes.parse_reason(body.reason_code),
+        settings=ws.settings,
+        now=operator.now,
+        initiated_by="operator",
+        outcome=body.outcome,
+    )
+    return idem.respond(reads.chargeback_read(session, ws.id, reversal, dispute), status_code=201)

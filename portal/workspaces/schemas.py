@@ -92,6 +92,13 @@ class WorkspaceSettings(BaseModel):
         le=27,
         description="Days after the rent due day before landlords get a late-payment alert",
     )
+    dispute_credit_banking_days: int = Field(
+        default=3,
+        ge=3,
+        le=5,
+        description="Banking days from a challenge to the dispute's decision (and a won "
+        "dispute's credit): 3-5, as card networks take",
+    )
 
 
 class ClockIn(BaseModel):

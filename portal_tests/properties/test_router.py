@@ -121,8 +121,10 @@ class TestCreateProperty:
             "address",
             "units",
             "deposit_accounts",
+            "post_reversals",
             "created_at",
         }
+        assert body["post_reversals"] is True
         assert body["id"].startswith("prop_")
         assert body["name"] == "Oak Street"
         assert body["external_id"] == "OAK"

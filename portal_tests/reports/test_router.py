@@ -54,6 +54,10 @@ def transaction(p: Portfolio, key: str, payer: str, unit: str, prop: str) -> dic
         "initiated_at": paid["initiated_at"],
         "initiated_date": "2026-07-06",
         "amount": paid["amount"],
+        "item": "payment",
+        "reason": None,
+        "return_code": None,
+        "original_transaction_id": None,
     }
 
 
@@ -269,12 +273,16 @@ class TestBatchDepositCsv:
                 "2026-07-06",
                 t["initiated_at"],
                 t["amount"],
+                "payment",
+                "",
+                "",
+                "",
             ]
             for b in as_json["batches"]
             for t in b["transactions"]
         ]
         assert rows == expected
-        assert [r[-1] for r in rows] == ["1200.00", "950.00", "700.25", "500.00", "50.00"]
+        assert [r[-5] for r in rows] == ["1200.00", "950.00", "700.25", "500.00", "50.00"]
 
     def test_accept_decides_the_format(self, client: TestClient, world: World) -> None:
         for accept in ("text/csv", "text/csv; charset=utf-8", "application/json;q=0.5, text/csv"):

@@ -1,0 +1,1 @@
+"""Reversals: voids, refunds, ACH returns and card chargebacks (domain.md §6)."""

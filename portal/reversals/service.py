@@ -1,0 +1,543 @@
+"""Reversing payments: the set-based core every kind goes through, voids and refunds
+(domain.md §6; architecture.md §4 policies). ACH returns are in ``returns``, chargebacks and
+disputes in ``disputes``.
+
+Where a reversal lands (domain.md §6.1, seed 001):
+
+- a **void** takes a processing payment out of its open batch: the batch shrinks, nothing is
+  deposited or debited, the balance is untouched;
+- a reversal **before the deposit** (a return or chargeback of a payment still processing) is an
+  item of the payment's own batch, which then deposits the net;
+- a reversal **after the deposit** (a refund, return or chargeback of a completed payment, and a
+  won dispute's credit) is an item of the reversal batch of its deposit account and business
+  date, which closes at the cut-off and is debited (or credited) on the next banking day.
+
+Balances: completing a payment lowered an integrated lease's balance (domain.md §11), so taking
+a completed payment back raises it by the amount and a won dispute lowers it again; reversals of
+payments that never completed change nothing. Every such change takes a ledger number, so
+``portal check`` can replay it (architecture.md §11).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, col
+
+from portal import calendar
+from portal.db import bulk_insert
+from portal.errors import InvalidTransition
+from portal.ids import IdMinter
+from portal.money import format_cents, format_usd
+from portal.notifications import service as notifications
+from portal.notifications.models import EmailKind
+from portal.pagination import keyset
+from portal.payments import batching
+from portal.payments import service as payments_service
+from portal.payments.models import (
+    PAYMENT_TRANSITIONS,
+    REVERSAL_REASONS,
+    BatchKind,
+    BatchStatus,
+    Payment,
+    PaymentSource,
+    PaymentStatus,
+    PaymentType,
+    Reversal,
+    ReversalKind,
+    ReversalPlacement,
+)
+from portal.residents import leases as leases_service
+from portal.residents.models import Lease
+from portal.reversals.codes import ChargebackReason, ReturnCode
+from portal.reversals.errors import PaymentNotRefundable, PaymentNotVoidable, ReversalNotFound
+
+
+@dataclass(frozen=True)
+class Reverse:
+    """One payment to reverse, and how."""
+
+    payment: Payment
+    kind: ReversalKind
+    to_status: PaymentStatus
+    return_code: ReturnCode | None = None
+    chargeback: ChargebackReason | None = None
+    dispute_id: str | None = None
+
+
+def apply(
+    session: Session,
+    ids: IdMinter,
+    items: Sequence[Reverse],
+    *,
+    settings: Any,
+    now: datetime,
+    initiated_by: str,
+) -> list[Reversal]:
+    """Record the reversals and move money, payments and balances for all ``items`` with a
+    fixed number of statements (the daily magic-value run reverses many at once). Each item
+    must be a legal move of ``PAYMENT_TRANSITIONS``; callers check their own rules first."""
+    if not items:
+        return []
+    for it in items:
+        if it.to_status not in PAYMENT_TRANSITIONS[it.payment.status]:
+            raise InvalidTransition("payment", it.payment.status.value, it.to_status.value)
+    ws = ids.scope
+    rules = payments_service.rules_of(settings)
+    day = calendar.local_date(now)
+    reversal_day = calendar.business_date(now, rules.cutoff_time)
+    placements: list[ReversalPlacement] = []
+    keys: dict[int, batching.BatchKey] = {}
+    for n, it in enumerate(items):
+        if it.kind is ReversalKind.VOID:
+            placements.append(ReversalPlacement.NONE)
+        elif it.payment.status is PaymentStatus.PROCESSING:
+            placements.append(ReversalPlacement.ORIGINAL_BATCH)
+        else:
+            placements.append(ReversalPlacement.REVERSAL_BATCH)
+            keys[n] = batching.BatchKey(
+                it.payment.deposit_account_id,
+                it.payment.type.account_type,
+                reversal_day,
+                BatchKind.REVERSAL,
+            )
+    reversal_batches = batching.batch_ids(session, ids, keys.values(), now=now)
+    integrated = _integrated(session, ws, {it.payment.lease_id for it in items})
+    reversal_ids = ids.many("reversal", len(items), "rev")
+    # The same counter as payments' transaction IDs: one 12-digit number space per workspace.
+    transaction_ids = ids.many("transaction", len(items), shape="digits12")
+    deltas: dict[str, int] = defaultdict(int)
+    amounts: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    rows: list[dict[str, Any]] = []
+    for n, it in enumerate(items):
+        p = it.payment
+        signed = p.amount_cents if it.kind is ReversalKind.DISPUTE_WON else -p.amount_cents
+        placement = placements[n]
+        if placement is ReversalPlacement.NONE:
+            batch_id, business_date = None, None
+            # The payment leaves its batch (domain.md §6.2): total and count shrink.
+            if p.deposit_batch_id is not None:
+                cents, count = amounts[p.deposit_batch_id]
+                amounts[p.deposit_batch_id] = (cents - p.amount_cents, count - 1)
+        else:
+            batch_id = reversal_batches[keys[n]] if n in keys else p.deposit_batch_id
+            business_date = reversal_day if n in keys else p.business_date
+            assert batch_id is not None
+            cents, count = amounts[batch_id]
+            amounts[batch_id] = (cents + signed, count + 1)
+        delta = _balance_delta(it, p.lease_id in integrated)
+        deltas[p.lease_id] += delta
+        rows.append(
+            {
+                "workspace_id": ws,
+                "id": reversal_ids[n],
+                "transaction_id": transaction_ids[n],
+                "payment_id": p.id,
+                "lease_id": p.lease_id,
+                "resident_id": p.resident_id,
+                "property_id": p.property_id,
+                "unit_id": p.unit_id,
+                "kind": it.kind,
+                "reason": REVERSAL_REASONS[it.kind],
+                "method": p.method,
+                "payment_type": p.type,
+                "amount_cents": signed,
+                "placement": placement,
+                "deposit_account_id": p.deposit_account_id,
+                "deposit_batch_id": batch_id,
+                "business_date": business_date,
+                "reversal_date": day,
+                "return_code": it.return_code.code if it.return_code else None,
+                "return_name": it.return_code.name if it.return_code else None,
+                "reason_code": it.chargeback.code if it.chargeback else None,
+                "reason_name": it.chargeback.name if it.chargeback else None,
+                "dispute_id": it.dispute_id,
+                "balance_delta_cents": delta,
+                "ledger_seq": None,
+                "initiated_by": initiated_by,
+                "created_at": now,
+            }
+        )
+    moved = {lease_id: d for lease_id, d in deltas.items() if d}
+    if moved:
+        seq = leases_service.ledger_seq(session, ws)
+        for row in rows:
+            if row["balance_delta_cents"]:
+                row["ledger_seq"] = seq
+    bulk_insert(session, Reversal, rows)
+    batching.add_to_batches(session, ws, dict(amounts))
+    _move_payments(session, ws, items, now=now)
+    _move_balances(session, ws, moved, now=now)
+    return list_by_id(session, ws, reversal_ids)
+
+
+def _balance_delta(it: Reverse, integrated: bool) -> int:
+    """What the reversal does to an integrated lease's balance (see the module docstring)."""
+    if not integrated:
+        return 0
+    if it.kind is ReversalKind.DISPUTE_WON:
+        return -it.payment.amount_cents
+    if it.payment.status is PaymentStatus.COMPLETED:
+        return it.payment.amount_cents
+    return 0
+
+
+def _integrated(session: Session, workspace_id: str, lease_ids: set[str]) -> set[str]:
+    """The leases the accounting system knows by its resident ID (domain.md §3)."""
+    return set(
+        session.scalars(
+            select(col(Lease.id)).where(
+                col(Lease.workspace_id) == workspace_id,
+                col(Lease.id).in_(lease_ids),
+                col(Lease.external_resident_id).is_not(None),
+            )
+        )
+    )
+
+
+def _move_payments(
+    session: Session, workspace_id: str, items: Sequence[Reverse], *, now: datetime
+) -> None:
+    table = Payment.__table__  # type: ignore[attr-defined]
+    where = (table.c.workspace_id == workspace_id, table.c.id == bindparam("pid"))
+    voided = [{"pid": it.payment.id} for it in items if it.kind is ReversalKind.VOID]
+    others = [
+        {"pid": it.payment.id, "status": it.to_status}
+        for it in items
+        if it.kind is not ReversalKind.VOID
+    ]
+    conn = session.connection()
+    if voided:
+        conn.execute(
+            update(table)
+            .where(*where)
+            .values(status=PaymentStatus.CANCELLED, deposit_batch_id=None),
+            voided,
+        )
+    if others:
+        conn.execute(update(table).where(*where).values(status=bindparam("status")), others)
+    for it in items:
+        session.expire(it.payment)
+
+
+def _move_balances(
+    session: Session, workspace_id: str, deltas: dict[str, int], *, now: datetime
+) -> None:
+    if not deltas:
+        return
+    table = Lease.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table)
+        .where(table.c.workspace_id == workspace_id, table.c.id == bindparam("lid"))
+        .values(balance_cents=table.c.balance_cents + bindparam("delta"), balance_at=now),
+        [{"lid": lease_id, "delta": d} for lease_id, d in sorted(deltas.items())],
+    )
+    for lease_id in deltas:
+        loaded = session.identity_map.get(identity_key(Lease, (workspace_id, lease_id)))
+        if loaded is not None:
+            session.expire(loaded)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def list_by_id(session: Session, workspace_id: str, reversal_ids: Sequence[str]) -> list[Reversal]:
+    if not reversal_ids:
+        return []
+    found = {
+        r.id: r
+        for r in session.scalars(
+            select(Reversal).where(
+                col(Reversal.workspace_id) == workspace_id,
+                col(Reversal.id).in_(list(reversal_ids)),
+            )
+        )
+    }
+    return [found[r] for r in reversal_ids]
+
+
+def get_reversal(session: Session, workspace_id: str, reversal_id: str) -> Reversal:
+    reversal = session.get(Reversal, (workspace_id, reversal_id))
+    if reversal is None:
+        raise ReversalNotFound(f"No reversal {reversal_id!r}.")
+    return reversal
+
+
+def reversals_of(session: Session, workspace_id: str, payment_id: str) -> list[Reversal]:
+    """A payment's reversal history, oldest first."""
+    return list(
+        session.scalars(
+            select(Reversal)
+            .where(
+                col(Reversal.workspace_id) == workspace_id, col(Reversal.payment_id) == payment_id
+            )
+            .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
+        )
+    )
+
+
+def list_reversals(
+    session: Session,
+    workspace_id: str,
+    *,
+    on: date | None = None,
+    kind: ReversalKind | None = None,
+    payment_id: str | None = None,
+    after: str | None,
+    limit: int,
+) -> list[Reversal]:
+    query = select(Reversal).where(col(Reversal.workspace_id) == workspace_id)
+    if on is not None:
+        query = query.where(col(Reversal.reversal_date) == on)
+    if kind is not None:
+        query = query.where(col(Reversal.kind) == kind)
+    if payment_id is not None:
+        query = query.where(col(Reversal.payment_id) == payment_id)
+    return list(session.scalars(keyset(query, col(Reversal.id), after=after, limit=limit)))
+
+
+# --- voids and refunds --------------------------------------------------------------------------
+
+
+def _source(session: Session, payment: Payment) -> PaymentSource:
+    source = session.get(PaymentSource, (payment.workspace_id, payment.source_id))
+    assert source is not None
+    return source
+
+
+def deposit_date_of(session: Session, payment: Payment) -> date:
+    """The day a payment's batch deposits (or will): when a refund becomes possible."""
+    if payment.deposit_batch_id is not None:
+        return batching.get_batch(
+            session, payment.workspace_id, payment.deposit_batch_id
+        ).deposit_date
+    return batching.deposit_date_of(payment.business_date)
+
+
+def void_refusal(
+    session: Session, payment: Payment, *, settings: Any, now: datetime
+) -> PaymentNotVoidable | None:
+    """Why ``payment`` cannot be voided now, or None (domain.md §6.2; architecture.md §4: only
+    while processing, before its business date's cut-off). A scheduled payment that has not
+    started may always be cancelled."""
+    status = payment.status
+    if status is PaymentStatus.SCHEDULED:
+        return None
+    if status is PaymentStatus.COMPLETED:
+        return PaymentNotVoidable(
+            "The payment was already deposited; refund it instead.",
+            extra={"reason": "deposited", "refundable_from": None},
+        )
+    if status is not PaymentStatus.PROCESSING:
+        return PaymentNotVoidable(
+            f"The payment is already {status.value}.", extra={"reason": status.value}
+        )
+    cutoff_time = payments_service.cutoff_for(
+        _source(session, payment), payments_service.rules_of(settings)
+    )
+    cutoff = calendar.at_local(payment.business_date, cutoff_time)
+    assert payment.deposit_batch_id is not None
+    batch = batching.get_batch(session, payment.workspace_id, payment.deposit_batch_id)
+    if now >= cutoff or batch.status is not BatchStatus.OPEN:
+        return PaymentNotVoidable(
+            f"The cut-off of its business date ({cutoff_time:%H:%M} New York time on "
+            f"{payment.business_date.isoformat()}) has passed and its batch is "
+            f"{batch.status.value}; it can be refunded from {batch.deposit_date.isoformat()}, "
+            "once deposited.",
+            extra={
+                "reason": "cutoff_passed",
+                "cutoff": cutoff.isoformat(),
+                "refundable_from": batch.deposit_date.isoformat(),
+            },
+        )
+    return None
+
+
+def void(
+    session: Session,
+    ids: IdMinter,
+    payment: Payment,
+    *,
+    settings: Any,
+    now: datetime,
+    initiated_by: str,
+) -> Reversal | None:
+    """Void a processing payment (it leaves its batch) or cancel a scheduled one. Returns the
+    ``void`` reversal (None for a scheduled payment: nothing had moved yet). E-mails the
+    resident and every landlord user (domain.md §6.2, §9.2)."""
+    if (refused := void_refusal(session, payment, settings=settings, now=now)) is not None:
+        raise refused
+    if payment.status is PaymentStatus.SCHEDULED:
+        payment.status = PaymentStatus.CANCELLED
+        session.add(payment)
+        session.flush()
+        reversal = None
+    else:
+        [reversal] = apply(
+            session,
+            ids,
+            [Reverse(payment, ReversalKind.VOID, PaymentStatus.CANCELLED)],
+            settings=settings,
+            now=now,
+            initiated_by=initiated_by,
+        )
+    session.refresh(payment)
+    tell(
+        session,
+        ids,
+        payment,
+        reversal,
+        kind=EmailKind.PAYMENT_CANCELLED,
+        subject="Payment Cancelled",
+        text=(
+            f"The {_what(payment)} of {format_usd(payment.amount_cents)} (transaction "
+            f"{payment.transaction_id}) was cancelled by the {initiated_by}; it will not be "
+            "withdrawn or deposited."
+        ),
+        resident=True,
+        now=now,
+    )
+    return reversal
+
+
+def refund_refusal(session: Session, payment: Payment) -> PaymentNotRefundable | None:
+    """Why ``payment`` cannot be refunded, or None: only once it completed (domain.md §6.3;
+    before that the portal names the day from which it can be)."""
+    status = payment.status
+    if status is PaymentStatus.COMPLETED:
+        return None
+    if status is PaymentStatus.PROCESSING:
+        when = deposit_date_of(session, payment)
+        return PaymentNotRefundable(
+            f"The payment has not been deposited yet; it can be refunded from "
+            f"{when.isoformat()} (until its cut-off it can be voided instead).",
+            extra={"refundable_from": when.isoformat()},
+        )
+    if status is PaymentStatus.SCHEDULED:
+        return PaymentNotRefundable(
+            "The payment has not been made yet; cancel it instead.",
+            extra={"refundable_from": None},
+        )
+    return PaymentNotRefundable(
+        f"The payment is already {status.value}.", extra={"refundable_from": None}
+    )
+
+
+def refund(
+    session: Session,
+    ids: IdMinter,
+    payment: Payment,
+    *,
+    settings: Any,
+    now: datetime,
+    initiated_by: str,
+) -> Reversal:
+    """Send a completed payment back: a separate debit in the reversal batch of today's
+    business date; the balance rises; both sides are told "refund is processing"."""
+    if (refused := refund_refusal(session, payment)) is not None:
+        raise refused
+    [reversal] = apply(
+        session,
+        ids,
+        [Reverse(payment, ReversalKind.REFUND, PaymentStatus.REFUNDED)],
+        settings=settings,
+        now=now,
+        initiated_by=initiated_by,
+    )
+    session.refresh(payment)
+    tell(
+        session,
+        ids,
+        payment,
+        reversal,
+        kind=EmailKind.REFUND_PROCESSING,
+        subject="Refund Processing",
+        text=(
+            f"A refund of {format_usd(payment.amount_cents)} for the {_what(payment)} of "
+            f"{payment.initiated_at.date().isoformat()} (transaction {payment.transaction_id}) "
+            "is processing."
+        ),
+        resident=True,
+        now=now,
+    )
+    return reversal
+
+
+# --- notices ------------------------------------------------------------------------------------
+
+
+def _what(payment: Payment) -> str:
+    return "rent payment" if payment.type is PaymentType.RENT else f"{payment.type.value} payment"
+
+
+def tell(
+    session: Session,
+    ids: IdMinter,
+    payment: Payment,
+    reversal: Reversal | None,
+    *,
+    kind: EmailKind,
+    subject: str,
+    text: str,
+    resident: bool,
+    now: datetime,
+) -> int:
+    """The same notice to every landlord user and, when ``resident``, to the payer."""
+    tell_many(
+        session,
+        ids,
+        [(payment, reversal, text)],
+        kind=kind,
+        subject=subject,
+        resident=resident,
+        now=now,
+    )
+    return 1
+
+
+def tell_many(
+    session: Session,
+    ids: IdMinter,
+    notices: Sequence[tuple[Payment, Reversal | None, str]],
+    *,
+    kind: EmailKind,
+    subject: str,
+    resident: bool,
+    now: datetime,
+) -> int:
+    if not notices:
+        return 0
+    landlords = payments_service.landlord_emails(session, ids.scope)
+    who = payments_service.resident_contacts(
+        session, ids.scope, {p.resident_id for p, _, _ in notices}
+    )
+    messages: list[notifications.Message] = []
+    for payment, reversal, text in notices:
+        name, email = who[payment.resident_id]
+        data = {
+            "payment_id": payment.id,
+            "transaction_id": payment.transaction_id,
+            "amount": format_cents(payment.amount_cents),
+            "reversal_id": reversal.id if reversal else None,
+            "reversal_transaction_id": reversal.transaction_id if reversal else None,
+            "resident_id": payment.resident_id,
+        }
+        if reversal is not None and reversal.return_code:
+            data["return_code"] = reversal.return_code
+        recipients = list(landlords)
+        if resident and email:
+            recipients.append(email)
+        for to in recipients:
+            greeting = f"Hello {name}, " if to == email else f"{name}: "
+            messages.append(
+                notifications.Message(
+                    to=to, subject=subject, kind=kind, body=greeting + text, data=data
+                )
+            )
+    return notifications.send_many(session, ids, messages, now=now)
