@@ -248,7 +248,13 @@ def _cancel_expiry(session: Session, dispute: Dispute) -> None:
 
 def accept(session: Session, ids: IdMinter, dispute: Dispute, *, now: datetime) -> Dispute:
     """The landlord accepts the chargeback: the dispute is lost, the money stays with the
-    cardholder."""
+    cardholder. Only while it needs a response: once challenged, the network decides."""
+    if dispute.status is not DisputeStatus.NEEDS_RESPONSE:
+        raise DisputeNotOpen(
+            f"Dispute {dispute.id} is {dispute.status.value}; only a dispute that needs a "
+            "response can be accepted.",
+            extra={"from": dispute.status.value, "to": DisputeStatus.LOST.value},
+        )
     _move(dispute, DisputeStatus.LOST, now)
     _cancel_expiry(session, dispute)
     session.add(dispute)
@@ -303,7 +309,11 @@ def outcome_of(dispute: Dispute) -> DisputeOutcome:
 def decide(
     session: Session, ids: IdMinter, dispute: Dispute, *, settings: Any, now: datetime
 ) -> Dispute:
-    """The network's decision on a challenged dispute; a win credits the funds back."""
+    """The network's decision on a challenged dispute; a win credits the funds back. A
+    dispute no longer under review (nothing else closes one today) is left as it is: a stored
+    decision must never stop the clock."""
+    if dispute.status is not DisputeStatus.UNDER_REVIEW:
+        return dispute
     outcome = outcome_of(dispute)
     if outcome is DisputeOutcome.LOST:
         _move(dispute, DisputeStatus.LOST, now)

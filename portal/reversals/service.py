@@ -207,12 +207,22 @@ def _move_payments(
     table = Payment.__table__  # type: ignore[attr-defined]
     where = (table.c.workspace_id == workspace_id, table.c.id == bindparam("pid"))
     voided = [{"pid": it.payment.id} for it in items if it.kind is ReversalKind.VOID]
+    # A won dispute completes a payment charged back before its deposit for the first time:
+    # it gets its completion instant (not a ledger number: the credit's reversal carries the
+    # balance change).
+    won = [
+        {"pid": it.payment.id}
+        for it in items
+        if it.kind is ReversalKind.DISPUTE_WON and it.payment.completed_at is None
+    ]
     others = [
         {"pid": it.payment.id, "status": it.to_status}
         for it in items
         if it.kind is not ReversalKind.VOID
     ]
     conn = session.connection()
+    if won:
+        conn.execute(update(table).where(*where).values(completed_at=now), won)
     if voided:
         conn.execute(
             update(table)
@@ -332,7 +342,10 @@ def void_refusal(
     if status is PaymentStatus.COMPLETED:
         return PaymentNotVoidable(
             "The payment was already deposited; refund it instead.",
-            extra={"reason": "deposited", "refundable_from": None},
+            extra={
+                "reason": "deposited",
+                "refundable_from": deposit_date_of(session, payment).isoformat(),
+            },
         )
     if status is not PaymentStatus.PROCESSING:
         return PaymentNotVoidable(

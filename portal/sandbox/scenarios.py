@@ -35,6 +35,10 @@ Format, version 1::
                               "amount", "type", "day_of_month", "end_month"?}],
       "payments": [{"key"?, "resident", "source", "lease"?, "amount", "type", "at": instant,
                     "date"?}],
+      "reversals": [{"key"?, "payment": payment key, "action": "void" | "refund" | "return" |
+                     "chargeback" | "accept" | "challenge", "at": instant (after the
+                     payment's), "code" (return: "R01"), "reason_code" (chargeback: "10.4"),
+                     "outcome"? (chargeback: "won" | "lost"), "evidence"? (challenge)}],
       "advance_to": instant?
     }
 
@@ -52,6 +56,30 @@ whole load (422 ``scenario_refused`` naming ``$.payments[i]`` and the rule's cod
 clock advances to ``advance_to``. The whole load is still one transaction: the advances
 checkpoint nothing. A payment's ``lease`` is a lease ``key`` (default: the resident's own lease).
 
+Reversals happen in one of two ways:
+
+- **magic values** of the payment sources (architecture.md §8), with no entry of their own: a
+  payment from ACH account ``10000000NN`` is returned with ``RNN`` 2 banking days after its
+  business date (after the deposit), from ``20000000NN`` on its deposit date before the deposit,
+  and card ``4000000000000259`` is charged back (Visa 10.4) 3 banking days after the deposit.
+  The clock's ``reversals.magic`` job does it at 05:00 New York, so it happens during the load
+  when the load's clock passes that day, else on the tester's later advance;
+- ``reversals`` entries: one action on a payment (by its ``key``) at the instant ``at``,
+  strictly after the payment's. ``code`` belongs to a ``return`` (and only to it),
+  ``reason_code`` to a ``chargeback``, which may also give the dispute's ``outcome`` if it is
+  challenged; ``accept`` and ``challenge`` (with ``evidence``) answer the payment's open
+  dispute. Reversals are merged with the payments in time order (at one instant the payments
+  first, then the reversals in document order). One at or before the load's final instant
+  (``advance_to``, or the last payment's ``at`` if later) is performed during the load, the
+  clock advanced to ``at`` first, with the same rules as the landlord and operator routes
+  (``initiated_by`` ``scenario``); a refused one fails the whole load (422
+  ``scenario_refused`` naming ``$.reversals[i]`` and the rule's code). Its ``key`` names the
+  reversal (for ``accept`` and ``challenge``, the dispute); a void that cancels a payment
+  scheduled for a later day moves no money, leaves no reversal, and its key names nothing.
+  A later one is stored as a ``reversals.scheduled`` event due at ``at`` and listed in the
+  result's ``scheduled``: it happens when the tester advances the clock past it, and a refusal
+  then is reported in that advance's job list instead of failing anything.
+
 ``portal seed FILE`` creates the workspace the file describes. ``POST
 /v1/sandbox/workspaces/{ws}/scenario`` loads the entities into an existing workspace and
 ignores its ``workspace`` section (the workspace's seed and clock are already set).
@@ -64,9 +92,18 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session
 
+from portal import jobs
 from portal.auth import schemas as auth_schemas
 from portal.auth import service as auth_service
 from portal.balances import schemas as balances_schemas
@@ -86,6 +123,9 @@ from portal.residents import approvals
 from portal.residents import leases as leases_service
 from portal.residents import service as residents_service
 from portal.residents.models import PaymentsSetting
+from portal.reversals import jobs as reversal_jobs
+from portal.reversals.codes import chargeback_reason, return_code
+from portal.reversals.models import DisputeOutcome
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
@@ -252,6 +292,99 @@ class PaymentSpec(_Strict):
     )
 
 
+ReversalAction = Literal["void", "refund", "return", "chargeback", "accept", "challenge"]
+
+
+def _only_for(value: object, info: ValidationInfo, action: str, *, required: bool) -> None:
+    """``info.field_name`` belongs to ``action`` alone (and is required by it when
+    ``required``). Without a valid ``action`` there is nothing to compare with: that field's
+    own error is reported instead."""
+    given = info.data.get("action")
+    if given is None:
+        return
+    if value is not None and given != action:
+        raise ValueError(f"only a {action} has {info.field_name!r}, not a {given}")
+    if value is None and given == action and required:
+        raise ValueError(f"a {action} needs {info.field_name!r}")
+
+
+class ReversalSpec(_Strict):
+    """One reversal action on a scenario payment at the instant ``at`` (see the docstring)."""
+
+    key: str | None = Field(
+        default=None,
+        pattern=KEY_PATTERN,
+        description="Names the reversal (accept and challenge: the dispute) in the result",
+    )
+    payment: str = Field(description="Key of the payment (one of `payments`)")
+    action: ReversalAction
+    at: ws_schemas.Instant = Field(description="When it happens (RFC 3339), after the payment")
+    # validate_default: the presence rules below must run when the field is left out, too.
+    code: str | None = Field(
+        default=None,
+        max_length=8,
+        validate_default=True,
+        description="return: the NACHA return code (R01-R85)",
+    )
+    reason_code: str | None = Field(
+        default=None,
+        max_length=8,
+        validate_default=True,
+        description="chargeback: Visa (10.1-13.9) or Mastercard (4808-4871) reason code",
+    )
+    outcome: DisputeOutcome | None = Field(
+        default=None,
+        validate_default=True,
+        description="chargeback: how the dispute ends if challenged (default: won, or lost "
+        "when the evidence contains 'losing_evidence')",
+    )
+    evidence: str | None = Field(
+        default=None,
+        max_length=20_000,
+        validate_default=True,
+        description="challenge: the landlord's evidence",
+    )
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        _only_for(value, info, "return", required=True)
+        if value is not None and return_code(value) is None:
+            raise ValueError(f"{value!r} is not a NACHA return code (R01 to R85)")
+        return value
+
+    @field_validator("reason_code")
+    @classmethod
+    def _reason_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        _only_for(value, info, "chargeback", required=True)
+        if value is not None and chargeback_reason(value) is None:
+            raise ValueError(
+                f"{value!r} is not a Visa (10.1-13.9) or Mastercard (4808-4871) reason code"
+            )
+        return value
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, value: DisputeOutcome | None, info: ValidationInfo) -> DisputeOutcome | None:
+        _only_for(value, info, "chargeback", required=False)
+        return value
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence(cls, value: str | None, info: ValidationInfo) -> str | None:
+        _only_for(value, info, "challenge", required=False)
+        return value
+
+    def action_payload(self, payment_id: str) -> dict[str, str]:
+        """The action as ``reversals.jobs.perform`` (and a stored event's payload) takes it."""
+        out = {"action": self.action, "payment_id": payment_id}
+        for name in ("code", "reason_code", "outcome", "evidence"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = str(value)
+        return out
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -269,6 +402,7 @@ class Scenario(BaseModel):
     payment_sources: list[PaymentSourceSpec] = Field(default_factory=list)
     recurring_payments: list[RecurringPaymentSpec] = Field(default_factory=list)
     payments: list[PaymentSpec] = Field(default_factory=list)
+    reversals: list[ReversalSpec] = Field(default_factory=list)
     advance_to: ws_schemas.Instant | None = Field(
         default=None, description="Where the clock ends, after the last payment (jobs run)"
     )
@@ -350,6 +484,34 @@ class Scenario(BaseModel):
                     raise ValueError(
                         f"advance_to is before payments[{i}].at: the clock never goes back"
                     )
+        self._reversal_keys(define)
+
+    def _reversal_keys(self, define: Callable[[str, str], None]) -> None:
+        """A reversal names a payment by its key and comes after it (a later ``advance_to``
+        is not required: what lies beyond the load is scheduled)."""
+        payment_at: dict[str, tuple[int, datetime]] = {
+            p.key: (i, p.at) for i, p in enumerate(self.payments) if p.key is not None
+        }
+        for i, r in enumerate(self.reversals):
+            if r.key is not None:
+                define(r.key, f"reversals[{i}]")
+            if r.payment not in payment_at:
+                raise ValueError(f"reversals[{i}].payment: no payment {r.payment!r}")
+            j, made = payment_at[r.payment]
+            if r.at <= made:
+                raise ValueError(
+                    f"reversals[{i}].at ({r.at.isoformat()}) is not after payments[{j}].at "
+                    f"({made.isoformat()}): a payment is reversed only once it is made"
+                )
+
+
+class ScheduledReversal(BaseModel):
+    index: int = Field(description="Its place in the scenario's `reversals`")
+    key: str | None
+    action: ReversalAction
+    payment_id: str
+    at: datetime
+    event_id: str = Field(description="The stored `reversals.scheduled` event")
 
 
 class ScenarioLoaded(BaseModel):
@@ -360,6 +522,11 @@ class ScenarioLoaded(BaseModel):
         default_factory=dict, description="Integration key -> token (shown this once)"
     )
     ignored: list[str] = Field(default_factory=list)
+    scheduled: list[ScheduledReversal] = Field(
+        default_factory=list,
+        description="Reversals later than the load's final instant, stored to happen when the "
+        "clock is advanced past their `at`",
+    )
 
 
 class WorkspaceFromScenario(ScenarioLoaded):
@@ -404,13 +571,14 @@ def load_into(
     for call in scenario.balances:
         integration = auth_service.get_integration(session, ws.id, keys[call.integration])
         balances_service.receive(session, ids, integration, call, now=now)
-    _load_money(session, ws, ids, scenario, keys, leases, now=now, system=system)
+    scheduled = _load_money(session, ws, ids, scenario, keys, leases, now=now, system=system)
     return ScenarioLoaded(
         workspace_id=ws.id,
         scenario=scenario.scenario,
         keys=keys,
         tokens=tokens,
         ignored=ignored or [],
+        scheduled=scheduled,
     )
 
 
@@ -570,13 +738,17 @@ def _load_money(
     *,
     now: datetime,
     system: Clock,
-) -> None:
-    """Payment sources and schedules at ``now``; then each payment at its own instant, the
-    clock advanced (and its jobs run) up to it first; then the clock to ``advance_to``."""
+) -> list[ScheduledReversal]:
+    """Payment sources and schedules at ``now``; then each payment and reversal at its own
+    instant, the clock advanced (and its jobs run) up to it first; then the clock to
+    ``advance_to``; then the reversals beyond that are stored for later. Returns those."""
     for i, p in enumerate(scenario.payments):
         _check_instant(f"$.payments[{i}].at", p.at, now)
     if scenario.advance_to is not None:
         _check_instant("$.advance_to", scenario.advance_to, now)
+    for i, rv in enumerate(scenario.reversals):
+        # Also the stored ones: a world should not hold an action no single advance can reach.
+        _check_instant(f"$.reversals[{i}].at", rv.at, now)
     for i, s in enumerate(scenario.payment_sources):
         try:
             if isinstance(s, BankSourceSpec):
@@ -621,9 +793,24 @@ def _load_money(
             raise _refused(f"$.recurring_payments[{i}]", exc) from None
         if r.key is not None:
             keys[r.key] = schedule.id
-    # In time order; payments at one instant keep the document's order (sorted is stable).
-    for i, p in sorted(enumerate(scenario.payments), key=lambda ip: ip[1].at):
-        _advance(session, ws, p.at, system)
+    final = max(
+        [p.at for p in scenario.payments]
+        + ([scenario.advance_to] if scenario.advance_to is not None else []),
+        default=now,
+    )
+    # In time order. At one instant payments come first, as the document lists them: a void at
+    # 15:00 does not free a place in the daily limit for a payment at 15:00. Within each list
+    # the document's order holds (the index breaks the tie).
+    steps = sorted(
+        [(p.at, 0, i) for i, p in enumerate(scenario.payments)]
+        + [(rv.at, 1, i) for i, rv in enumerate(scenario.reversals) if rv.at <= final]
+    )
+    for at, step, i in steps:
+        _advance(session, ws, at, system)
+        if step == 1:
+            _reverse(session, ws, ids, scenario.reversals[i], i, keys)
+            continue
+        p = scenario.payments[i]
         try:
             payment = payments_service.make_payment(
                 session,
@@ -643,6 +830,58 @@ def _load_money(
             keys[p.key] = payment.id
     if scenario.advance_to is not None:
         _advance(session, ws, scenario.advance_to, system)
+    scheduled = []
+    for i, rv in enumerate(scenario.reversals):
+        if rv.at <= final:
+            continue
+        payment_id = keys[rv.payment]
+        event = jobs.schedule(
+            session,
+            ids,
+            kind=reversal_jobs.SCHEDULED_EVENT,
+            due_at=rv.at,
+            payload=rv.action_payload(payment_id),
+            now=final,
+        )
+        scheduled.append(
+            ScheduledReversal(
+                index=i,
+                key=rv.key,
+                action=rv.action,
+                payment_id=payment_id,
+                at=rv.at,
+                event_id=event.id,
+            )
+        )
+    return scheduled
+
+
+def _reverse(
+    session: Session,
+    ws: Workspace,
+    ids: IdMinter,
+    rv: ReversalSpec,
+    i: int,
+    keys: dict[str, str],
+) -> None:
+    """One reversal during the load, at its ``at`` (the clock is there already)."""
+    try:
+        out = reversal_jobs.perform(
+            session,
+            ids,
+            rv.action_payload(keys[rv.payment]),
+            settings=ws.settings,
+            now=rv.at,
+            initiated_by="scenario",
+        )
+    except PortalError as exc:
+        raise _refused(f"$.reversals[{i}]", exc) from None
+    if rv.key is None:
+        return
+    named = out["dispute_id"] if rv.action in ("accept", "challenge") else out["reversal_id"]
+    # None: a void that cancelled a payment not started yet; no reversal exists to name.
+    if named is not None:
+        keys[rv.key] = named
 
 
 def _advance(session: Session, ws: Workspace, target: datetime, system: Clock) -> None:

@@ -347,3 +347,37 @@ class TestMagicCard:
         assert (d["reason_code"], d["status"]) == ("10.4", "needs_response")
         assert [b["total"] for b in batches(client, world, kind="reversal")] == ["-980.00"]
         assert check(engine, world) == []
+
+
+class TestOrderOfAnswers:
+    def test_a_challenged_dispute_cannot_be_accepted_and_the_clock_goes_on(
+        self, client: TestClient, card_paid: tuple[World, Payer, dict[str, Any]]
+    ) -> None:
+        world, _payer, made = card_paid
+        dispute_id = charged(client, world, made["id"])["dispute"]["id"]
+        act(client, world, dispute_id, "challenge")
+
+        problem(act(client, world, dispute_id, "accept"), 409, "dispute_not_open")
+
+        move(client, world, None, et("2026-07-20"))
+        assert dispute(client, world, dispute_id)["status"] == "won"
+
+    def test_a_won_dispute_of_a_payment_charged_back_before_its_deposit_completes_it(
+        self, client: TestClient, engine: Engine
+    ) -> None:
+        world, payer = integrated_payer(client)
+        move(client, world, payer, et(MONDAY, "14:00:00"))
+        made = pay(client, payer, add_card(client, payer)["id"])
+        dispute_id = charged(client, world, made["id"])["dispute"]["id"]
+        act(client, world, dispute_id, "challenge")
+
+        move(client, world, None, et("2026-07-10", "15:00:00"))
+
+        detail = payment(client, world, made["id"])
+        assert (detail["status"], detail["completed_at"]) == (
+            "completed",
+            et("2026-07-09", "14:00:00"),
+        )
+        # The batch deposited nothing (netted to 0.00); the credit brought the 980.00.
+        assert lease_balance(client, world, payer) == "0.00"
+        assert check(engine, world) == []
