@@ -92,36 +92,37 @@ def upgrade() -> None:
         batch_op.create_index("ix_reversal_date", ["workspace_id", "reversal_date"], unique=False)
         batch_op.create_index("ix_reversal_payment", ["workspace_id", "payment_id"], unique=False)
 
-    with op.batch_alter_table("lease", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("balance_basis_cents", sa.BigInteger(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(
-            sa.Column("balance_basis_seq", sa.BigInteger(), nullable=False, server_default="0")
-        )
-
-    with op.batch_alter_table("payment", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("completed_seq", sa.BigInteger(), nullable=True))
-        batch_op.create_index("ix_payment_source", ["workspace_id", "source_id"], unique=False)
-
+    # Plain ALTER TABLE ... ADD COLUMN / CREATE INDEX, not batch mode: on SQLite batch mode
+    # rebuilds a table (copy, drop, rename), and dropping a table other rows point at fails
+    # while foreign keys are enforced (a populated portal.db could not be upgraded).
+    op.add_column(
+        "lease",
+        sa.Column("balance_basis_cents", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+    op.add_column(
+        "lease",
+        sa.Column("balance_basis_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    )
+    op.add_column("payment", sa.Column("completed_seq", sa.BigInteger(), nullable=True))
+    op.create_index("ix_payment_source", "payment", ["workspace_id", "source_id"], unique=False)
+    op.create_index(
+        "ix_payment_source_magic", "payment_source", ["workspace_id", "magic"], unique=False
+    )
+    # "R10 <its 123-character name>" must fit. On SQLite this rebuilds payment_source, which is
+    # safe: no foreign key points at it.
     with op.batch_alter_table("payment_source", schema=None) as batch_op:
-        batch_op.create_index("ix_payment_source_magic", ["workspace_id", "magic"], unique=False)
-        # "R10 <its 123-character name>" must fit.
         batch_op.alter_column(
             "disabled_reason",
             existing_type=sa.String(length=200),
             type_=sa.String(length=250),
             existing_nullable=True,
         )
-
-    with op.batch_alter_table("property", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("post_reversals", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
-
-    with op.batch_alter_table("resident", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("flagged_reason", sa.String(length=250), nullable=True))
-        batch_op.add_column(sa.Column("flagged_at", sa.DateTime(), nullable=True))
+    op.add_column(
+        "property",
+        sa.Column("post_reversals", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    )
+    op.add_column("resident", sa.Column("flagged_reason", sa.String(length=250), nullable=True))
+    op.add_column("resident", sa.Column("flagged_at", sa.DateTime(), nullable=True))
 
     # ### end Alembic commands ###
     # Leases that exist already: their balance is the basis the ledger check replays from
