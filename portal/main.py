@@ -36,6 +36,7 @@ from portal.idempotency import Replay
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
+from portal.receipts.router import router as receipts_router
 from portal.reports.router import router as reports_router
 from portal.residents.router import resident_router
 from portal.residents.router import router as residents_router
@@ -106,6 +107,7 @@ def create_app(
         residents_router,
         resident_router,
         balances_router,
+        receipts_router,
         payments_router,
         reversals_router,
         reports_router,

@@ -5,7 +5,7 @@ from portal.auth.models import Integration, IntegrationToken, LandlordUser, Serv
 from portal.idempotency import IdempotencyRecord
 from portal.ids import IdCounter
 from portal.jobs import ScheduledEvent
-from portal.notifications.models import Email, Event
+from portal.notifications.models import Email, EmailAttachment, Event
 from portal.payments import jobs as payment_jobs  # noqa: F401 - registers the payment jobs
 from portal.payments.models import (
     DepositBatch,
@@ -16,6 +16,7 @@ from portal.payments.models import (
     Reversal,
 )
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
+from portal.receipts.models import ProcessedBatch
 from portal.reports import jobs as report_jobs  # noqa: F401 - registers the 07:00 report job
 from portal.residents import reminders  # noqa: F401 - registers the reminder job
 from portal.residents.models import (
@@ -36,6 +37,7 @@ __all__ = [
     "DepositBatch",
     "Dispute",
     "Email",
+    "EmailAttachment",
     "Event",
     "IdCounter",
     "IdempotencyRecord",
@@ -48,6 +50,7 @@ __all__ = [
     "Payment",
     "PaymentAlert",
     "PaymentSource",
+    "ProcessedBatch",
     "Property",
     "RecurringPayment",
     "Resident",

@@ -613,7 +613,15 @@ class TestOperatorRoutes:
         assert routes, "no operator route with a path parameter was found"
 
         for endpoint in routes:
-            path = fill(endpoint, {"workspace_id": UNKNOWN_WORKSPACE, "payment_id": "pay_x"})
+            path = fill(
+                endpoint,
+                {
+                    "workspace_id": UNKNOWN_WORKSPACE,
+                    "payment_id": "pay_x",
+                    "email_id": "msg_x",
+                    "n": "1",
+                },
+            )
             response = client.request(
                 endpoint.method, path, headers=OPERATOR, json=body_for(endpoint)
             )

@@ -102,9 +102,16 @@ class IntegrationCaller(IntegrationSession):
 async def require_integration(
     request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
 ) -> IntegrationCaller:
-    s = service.authenticate_integration(
-        session, token_of(credentials), key=request.app.state.signing_key, system=clock
-    )
+    try:
+        s = service.authenticate_integration(
+            session, token_of(credentials), key=request.app.state.signing_key, system=clock
+        )
+    except service.TokenRevoked as exc:
+        # A superseded token still names its integration: its refusal is that integration's
+        # last error (the client shows it after "Save token" with the old one).
+        if exc.caller is not None:
+            request.state.integration_caller = exc.caller
+        raise
     caller = IntegrationCaller(
         workspace=s.workspace, integration=s.integration, token=s.token, now=s.now
     )

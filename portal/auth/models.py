@@ -26,6 +26,15 @@ class IntegrationKind(StrEnum):
     """MRI (seed S2)."""
 
 
+class LockboxFormat(StrEnum):
+    """The lockbox files a file-based client imports (domain.md §5.3; formats.md §2, §6.2)."""
+
+    PROMAS = "promas"
+    """Promas / Landlord 12's legacy lockbox: no header; date, unit, amount, memo, tenant."""
+    BOSTONPOST = "bostonpost"
+    """MRI / Boston Post "Standard Lockbox": a header row and nine columns, CRLF."""
+
+
 class PortalFlavor(StrEnum):
     RENTTRACK = "renttrack"
     """RentTrack: the bank account number is required, the routing number optional (seed S0)."""
@@ -79,6 +88,9 @@ class Integration(SQLModel, table=True):
     bank_account_number: str | None = Field(default=None, max_length=17)
     bank_routing_number: str | None = Field(default=None, max_length=20)
     balances_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: File-based clients get lockbox files with the Batch Deposit Report e-mail (domain.md
+    #: §5.3): ``promas`` or ``bostonpost``; None for an API client.
+    lockbox_format: str | None = Field(default=None, max_length=16)
     #: The last error this integration met (``GET /v1/integration/last-error``), or None.
     last_error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -57,6 +57,7 @@ async def create_integration(
         processing_options=body.processing_options.model_dump(),
         now=landlord.now,
         flavor=body.flavor,
+        lockbox_format=body.lockbox_format,
     )
     return schemas.integration_read(integration, None)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from portal.auth.models import Feature, IntegrationKind, PortalFlavor
+from portal.auth.models import Feature, IntegrationKind, LockboxFormat, PortalFlavor
 
 
 class LoginIn(BaseModel):
@@ -56,6 +56,11 @@ class IntegrationCreate(BaseModel):
     )
     features: list[Feature] = Field(default_factory=list)
     processing_options: ProcessingOptions = Field(default_factory=ProcessingOptions)
+    lockbox_format: LockboxFormat | None = Field(
+        default=None,
+        description="A file-based client: the Batch Deposit Report e-mail carries one lockbox "
+        "file per batch in this format (promas or bostonpost)",
+    )
 
     @field_validator("features")
     @classmethod
@@ -98,6 +103,7 @@ class IntegrationRead(BaseModel):
     balances_received_at: datetime | None
     features: list[Feature]
     processing_options: ProcessingOptions
+    lockbox_format: LockboxFormat | None = None
     active_token: TokenRead | None
     created_at: datetime
 
@@ -139,6 +145,7 @@ def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
         balances_received_at=integration.balances_received_at,
         features=[Feature(f) for f in integration.features],
         processing_options=ProcessingOptions.model_validate(integration.processing_options),
+        lockbox_format=integration.lockbox_format,
         active_token=token_read(active) if active is not None else None,
         created_at=integration.created_at,
     )

@@ -54,6 +54,10 @@ class TokenExpired(Unauthorized):
 class TokenRevoked(Unauthorized):
     code = "token_revoked"
 
+    #: ``(workspace, integration, instant)`` of a superseded integration token, so the refusal
+    #: can be kept as that integration's last error (the client's "Show Last Error").
+    caller: tuple[str, str, str] | None = None
+
 
 class InvalidCredentials(Unauthorized):
     code = "invalid_credentials"
@@ -266,6 +270,7 @@ def create_integration(
     processing_options: dict[str, Any],
     now: datetime,
     flavor: PortalFlavor = PortalFlavor.RENTTRACK,
+    lockbox_format: str | None = None,
 ) -> Integration:
     integration = Integration(
         workspace_id=ids.scope,
@@ -273,6 +278,7 @@ def create_integration(
         name=name,
         kind=kind,
         flavor=flavor,
+        lockbox_format=lockbox_format,
         features=features,
         processing_options=processing_options,
         created_at=now,
@@ -327,6 +333,16 @@ def list_integrations(
     query = select(Integration).where(col(Integration.workspace_id) == workspace_id)
     query = keyset(query, col(Integration.id), after=after, limit=limit)
     return list(session.scalars(query))
+
+
+def list_all_integrations(session: Session, workspace_id: str) -> list[Integration]:
+    return list(
+        session.scalars(
+            select(Integration)
+            .where(col(Integration.workspace_id) == workspace_id)
+            .order_by(col(Integration.id))
+        )
+    )
 
 
 def list_tokens(session: Session, integration: Integration) -> list[IntegrationToken]:
@@ -453,10 +469,16 @@ def authenticate_integration(
     if row.workspace_id != claims["ws"] or row.integration_id != claims["sub"]:
         raise TokenInvalid("The integration token is not known here.")
     if not row.active:
-        raise TokenRevoked(
+        revoked = TokenRevoked(
             "This integration token was revoked or replaced by a newer one; "
             "generate a new token in the portal."
         )
+        revoked.caller = (
+            row.workspace_id,
+            row.integration_id,
+            workspaces_service.now_of(ws, system).isoformat(),
+        )
+        raise revoked
     return IntegrationSession(
         workspace=ws, integration=integration, token=row, now=workspaces_service.now_of(ws, system)
     )

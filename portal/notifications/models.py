@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from portal.db import StrEnumType, UTCDateTime
@@ -63,6 +63,19 @@ class Email(SQLModel, table=True):
     body: str = Field(default="", max_length=4000)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     sent_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EmailAttachment(SQLModel, table=True):
+    """A file sent with an e-mail (the lockbox files of a Batch Deposit Report)."""
+
+    __tablename__ = "email_attachment"
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    email_id: str = Field(primary_key=True, max_length=40)
+    n: int = Field(primary_key=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    content: str = Field(sa_type=Text)
 
 
 class Event(SQLModel, table=True):

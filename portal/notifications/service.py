@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from portal.db import bulk_insert
 from portal.ids import IdMinter, reserve
-from portal.notifications.models import Email, EmailKind, Event
+from portal.notifications.models import Email, EmailAttachment, EmailKind, Event
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,14 @@ class Message:
     kind: EmailKind
     body: str = ""
     data: dict[str, Any] | None = None
+    attachments: Sequence[Attachment] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: str
 
 
 def send(session: Session, ids: IdMinter, message: Message, *, now: datetime) -> None:
@@ -52,7 +60,47 @@ def send_many(
         for n, (email_id, m) in enumerate(zip(email_ids, messages, strict=True))
     ]
     bulk_insert(session, Email, rows)
+    bulk_insert(
+        session,
+        EmailAttachment,
+        [
+            {
+                "workspace_id": ids.scope,
+                "email_id": email_id,
+                "n": n,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "content": a.content,
+            }
+            for email_id, m in zip(email_ids, messages, strict=True)
+            for n, a in enumerate(m.attachments, start=1)
+        ],
+    )
     return len(rows)
+
+
+def attachments_of(
+    session: Session, workspace_id: str, email_ids: Sequence[str]
+) -> dict[str, list[EmailAttachment]]:
+    if not email_ids:
+        return {}
+    out: dict[str, list[EmailAttachment]] = {}
+    for a in session.scalars(
+        select(EmailAttachment)
+        .where(
+            col(EmailAttachment.workspace_id) == workspace_id,
+            col(EmailAttachment.email_id).in_(list(email_ids)),
+        )
+        .order_by(col(EmailAttachment.email_id), col(EmailAttachment.n))
+    ):
+        out.setdefault(a.email_id, []).append(a)
+    return out
+
+
+def attachment(
+    session: Session, workspace_id: str, email_id: str, n: int
+) -> EmailAttachment | None:
+    return session.get(EmailAttachment, (workspace_id, email_id, n))
 
 
 def mailbox(

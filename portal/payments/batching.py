@@ -20,9 +20,9 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from portal import calendar
-from portal.ids import IdMinter
+from portal.ids import IdMinter, reserve
 from portal.pagination import keyset
-from portal.payments.errors import DepositBatchNotFound
+from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
 from portal.payments.models import (
     BatchKind,
     BatchStatus,
@@ -50,17 +50,41 @@ def deposit_date_of(business_date: date) -> date:
 
 
 def batch_ids(
-    session: Session, ids: IdMinter, keys: Iterable[BatchKey], *, now: datetime
+    session: Session,
+    ids: IdMinter,
+    keys: Iterable[BatchKey],
+    *,
+    now: datetime,
+    pinned: Mapping[BatchKey, str] | None = None,
 ) -> dict[BatchKey, str]:
     """The open batch for each key, created when missing. Safe under concurrency: a batch
-    another transaction created meanwhile is found, not duplicated (ON CONFLICT DO NOTHING)."""
+    another transaction created meanwhile is found, not duplicated (ON CONFLICT DO NOTHING).
+    ``pinned`` gives a batch about to be created a chosen ID (a scenario reproducing a seed's
+    batch IDs); ``BatchIdTaken`` when the key's batch exists with another ID or the ID is used."""
     wanted = sorted(set(keys), key=lambda k: (k.business_date, k.deposit_account_id, k.kind))
     if not wanted:
         return {}
     found = _existing(session, ids.scope, wanted)
+    for key, chosen in (pinned or {}).items():
+        if key in found and found[key] != chosen:
+            raise BatchIdTaken(
+                f"The batch of {key.business_date.isoformat()} already has ID {found[key]}; "
+                f"it cannot become {chosen}.",
+            )
     missing = [k for k in wanted if k not in found]
     if missing:
-        new_ids = ids.many("deposit_batch", len(missing), shape="digits16")
+        minted = iter(
+            ids.many(
+                "deposit_batch",
+                sum(1 for k in missing if k not in (pinned or {})),
+                shape="digits16",
+            )
+        )
+        new_ids = [(pinned or {}).get(k) or next(minted) for k in missing]
+        for chosen in (pinned or {}).values():
+            if chosen in new_ids and get_batch_or_none(session, ids.scope, chosen) is not None:
+                raise BatchIdTaken(f"Batch ID {chosen} is already used in this workspace.")
+        first_seq = reserve(session, ids.scope, "batch_seq", len(missing))
         rows = [
             {
                 "workspace_id": ids.scope,
@@ -73,9 +97,10 @@ def batch_ids(
                 "deposit_date": deposit_date_of(key.business_date),
                 "total_cents": 0,
                 "item_count": 0,
+                "seq": first_seq + n,
                 "created_at": now,
             }
-            for batch_id, key in zip(new_ids, missing, strict=True)
+            for n, (batch_id, key) in enumerate(zip(new_ids, missing, strict=True))
         ]
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -243,6 +268,10 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+def get_batch_or_none(session: Session, workspace_id: str, batch_id: str) -> DepositBatch | None:
+    return session.get(DepositBatch, (workspace_id, batch_id))
 
 
 def get_batch(session: Session, workspace_id: str, batch_id: str) -> DepositBatch:

@@ -21,6 +21,12 @@ class DepositBatchNotFound(NotFound):
     code = "deposit_batch_not_found"
 
 
+class BatchIdTaken(Conflict):
+    """A chosen batch ID (scenarios) is used already, or its batch exists with another ID."""
+
+    code = "batch_id_taken"
+
+
 class LeaseNotFound(NotFound):
     code = "lease_not_found"
 

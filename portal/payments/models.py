@@ -234,6 +234,7 @@ class DepositBatch(SQLModel, table=True):
         UniqueConstraint("workspace_id", "deposit_account_id", "kind", "business_date"),
         Index("ix_deposit_batch_status", "workspace_id", "status", "business_date"),
         Index("ix_deposit_batch_deposit_date", "workspace_id", "deposit_date"),
+        Index("ix_deposit_batch_seq", "workspace_id", "seq"),
     )
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
@@ -247,6 +248,9 @@ class DepositBatch(SQLModel, table=True):
     deposit_date: date
     total_cents: int = Field(default=0, sa_type=BigInteger)
     item_count: int = 0
+    #: Creation order in the workspace: receipt-batch lists go newest last by it (the clock may
+    #: stand still, so instants do not order batches).
+    seq: int = Field(default=0, sa_type=BigInteger)
     created_at: datetime = Field(sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deposited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -274,9 +274,15 @@ class NewPayment:
 
 
 def insert_payments(
-    session: Session, ids: IdMinter, new: Sequence[NewPayment], *, now: datetime
+    session: Session,
+    ids: IdMinter,
+    new: Sequence[NewPayment],
+    *,
+    now: datetime,
+    batch_id: str | None = None,
 ) -> list[str]:
-    """Insert payments in one statement; processing ones join their day's batches."""
+    """Insert payments in one statement; processing ones join their day's batches.
+    ``batch_id`` (one payment, from a scenario) is the ID its batch gets if it opens one."""
     if not new:
         return []
     payment_ids = ids.many("payment", len(new), "pay")
@@ -286,7 +292,8 @@ def insert_payments(
         for i, n in enumerate(new)
         if n.status is PaymentStatus.PROCESSING
     }
-    batch_of = batching.batch_ids(session, ids, keys.values(), now=now)
+    pinned = dict.fromkeys(keys.values(), batch_id) if batch_id is not None else None
+    batch_of = batching.batch_ids(session, ids, keys.values(), now=now, pinned=pinned)
     amounts: dict[str, tuple[int, int]] = defaultdict(lambda: (0, 0))
     rows: list[dict[str, Any]] = []
     for i, n in enumerate(new):
@@ -397,8 +404,10 @@ def make_payment(
     on: date | None,
     settings: Any,
     now: datetime,
+    batch_id: str | None = None,
 ) -> Payment:
-    """A resident's one-time payment, now or on a future date (then ``scheduled``)."""
+    """A resident's one-time payment, now or on a future date (then ``scheduled``).
+    ``batch_id``: a scenario's choice of ID for the batch this payment opens."""
     ws_id = ids.scope
     rules = rules_of(settings)
     resident = _lock_resident(session, ws_id, resident_id)
@@ -453,7 +462,7 @@ def make_payment(
         scheduled_for=on if scheduled and on is not None else today,
         status=PaymentStatus.SCHEDULED if scheduled else PaymentStatus.PROCESSING,
     )
-    (payment_id,) = insert_payments(session, ids, [new], now=now)
+    (payment_id,) = insert_payments(session, ids, [new], now=now, batch_id=batch_id)
     mark_paying(session, ws_id, [(resident_id, type, new.status)], now=now)
     session.expire(resident)
     payment = get_payment(session, ws_id, payment_id)

@@ -42,6 +42,10 @@ class Property(SQLModel, table=True):
     #: MRI: the portal posts reversals as separate debits only when this is on (seed 002,
     #: "This is a RentTrack setting, your specific property may not have enabled this").
     post_reversals: bool = True
+    #: The integration (accounting client) the property belongs to: set by the first Send
+    #: Balances that names it, a scenario or the landlord. None: every integration of the
+    #: workspace sees its receipt batches.
+    integration_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from portal.auth import service as auth_service
 from portal.auth.dependencies import LandlordDep
 from portal.db import SessionDep
 from portal.errors import problem_responses
@@ -109,10 +110,19 @@ async def get_property(
 async def update_property(
     property_id: str, body: schemas.PropertyUpdate, landlord: LandlordDep, session: SessionDep
 ) -> schemas.PropertyRead:
-    """Rename a property or switch MRI's posting of reversals (``post_reversals``)."""
-    prop = service.get_property(session, landlord.workspace.id, property_id)
-    service.update_property(session, prop, name=body.name, post_reversals=body.post_reversals)
-    return _property_reads(session, landlord.workspace.id, [prop])[0]
+    """Rename a property, switch MRI's posting of reversals (``post_reversals``) or give it to
+    an integration (``integration_id``; null: every integration's)."""
+    ws_id = landlord.workspace.id
+    prop = service.get_property(session, ws_id, property_id)
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if v is not None or k == "integration_id"
+    }
+    if changes.get("integration_id") is not None:
+        auth_service.get_integration(session, ws_id, changes["integration_id"])
+    service.update_property(session, prop, changes)
+    return _property_reads(session, ws_id, [prop])[0]
 
 
 # --- units ------------------------------------------------------------------------------------

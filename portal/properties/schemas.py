@@ -53,8 +53,16 @@ class PropertyCreate(_In):
 
 
 class PropertyUpdate(_In):
+    """Only the fields sent change; ``integration_id: null`` gives the property back to every
+    integration of the workspace."""
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     post_reversals: bool | None = None
+    integration_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The accounting client whose receipt batches hold this property's payments",
+    )
 
 
 class UnitCreate(_In):
@@ -139,6 +147,7 @@ class PropertyRead(BaseModel):
     units: list[UnitRead]
     deposit_accounts: DepositAccountsOfProperty
     post_reversals: bool = True
+    integration_id: str | None = None
     created_at: datetime
 
 
@@ -192,6 +201,7 @@ def property_read(
             application_fee=accounts.get(DepositAccountType.APPLICATION_FEE),
         ),
         post_reversals=prop.post_reversals,
+        integration_id=prop.integration_id,
         created_at=prop.created_at,
     )
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 from stdnum.us import rtn
 
@@ -169,16 +170,36 @@ def create_property(
 
 
 def update_property(
-    session: Session, prop: Property, *, name: str | None, post_reversals: bool | None
+    session: Session,
+    prop: Property,
+    changes: dict[str, Any],
 ) -> Property:
-    """The landlord's edits: the name, and whether MRI gets reversals posted (seed 002)."""
-    if name is not None:
-        prop.name = name
-    if post_reversals is not None:
-        prop.post_reversals = post_reversals
+    """The landlord's edits: the name, whether MRI gets reversals posted (seed 002), and the
+    integration the property belongs to (``integration_id``, None: every integration's)."""
+    for field in ("name", "post_reversals", "integration_id"):
+        if field in changes:
+            setattr(prop, field, changes[field])
     session.add(prop)
     session.flush()
     return prop
+
+
+def claim_properties(
+    session: Session, workspace_id: str, property_ids: Sequence[str], integration_id: str
+) -> None:
+    """Give the properties without an integration to this one (balance intake)."""
+    if not property_ids:
+        return
+    session.execute(
+        update(Property)
+        .where(
+            col(Property.workspace_id) == workspace_id,
+            col(Property.id).in_(list(property_ids)),
+            col(Property.integration_id).is_(None),
+        )
+        .values(integration_id=integration_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_properties(

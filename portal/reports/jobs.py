@@ -13,12 +13,17 @@ from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
 
+from sqlmodel import Session
+
 from portal import calendar, jobs
 from portal.auth import service as auth_service
+from portal.auth.models import LockboxFormat
 from portal.money import format_cents, format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments.models import PAYMENT_LABELS
+from portal.receipts import lockbox
+from portal.receipts import service as receipts
 from portal.reports import service
 from portal.reports.schemas import TYPE_LABELS, us_date
 from portal.reports.service import BatchDepositReport, ReportBatch
@@ -128,6 +133,33 @@ def email_body(r: BatchDepositReport, limit: int = EMAIL_BODY_LIMIT) -> str:
     return summary + note
 
 
+def lockbox_files(
+    session: Session, workspace_id: str, report: service.BatchDepositReport
+) -> list[notifications.Attachment]:
+    """For each file-based integration, one lockbox file per batch of the day it may load
+    (domain.md §5.3: "one lockbox file per batch deposit"). RentTrack sent them zipped; here
+    each file is its own attachment, since a zip has to be unpacked before importing anyway."""
+    out: list[notifications.Attachment] = []
+    for integration in auth_service.list_all_integrations(session, workspace_id):
+        if integration.lockbox_format is None:
+            continue
+        fmt = LockboxFormat(integration.lockbox_format)
+        for b in (*report.deposits, *report.reversals):
+            try:
+                rb = receipts.get_batch(session, workspace_id, integration.id, b.id)
+            except receipts.ReceiptBatchNotFound:
+                continue
+            rows = receipts.receipts(session, rb.batch, flavor=integration.flavor)
+            out.append(
+                notifications.Attachment(
+                    filename=lockbox.filename(fmt, rb.batch),
+                    content_type="text/csv",
+                    content=lockbox.render(fmt, rb.batch, rows),
+                )
+            )
+    return out
+
+
 def send_batch_deposit_report(ctx: jobs.JobContext) -> jobs.JobResult:
     """E-mail today's report; nothing (None) on a day with no deposited batch or no recipient."""
     report = service.batch_deposit_report(
@@ -137,9 +169,15 @@ def send_batch_deposit_report(ctx: jobs.JobContext) -> jobs.JobResult:
     if not report.any_deposited or not recipients:
         return None
     subject, body, data = email_subject(report), email_body(report), email_data(report)
+    files = lockbox_files(ctx.session, ctx.workspace_id, report)
     messages = [
         notifications.Message(
-            to=to, subject=subject, kind=EmailKind.BATCH_DEPOSIT_REPORT, body=body, data=data
+            to=to,
+            subject=subject,
+            kind=EmailKind.BATCH_DEPOSIT_REPORT,
+            body=body,
+            data=data,
+            attachments=files,
         )
         for to in recipients
     ]

@@ -130,6 +130,9 @@ def receive(
     ws = ids.scope
     out = Outcome()
     unit_ids = _places(session, ids, rows, out, now=now)
+    # The properties an accounting client sends balances for are its own (their receipt
+    # batches are its to load), unless another client claimed them first.
+    properties_service.claim_properties(session, ws, out.property_ids, integration_id)
     leases = _existing_leases(session, ws)
     people = _lease_people(session, ws)
     new_rows = [r for r in rows if r.resident_id not in leases]

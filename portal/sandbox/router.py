@@ -14,7 +14,7 @@ from portal.auth.dependencies import (
     require_operator_in_workspace,
 )
 from portal.db import SessionDep
-from portal.errors import problem_responses
+from portal.errors import NotFound, problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.notifications import service as notifications_service
 from portal.notifications.models import EmailKind
@@ -199,7 +199,30 @@ async def get_mailbox(
         limit=limit + 1,
     )
     page, next_cursor = split_page(rows, limit, key=lambda e: str(e.seq))
-    return MailboxPage(data=[EmailRead.of(e) for e in page], next_cursor=next_cursor)
+    files = notifications_service.attachments_of(session, workspace_id, [e.id for e in page])
+    return MailboxPage(
+        data=[EmailRead.of(e, files.get(e.id)) for e in page], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/workspaces/{workspace_id}/mailbox/{email_id}/attachments/{n}",
+    responses={
+        200: {"description": "The attached file", "content": {"text/csv": {}}},
+        **problem_responses(401, 404),
+    },
+)
+async def get_attachment(workspace_id: str, email_id: str, n: int, session: SessionDep) -> Response:
+    """One file an e-mail carried (the lockbox files of a Batch Deposit Report)."""
+    workspaces_service.get_workspace(session, workspace_id)
+    found = notifications_service.attachment(session, workspace_id, email_id, n)
+    if found is None:
+        raise NotFound(f"E-mail {email_id!r} has no attachment {n}.", code="attachment_not_found")
+    return Response(
+        found.content,
+        media_type=found.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )
 
 
 @router.get(

@@ -164,6 +164,12 @@ class PropertySpec(_Strict):
     external_id: str | None = Field(default=None, max_length=64)
     address: AddressSpec
     units: list[UnitSpec] = Field(default_factory=list)
+    integration: str | None = Field(
+        default=None,
+        description="Key of the integration the property belongs to (its receipt batches); "
+        "default: none, so every integration's",
+    )
+    post_reversals: bool = Field(default=True, description="MRI: post reversals as debits")
 
 
 class DepositAccountSpec(_Strict):
@@ -290,6 +296,18 @@ class PaymentSpec(_Strict):
     date: dt.date | None = Field(
         default=None, description="A later day (New York) schedules the payment for that day"
     )
+    batch_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{16}$",
+        description="The ID the deposit batch this payment opens gets (to reproduce a seed's "
+        "batch IDs); refused if the batch exists with another ID",
+    )
+
+    @model_validator(mode="after")
+    def _batch_id_now(self) -> PaymentSpec:
+        if self.batch_id is not None and self.date is not None:
+            raise ValueError("batch_id belongs to a payment made at once, not a scheduled one")
+        return self
 
 
 ReversalAction = Literal["void", "refund", "return", "chargeback", "accept", "challenge"]
@@ -424,6 +442,10 @@ class Scenario(BaseModel):
         for i, p in enumerate(self.properties):
             define(p.key, f"properties[{i}]")
             props.add(p.key)
+            if p.integration is not None and p.integration not in {
+                spec.key for spec in self.integrations
+            }:
+                raise ValueError(f"properties[{i}].integration: no integration {p.integration!r}")
             for j, u in enumerate(p.units):
                 define(u.key, f"properties[{i}].units[{j}]")
                 units.add(u.key)
@@ -560,6 +582,7 @@ def load_into(
             processing_options=spec.processing_options.model_dump(),
             now=now,
             flavor=spec.flavor,
+            lockbox_format=spec.lockbox_format,
         )
         keys[spec.key] = integration.id
         if spec.issue_token:
@@ -598,8 +621,13 @@ def _load_world(
             city=p.address.city,
             state=p.address.state,
             postal_code=p.address.postal_code,
+            post_reversals=p.post_reversals,
             now=now,
         )
+        if p.integration is not None:
+            properties_service.update_property(
+                session, prop, {"integration_id": keys[p.integration]}
+            )
         keys[p.key] = prop.id
         for u in p.units:
             keys[u.key] = properties_service.create_unit(
@@ -823,6 +851,7 @@ def _load_money(
                 on=p.date,
                 settings=ws.settings,
                 now=p.at,
+                batch_id=p.batch_id,
             )
         except PortalError as exc:
             raise _refused(f"$.payments[{i}]", exc) from None

@@ -122,9 +122,11 @@ class TestCreateProperty:
             "units",
             "deposit_accounts",
             "post_reversals",
+            "integration_id",
             "created_at",
         }
         assert body["post_reversals"] is True
+        assert body["integration_id"] is None
         assert body["id"].startswith("prop_")
         assert body["name"] == "Oak Street"
         assert body["external_id"] == "OAK"

@@ -194,7 +194,12 @@ class TestOakStreetBatches:
             ("Jerry and Karyl Rodriguez", "500.00"),
         ]
         assert {i["unit_id"] for i in items} == {keys["oak-2118"]}  # "for 2118 Oak Street"
-        assert {i["initiated_at"][:10] for i in items} == {"2022-02-22"}
+        # Kmetz's first payment came on Friday 2/18 after the cut-off (it opened the batch);
+        # the others on 2/22. All have business date 2/22.
+        assert items[0]["initiated_at"] == "2022-02-19T00:50:00Z"
+        assert {i["initiated_at"][:10] for i in items[1:]} == {"2022-02-22"}
+        # The seed's own batch ID (seed 004: "Id: 2732388606925747").
+        assert big["id"] == "2732388606925747"
         assert big["deposit_account_id"] == keys["oak-rent"]
         assert big["business_date"] == "2022-02-22"
         assert {i["payment_id"] for i in items} == {
