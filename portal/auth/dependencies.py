@@ -40,6 +40,15 @@ def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header, read as ``HTTPBearer`` reads it (for
+    routes that take no dependencies)."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Send 'Authorization: Bearer <token>'.", code="unauthorized")
+    return token
+
+
 @dataclass(frozen=True)
 class Operator:
     now: datetime

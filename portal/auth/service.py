@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
@@ -29,7 +29,8 @@ from portal.auth.models import (
     PortalFlavor,
     ServerSecret,
 )
-from portal.clock import Clock
+from portal.clock import Clock, ClockMode, workspace_now
+from portal.db import RawReader
 from portal.errors import Conflict, NotFound, Unauthorized
 from portal.ids import IdMinter, new_salt, new_secret
 from portal.pagination import keyset
@@ -446,6 +447,54 @@ class IntegrationSession:
     integration: Integration
     token: IntegrationToken
     now: datetime
+
+
+@dataclass(frozen=True)
+class IntegrationRef:
+    """An authenticated accounting client, as plain values (the fast read path)."""
+
+    workspace_id: str
+    integration_id: str
+    flavor: PortalFlavor
+    now: datetime
+
+
+_INTEGRATION_TOKEN_SQL = """
+SELECT t.workspace_id, t.integration_id, t.active, i.flavor,
+       w.clock_mode, w.clock_now, w.clock_offset_us
+FROM integration_token t
+JOIN integration i ON i.workspace_id = t.workspace_id AND i.id = t.integration_id
+JOIN workspace w ON w.id = t.workspace_id
+WHERE t.digest = :digest
+"""
+
+
+def authenticate_integration_raw(
+    raw: RawReader, token: str, *, key: str, system: Clock
+) -> IntegrationRef:
+    """``authenticate_integration`` for the hot read routes: the same checks and refusals, one
+    plain query, no ORM objects."""
+    claims = decode_token(token, key, "integration")
+    found = raw.rows(_INTEGRATION_TOKEN_SQL, {"digest": digest(token)})
+    if not found:
+        raise TokenInvalid("The integration token is not known here.")
+    ws_id, integration_id, active, flavor, mode, clock_now, offset_us = found[0]
+    if ws_id != claims["ws"] or integration_id != claims["sub"]:
+        raise TokenInvalid("The integration token is not known here.")
+    now = workspace_now(
+        mode=ClockMode(mode),
+        stored_now=raw.instant(clock_now) or datetime.min.replace(tzinfo=UTC),
+        offset=timedelta(microseconds=int(offset_us)),
+        system=system,
+    )
+    if not active:
+        revoked = TokenRevoked(
+            "This integration token was revoked or replaced by a newer one; "
+            "generate a new token in the portal."
+        )
+        revoked.caller = (ws_id, integration_id, now.isoformat())
+        raise revoked
+    return IntegrationRef(ws_id, integration_id, PortalFlavor(flavor), now)
 
 
 def authenticate_integration(

@@ -21,9 +21,8 @@ from datetime import date
 
 from portal.auth.models import LockboxFormat
 from portal.money import format_cents
-from portal.payments.models import DepositBatch
 from portal.payments.recurring import occurrence
-from portal.receipts.service import Receipt
+from portal.receipts.service import Receipt, ReceiptBatch
 
 BOSTON_POST_HEADER = (
     "household_id",
@@ -48,7 +47,7 @@ def _mmddyyyy(d: date) -> str:
     return f"{d.month:02d}{d.day:02d}{d.year:04d}"
 
 
-def promas(batch: DepositBatch, receipts: Sequence[Receipt]) -> str:
+def promas(batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
     return _csv(
         [
             r.date.isoformat(),
@@ -61,7 +60,7 @@ def promas(batch: DepositBatch, receipts: Sequence[Receipt]) -> str:
     )
 
 
-def bostonpost(batch: DepositBatch, receipts: Sequence[Receipt]) -> str:
+def bostonpost(batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
     def due(r: Receipt) -> date:
         # The rent due date of the month the receipt pays in.
         return occurrence(r.date.year, r.date.month, r.due_day)
@@ -87,9 +86,9 @@ def bostonpost(batch: DepositBatch, receipts: Sequence[Receipt]) -> str:
     )
 
 
-def render(fmt: LockboxFormat, batch: DepositBatch, receipts: Sequence[Receipt]) -> str:
+def render(fmt: LockboxFormat, batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
     return (promas if fmt is LockboxFormat.PROMAS else bostonpost)(batch, receipts)
 
 
-def filename(fmt: LockboxFormat, batch: DepositBatch) -> str:
+def filename(fmt: LockboxFormat, batch: ReceiptBatch) -> str:
     return f"{fmt.value}-{batch.id}.csv"

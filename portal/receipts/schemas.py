@@ -29,8 +29,7 @@ class ReceiptBatchSummary(BaseModel):
     processed_at: datetime | None
 
     @classmethod
-    def of(cls, rb: ReceiptBatch) -> ReceiptBatchSummary:
-        b = rb.batch
+    def of(cls, b: ReceiptBatch) -> ReceiptBatchSummary:
         return cls(
             id=b.id,
             kind=b.kind,
@@ -39,9 +38,9 @@ class ReceiptBatchSummary(BaseModel):
             total=b.total_cents,
             item_count=b.item_count,
             deposit_type=b.deposit_type,
-            label=rb.label,
-            processed=rb.processed_at is not None,
-            processed_at=rb.processed_at,
+            label=b.label,
+            processed=b.processed_at is not None,
+            processed_at=b.processed_at,
         )
 
 

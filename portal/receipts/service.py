@@ -6,7 +6,12 @@ integration or of none. Its receipts are the batch's items: each payment (positi
 reversal booked in it (negative; a won dispute's credit positive), described the way Landlord 12
 renders them. The processed flag is the integration's (``ProcessedBatch``): two client
 databases can each process one batch, and loading a processed batch again gives the same
-receipts. Every read is a fixed number of queries, whatever the batch's size.
+receipts.
+
+The reads are plain SQL through ``RawReader`` (one query for a batch or a page of batches, two
+for the receipts): they serve the client's polling, which the issue measures against a bare
+FastAPI read (perf-baseline.md §7: statement building and the ORM cost several times the query).
+The same functions serve the ORM-session callers (``raw_of(session)``: its transaction).
 """
 
 from __future__ import annotations
@@ -16,30 +21,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from portal.auth.models import PortalFlavor
+from portal.db import RawReader, raw_of
 from portal.errors import NotFound
 from portal.money import format_usd
-from portal.payments.models import (
-    BatchKind,
-    BatchStatus,
-    DepositBatch,
-    Payment,
-    PaymentSource,
-    PaymentStatus,
-    PaymentType,
-    Reversal,
-    SourceType,
-)
-from portal.properties.models import DepositAccountProperty, Property, Unit
+from portal.payments.models import BatchKind, BatchStatus, PaymentStatus, PaymentType, SourceType
+from portal.properties.models import DepositAccountType
 from portal.receipts.models import ProcessedBatch
-from portal.residents.models import Lease, Resident
-
-#: A batch the client may post: the cut-off has passed (domain.md §5.2).
-POSTABLE = (BatchStatus.CLOSED, BatchStatus.DEPOSITED)
 
 
 class ReceiptBatchNotFound(NotFound):
@@ -48,15 +40,23 @@ class ReceiptBatchNotFound(NotFound):
 
 @dataclass(frozen=True)
 class ReceiptBatch:
-    batch: DepositBatch
+    id: str
+    kind: BatchKind
+    status: BatchStatus
+    business_date: date
+    deposit_date: date
+    deposit_type: DepositAccountType
+    total_cents: int
+    item_count: int
+    seq: int
     processed_at: datetime | None
 
     @property
     def label(self) -> str:
-        return label(self.batch)
+        return label(self)
 
 
-def label(b: DepositBatch) -> str:
+def label(b: ReceiptBatch) -> str:
     """The dropdown line of Landlord 12's dialog (seed 004): ``Deposit on 2/23/2022, $2,700.00,
     3 items, Id: 2732388606925747``; a reversal batch says so and carries its negative total."""
     what = "Deposit" if b.kind is BatchKind.DEPOSIT else "Reversal"
@@ -65,35 +65,60 @@ def label(b: DepositBatch) -> str:
     return f"{what} on {d.month}/{d.day}/{d.year}, {format_usd(b.total_cents)}, {items}, Id: {b.id}"
 
 
-def _visible_accounts(session: Session, workspace_id: str, integration_id: str) -> Any:
-    """Deposit accounts that serve at least one property and no property of another
-    integration: their batches are this integration's to load."""
-    foreign = exists().where(
-        col(DepositAccountProperty.workspace_id) == workspace_id,
-        col(DepositAccountProperty.deposit_account_id) == col(DepositBatch.deposit_account_id),
-        col(Property.workspace_id) == col(DepositAccountProperty.workspace_id),
-        col(Property.id) == col(DepositAccountProperty.property_id),
-        col(Property.integration_id).is_not(None),
-        col(Property.integration_id) != integration_id,
+# A batch the client may post (the cut-off passed, domain.md §5.2) whose deposit account serves
+# at least one property and none of another integration.
+_POSTABLE = """
+    b.workspace_id = :ws
+    AND b.status IN ('closed', 'deposited')
+    AND b.item_count > 0
+    AND EXISTS (
+        SELECT 1 FROM deposit_account_property dap
+        WHERE dap.workspace_id = b.workspace_id AND dap.deposit_account_id = b.deposit_account_id
     )
-    served = exists().where(
-        col(DepositAccountProperty.workspace_id) == workspace_id,
-        col(DepositAccountProperty.deposit_account_id) == col(DepositBatch.deposit_account_id),
+    AND NOT EXISTS (
+        SELECT 1 FROM deposit_account_property dap
+        JOIN property pr ON pr.workspace_id = dap.workspace_id AND pr.id = dap.property_id
+        WHERE dap.workspace_id = b.workspace_id AND dap.deposit_account_id = b.deposit_account_id
+          AND pr.integration_id IS NOT NULL AND pr.integration_id <> :integration
     )
-    return and_(served, ~foreign)
+"""
+_BATCH_COLUMNS = """
+SELECT b.id, b.kind, b.status, b.business_date, b.deposit_date, b.deposit_type,
+       b.total_cents, b.item_count, b.seq, pb.processed_at
+FROM deposit_batch b
+LEFT JOIN processed_batch pb
+  ON pb.workspace_id = b.workspace_id AND pb.integration_id = :integration AND pb.batch_id = b.id
+"""
+_ONE_BATCH = _BATCH_COLUMNS + "WHERE b.id = :batch AND " + _POSTABLE
+_PAGE = {
+    (processed, paged): _BATCH_COLUMNS
+    + "WHERE "
+    + _POSTABLE
+    + ("AND pb.batch_id IS NOT NULL " if processed else "AND pb.batch_id IS NULL ")
+    + ("AND (b.seq > :seq OR (b.seq = :seq AND b.id > :after)) " if paged else "")
+    + "ORDER BY b.seq, b.id LIMIT :limit"
+    for processed in (False, True)
+    for paged in (False, True)
+}
 
 
-def _postable(session: Session, workspace_id: str, integration_id: str) -> list[Any]:
-    return [
-        col(DepositBatch.workspace_id) == workspace_id,
-        col(DepositBatch.status).in_(POSTABLE),
-        col(DepositBatch.item_count) > 0,
-        _visible_accounts(session, workspace_id, integration_id),
-    ]
+def _batch(raw: RawReader, row: tuple[Any, ...]) -> ReceiptBatch:
+    return ReceiptBatch(
+        id=row[0],
+        kind=BatchKind(row[1]),
+        status=BatchStatus(row[2]),
+        business_date=raw.date(row[3]),
+        deposit_date=raw.date(row[4]),
+        deposit_type=DepositAccountType(row[5]),
+        total_cents=int(row[6]),
+        item_count=int(row[7]),
+        seq=int(row[8]),
+        processed_at=raw.instant(row[9]),
+    )
 
 
 def list_batches(
-    session: Session,
+    raw: RawReader,
     workspace_id: str,
     integration_id: str,
     *,
@@ -103,58 +128,27 @@ def list_batches(
 ) -> list[ReceiptBatch]:
     """The integration's unprocessed (or processed) receipt batches, newest last (creation
     order), after the ``(seq, id)`` cursor."""
-    mark = and_(
-        col(ProcessedBatch.workspace_id) == col(DepositBatch.workspace_id),
-        col(ProcessedBatch.integration_id) == integration_id,
-        col(ProcessedBatch.batch_id) == col(DepositBatch.id),
-    )
-    query = (
-        select(DepositBatch, col(ProcessedBatch.processed_at))
-        .outerjoin(ProcessedBatch, mark)
-        .where(*_postable(session, workspace_id, integration_id))
-        .where(
-            col(ProcessedBatch.batch_id).is_not(None)
-            if processed
-            else col(ProcessedBatch.batch_id).is_(None)
-        )
-    )
+    params: dict[str, Any] = {"ws": workspace_id, "integration": integration_id, "limit": limit}
     if after is not None:
-        seq, batch_id = after
-        query = query.where(
-            or_(
-                col(DepositBatch.seq) > seq,
-                and_(col(DepositBatch.seq) == seq, col(DepositBatch.id) > batch_id),
-            )
-        )
-    rows = session.execute(
-        query.order_by(col(DepositBatch.seq), col(DepositBatch.id)).limit(limit)
-    ).all()
-    return [ReceiptBatch(b, at) for b, at in rows]
+        params["seq"], params["after"] = after
+    rows = raw.rows(_PAGE[(processed, after is not None)], params)
+    return [_batch(raw, r) for r in rows]
 
 
 def get_batch(
-    session: Session, workspace_id: str, integration_id: str, batch_id: str
+    raw: RawReader, workspace_id: str, integration_id: str, batch_id: str
 ) -> ReceiptBatch:
     """One receipt batch of this integration; 404 for a batch still open, empty, of another
     integration's properties or of another workspace."""
-    row = session.execute(
-        select(DepositBatch, col(ProcessedBatch.processed_at))
-        .outerjoin(
-            ProcessedBatch,
-            and_(
-                col(ProcessedBatch.workspace_id) == col(DepositBatch.workspace_id),
-                col(ProcessedBatch.integration_id) == integration_id,
-                col(ProcessedBatch.batch_id) == col(DepositBatch.id),
-            ),
-        )
-        .where(col(DepositBatch.id) == batch_id, *_postable(session, workspace_id, integration_id))
-    ).first()
-    if row is None:
+    rows = raw.rows(
+        _ONE_BATCH, {"ws": workspace_id, "integration": integration_id, "batch": batch_id}
+    )
+    if not rows:
         raise ReceiptBatchNotFound(
             f"No receipt batch {batch_id!r} for this integration (a batch is listed once its "
             "cut-off has passed)."
         )
-    return ReceiptBatch(row[0], row[1])
+    return _batch(raw, rows[0])
 
 
 def mark(
@@ -167,7 +161,7 @@ def mark(
     now: datetime,
 ) -> ReceiptBatch:
     """Mark Processed / Mark Unprocessed; either twice in a row changes nothing."""
-    found = get_batch(session, workspace_id, integration_id, batch_id)
+    get_batch(raw_of(session), workspace_id, integration_id, batch_id)
     if processed:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -190,14 +184,21 @@ def mark(
                 col(ProcessedBatch.batch_id) == batch_id,
             )
         )
-    at = session.scalar(
+    session.flush()
+    return get_batch(raw_of(session), workspace_id, integration_id, batch_id)
+
+
+def processed_at(
+    session: Session, workspace_id: str, integration_id: str, batch_id: str
+) -> datetime | None:
+    found: datetime | None = session.scalar(
         select(col(ProcessedBatch.processed_at)).where(
             col(ProcessedBatch.workspace_id) == workspace_id,
             col(ProcessedBatch.integration_id) == integration_id,
             col(ProcessedBatch.batch_id) == batch_id,
         )
     )
-    return ReceiptBatch(found.batch, at)
+    return found
 
 
 # --- receipts -----------------------------------------------------------------------------------
@@ -250,139 +251,91 @@ def memo(flavor: PortalFlavor, transaction_id: str, batch_id: str) -> str:
     return f"{portal} Transaction Trans #{transaction_id} Batch #{batch_id}"
 
 
-def receipts(session: Session, batch: DepositBatch, *, flavor: PortalFlavor) -> list[Receipt]:
-    """The batch's receipts: payments in the order they were made, then reversals in the
-    order they happened. Two queries."""
-    ws = batch.workspace_id
-    columns = (
-        Payment,
-        col(Resident.name),
-        col(Lease.external_resident_id),
-        col(Lease.balance_basis_cents),
-        col(Lease.due_day),
-        col(Property.street),
-        col(Property.external_id),
-        col(Unit.name),
-        col(Unit.external_id),
-        col(PaymentSource.routing_number),
-        col(PaymentSource.last4),
-    )
+_FACTS = """
+       r.name, l.external_resident_id, l.balance_basis_cents, l.due_day,
+       pr.street, pr.external_id, u.name, u.external_id, s.routing_number, s.last4
+"""
+_JOINS = """
+JOIN resident r ON r.workspace_id = p.workspace_id AND r.id = p.resident_id
+JOIN lease l ON l.workspace_id = p.workspace_id AND l.id = p.lease_id
+JOIN property pr ON pr.workspace_id = p.workspace_id AND pr.id = p.property_id
+JOIN unit u ON u.workspace_id = p.workspace_id AND u.id = p.unit_id
+JOIN payment_source s ON s.workspace_id = p.workspace_id AND s.id = p.source_id
+"""
+# Payments in the order they were made, then reversals in the order they happened.
+_PAYMENTS = (
+    "SELECT p.id, p.transaction_id, p.business_date, p.amount_cents, p.method, p.type, p.status,"
+    + _FACTS
+    + "FROM payment p"
+    + _JOINS
+    + "WHERE p.workspace_id = :ws AND p.deposit_batch_id = :batch AND p.status <> 'cancelled' "
+    "ORDER BY p.initiated_at, p.transaction_id"
+)
+_REVERSALS = (
+    "SELECT p.id, p.transaction_id, p.business_date, p.amount_cents, p.method, p.type, p.status,"
+    + _FACTS
+    + ", v.transaction_id, v.business_date, v.reversal_date, v.amount_cents, v.reason, "
+    "v.return_code, v.reason_code "
+    "FROM reversal v JOIN payment p ON p.workspace_id = v.workspace_id AND p.id = v.payment_id"
+    + _JOINS
+    + "WHERE v.workspace_id = :ws AND v.deposit_batch_id = :batch "
+    "ORDER BY v.created_at, v.transaction_id"
+)
 
-    def joined(query: Any) -> Any:
-        return (
-            query.join(
-                Resident,
-                and_(
-                    col(Resident.workspace_id) == col(Payment.workspace_id),
-                    col(Resident.id) == col(Payment.resident_id),
-                ),
-            )
-            .join(
-                Lease,
-                and_(
-                    col(Lease.workspace_id) == col(Payment.workspace_id),
-                    col(Lease.id) == col(Payment.lease_id),
-                ),
-            )
-            .join(
-                Property,
-                and_(
-                    col(Property.workspace_id) == col(Payment.workspace_id),
-                    col(Property.id) == col(Payment.property_id),
-                ),
-            )
-            .join(
-                Unit,
-                and_(
-                    col(Unit.workspace_id) == col(Payment.workspace_id),
-                    col(Unit.id) == col(Payment.unit_id),
-                ),
-            )
-            .join(
-                PaymentSource,
-                and_(
-                    col(PaymentSource.workspace_id) == col(Payment.workspace_id),
-                    col(PaymentSource.id) == col(Payment.source_id),
-                ),
-            )
-        )
 
-    out: list[Receipt] = []
-    paid = session.execute(
-        joined(select(*columns))
-        .where(
-            col(Payment.workspace_id) == ws,
-            col(Payment.deposit_batch_id) == batch.id,
-            col(Payment.status) != PaymentStatus.CANCELLED,
-        )
-        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
-    ).all()
-    for p, *facts in paid:
-        out.append(_receipt(p, facts, batch, flavor, None))
-    reversed_ = session.execute(
-        joined(select(Reversal, *columns))
-        .join(
-            Reversal,
-            and_(
-                col(Reversal.workspace_id) == col(Payment.workspace_id),
-                col(Reversal.payment_id) == col(Payment.id),
-            ),
-        )
-        .where(col(Payment.workspace_id) == ws, col(Reversal.deposit_batch_id) == batch.id)
-        .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
-    ).all()
-    for r, p, *facts in reversed_:
-        out.append(_receipt(p, facts, batch, flavor, r))
+def receipts(
+    raw: RawReader, workspace_id: str, batch_id: str, *, flavor: PortalFlavor
+) -> list[Receipt]:
+    """The batch's receipts: payments in the order they were made, then the reversals booked
+    in it in the order they happened. Two queries."""
+    params = {"ws": workspace_id, "batch": batch_id}
+    out = [_receipt(raw, row, batch_id, flavor) for row in raw.rows(_PAYMENTS, params)]
+    out += [_receipt(raw, row, batch_id, flavor) for row in raw.rows(_REVERSALS, params)]
     return out
 
 
-def _receipt(
-    p: Payment,
-    facts: Sequence[Any],
-    batch: DepositBatch,
-    flavor: PortalFlavor,
-    reversal: Reversal | None,
-) -> Receipt:
-    payer, external_resident, basis, due_day, street, external_property = facts[:6]
-    unit_name, external_unit, routing, last4 = facts[6:]
+def _receipt(raw: RawReader, row: Sequence[Any], batch_id: str, flavor: PortalFlavor) -> Receipt:
+    payment_id, transaction_id, business_date, amount, method, type_, status = row[:7]
+    payer, external_resident, basis, due_day, street, external_property = row[7:13]
+    unit_name, external_unit, routing, last4 = row[13:17]
     where = place(street, unit_name)
     common: dict[str, Any] = {
         "description": f"{payer} for {where}",
-        "payment_id": p.id,
+        "payment_id": payment_id,
         "resident_id": external_resident,
         "property_id": external_property,
         "unit_id": external_unit,
-        "method": p.method,
-        "type": p.type,
-        "status": p.status,
-        "unpaid_charges_cents": basis,
+        "method": SourceType(method),
+        "type": PaymentType(type_),
+        "status": PaymentStatus(status),
+        "unpaid_charges_cents": int(basis),
         "payer": payer,
         "place": where,
         "routing_number": routing,
         "account_last4": last4,
-        "due_day": due_day,
+        "due_day": int(due_day),
     }
-    if reversal is None:
+    if len(row) == 17:
         return Receipt(
             item="payment",
             # The banking day it was processed (seed 004: weekend payments show 2/22/2022, the
             # day before their 2/23 deposit).
-            date=p.business_date,
-            amount_cents=p.amount_cents,
-            memo=memo(flavor, p.transaction_id, batch.id),
-            transaction_id=p.transaction_id,
+            date=raw.date(business_date),
+            amount_cents=int(amount),
+            memo=memo(flavor, transaction_id, batch_id),
+            transaction_id=transaction_id,
             **common,
         )
+    own_transaction, own_business, own_day, own_amount, reason, return_code, reason_code = row[17:]
     return Receipt(
         item="reversal",
-        date=reversal.business_date or reversal.reversal_date,
-        amount_cents=reversal.amount_cents,
-        memo=f"{memo(flavor, reversal.transaction_id, batch.id)} {reversal.reason} of Trans "
-        f"#{p.transaction_id}",
-        transaction_id=reversal.transaction_id,
-        reason=reversal.reason,
-        return_code=reversal.return_code,
-        reason_code=reversal.reason_code,
-        original_transaction_id=p.transaction_id,
+        date=raw.date(own_business if own_business is not None else own_day),
+        amount_cents=int(own_amount),
+        memo=f"{memo(flavor, own_transaction, batch_id)} {reason} of Trans #{transaction_id}",
+        transaction_id=own_transaction,
+        reason=reason,
+        return_code=return_code,
+        reason_code=reason_code,
+        original_transaction_id=transaction_id,
         **common,
     )

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from portal import calendar, jobs
 from portal.auth import service as auth_service
 from portal.auth.models import LockboxFormat
+from portal.db import raw_of
 from portal.money import format_cents, format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
@@ -145,16 +146,17 @@ def lockbox_files(
             continue
         fmt = LockboxFormat(integration.lockbox_format)
         for b in (*report.deposits, *report.reversals):
+            raw = raw_of(session)
             try:
-                rb = receipts.get_batch(session, workspace_id, integration.id, b.id)
+                rb = receipts.get_batch(raw, workspace_id, integration.id, b.id)
             except receipts.ReceiptBatchNotFound:
                 continue
-            rows = receipts.receipts(session, rb.batch, flavor=integration.flavor)
+            rows = receipts.receipts(raw, workspace_id, rb.id, flavor=integration.flavor)
             out.append(
                 notifications.Attachment(
-                    filename=lockbox.filename(fmt, rb.batch),
+                    filename=lockbox.filename(fmt, rb),
                     content_type="text/csv",
-                    content=lockbox.render(fmt, rb.batch, rows),
+                    content=lockbox.render(fmt, rb, rows),
                 )
             )
     return out

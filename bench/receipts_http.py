@@ -1,0 +1,404 @@
+"""Benchmark: the accounting client's receipt-batch reads over HTTP (issue 7).
+
+Usage (repository root, after the README install):
+
+    .venv/bin/python bench/receipts_http.py [--workers 1 2] [--duration 10] [--connections 32]
+        [--repeat 1] [--generator auto|wrk|asyncio]
+
+In one run, on loopback, under the same load (``--connections`` connections for ``--duration``
+seconds; ``wrk -t2`` when it is on the PATH, else an asyncio load generator in this process):
+
+(a) **the floor**: ``bench/floor_app.py``, a bare FastAPI app whose endpoint reads one SQLite
+    row by primary key (``async def`` calling the session inline) and returns it;
+(b) **the portal** (``portal serve`` on a fresh SQLite file), for each ``--workers`` count:
+    ``GET /v1/integration/receipt-batches/{id}`` of a closed 3-receipt batch and
+    ``GET /v1/integration/receipt-batches?state=unprocessed`` listing 50 batches, both with the
+    integration's bearer token (the JWT check, token lookup and workspace clock every call).
+
+It prints requests/s, p50 and p99 latency and each portal figure's ratio to the floor, then
+PASS/FAIL against the targets: the batch read at least 0.5x the floor on one worker with p99
+under 50 ms, and more requests/s with 2 workers than with 1. Exits 1 on a FAIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+OPERATOR_KEY = "bench-operator-key"
+#: Monday 2026-07-06, 10:00 New York: the payments are made then; the world ends after the
+#: 19:45 cut-off, so every batch is closed and listed.
+START = "2026-07-06T14:00:00Z"
+PAID_AT = "2026-07-06T15:00:00Z"
+END = "2026-07-07T00:30:00Z"
+LIST_BATCHES = 50
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the server at {url} did not come up")
+
+
+def call(method: str, url: str, body: Any = None, token: str = OPERATOR_KEY) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def scenario() -> dict[str, Any]:
+    """One property whose batch holds three receipts, and 49 more with one each: 50 closed
+    deposit batches, each on its own deposit account."""
+    properties, accounts, residents, sources, payments = [], [], [], [], []
+    for p in range(LIST_BATCHES):
+        payers = 3 if p == 0 else 1
+        properties.append(
+            {
+                "key": f"p{p}",
+                "name": f"Property {p}",
+                "external_id": f"P{p:03d}",
+                "address": {"street": f"{100 + p} Main Street"},
+                "units": [
+                    {"key": f"p{p}u{u}", "name": f"#{u + 1}", "external_id": f"P{p:03d}-{u + 1}"}
+                    for u in range(payers)
+                ],
+            }
+        )
+        accounts.append(
+            {
+                "key": f"a{p}",
+                "type": "rent",
+                "account_number": f"{9876540000 + p}",
+                "routing_number": "110000000",
+                "properties": [f"p{p}"],
+            }
+        )
+        for u in range(payers):
+            key = f"r{p}x{u}"
+            residents.append(
+                {
+                    "key": key,
+                    "name": f"Resident {p}-{u}",
+                    "email": f"{key}@example.com",
+                    "unit": f"p{p}u{u}",
+                    "state": "approved",
+                    "password": "bench-pass-1",
+                    "lease": {
+                        "rent": "980.00",
+                        "start_date": "2026-07-01",
+                        "external_resident_id": f"t{p:03d}{u}",
+                        "balance": "980.00",
+                    },
+                }
+            )
+            sources.append(
+                {
+                    "key": f"{key}-bank",
+                    "resident": key,
+                    "type": "bank_account",
+                    "routing_number": "110000000",
+                    "account_number": f"{1234500000 + p * 10 + u}",
+                }
+            )
+            payments.append(
+                {
+                    "resident": key,
+                    "source": f"{key}-bank",
+                    "amount": f"{900 + u}.00",
+                    "at": PAID_AT,
+                }
+            )
+    return {
+        "version": 1,
+        "scenario": "bench-receipts",
+        "integrations": [
+            {"key": "client", "name": "Landlord 12", "kind": "landlord12", "issue_token": True}
+        ],
+        "properties": properties,
+        "deposit_accounts": accounts,
+        "residents": residents,
+        "payment_sources": sources,
+        "payments": payments,
+        "advance_to": END,
+    }
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(name: str, url: str, token: str | None, duration: int, connections: int) -> Result:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if sock:
+        errors += sum(int(g) for g in sock.groups())
+    if p50 is None or p99 is None:
+        raise SystemExit(f"wrk printed no latency distribution:\n{out}")
+    return Result(name, rps, _ms(*p50.groups()), _ms(*p99.groups()), errors)
+
+
+async def _asyncio_load(
+    host: str, port: int, path: str, token: str | None, duration: int, connections: int
+) -> tuple[int, int, list[float]]:
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        + (f"Authorization: Bearer {token}\r\n" if token else "")
+        + "\r\n"
+    ).encode()
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def one() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            if not head.startswith(b"HTTP/1.1 2"):
+                errors += 1
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(connections)))
+    return len(latencies), errors, latencies
+
+
+def run_asyncio(name: str, url: str, token: str | None, duration: int, connections: int) -> Result:
+    m = re.match(r"http://([^:/]+):(\d+)(.*)", url)
+    assert m
+    host, port, path = m.group(1), int(m.group(2)), m.group(3)
+    n, errors, lat = asyncio.run(_asyncio_load(host, port, path, token, duration, connections))
+    lat.sort()
+    return Result(
+        name,
+        n / duration,
+        lat[len(lat) // 2] * 1000 if lat else 0.0,
+        lat[int(len(lat) * 0.99)] * 1000 if lat else 0.0,
+        errors,
+    )
+
+
+def serve(cmd: list[str], env: dict[str, str], health: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_until_up(health)
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--generator", choices=["auto", "wrk", "asyncio"], default="auto")
+    args = parser.parse_args()
+    use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
+    load = run_wrk if use_wrk else run_asyncio
+    print(
+        f"load generator: {'wrk -t2' if use_wrk else 'asyncio (in this process)'}, "
+        f"{args.connections} connections, {args.duration} s each, loopback"
+    )
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    env = {**os.environ, "PORTAL_OPERATOR_KEY": OPERATOR_KEY, "FLOOR_DB": str(tmp / "floor.db")}
+    results: dict[str, list[Result]] = {}
+
+    def best(name: str, r: Result) -> None:
+        results.setdefault(name, []).append(r)
+
+    try:
+        port = free_port()
+        floor = serve(
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "bench.floor_app:app",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            f"http://127.0.0.1:{port}/items/1",
+        )
+        try:
+            for _ in range(args.repeat):
+                best(
+                    "floor",
+                    load(
+                        "floor",
+                        f"http://127.0.0.1:{port}/items/7",
+                        None,
+                        args.duration,
+                        args.connections,
+                    ),
+                )
+        finally:
+            stop(floor)
+        db = f"sqlite:///{tmp / 'portal.db'}"
+        for workers in args.workers:
+            port = free_port()
+            portal = serve(
+                [
+                    str(ROOT / ".venv" / "bin" / "portal"),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--database-url",
+                    db,
+                ],
+                env,
+                f"http://127.0.0.1:{port}/healthz",
+            )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                token, batch_id = _world(base)
+                for _ in range(args.repeat):
+                    best(
+                        f"batch read, {workers} worker(s)",
+                        load(
+                            "batch",
+                            f"{base}/v1/integration/receipt-batches/{batch_id}",
+                            token,
+                            args.duration,
+                            args.connections,
+                        ),
+                    )
+                    best(
+                        f"list of {LIST_BATCHES}, {workers} worker(s)",
+                        load(
+                            "list",
+                            f"{base}/v1/integration/receipt-batches?state=unprocessed",
+                            token,
+                            args.duration,
+                            args.connections,
+                        ),
+                    )
+            finally:
+                stop(portal)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    top = {name: max(rs, key=lambda r: r.requests_per_s) for name, rs in results.items()}
+    floor_rps = top["floor"].requests_per_s
+    print(f"{'':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x floor':>8} {'errors':>7}")
+    for name, r in top.items():
+        print(
+            f"{name:32} {r.requests_per_s:9,.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.requests_per_s / floor_rps:8.2f} {r.errors:7d}"
+        )
+    checks: list[tuple[str, bool]] = []
+    one = top.get("batch read, 1 worker(s)")
+    if one:
+        checks.append(
+            (
+                f"batch read on 1 worker = {one.requests_per_s / floor_rps:.2f}x the floor "
+                "(target >= 0.5x)",
+                one.requests_per_s >= 0.5 * floor_rps,
+            )
+        )
+        checks.append(
+            (f"batch read p99 on 1 worker = {one.p99_ms:.1f} ms (target < 50 ms)", one.p99_ms < 50)
+        )
+    two = top.get("batch read, 2 worker(s)")
+    if one and two:
+        checks.append(
+            (
+                f"batch read with 2 workers = {two.requests_per_s:,.0f} req/s vs "
+                f"{one.requests_per_s:,.0f} (target: more)",
+                two.requests_per_s > one.requests_per_s,
+            )
+        )
+    checks.append(("no errors", all(r.errors == 0 for r in top.values())))
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+def _world(base: str) -> tuple[str, str]:
+    """A workspace with the benchmark's scenario; the token and the 3-receipt batch's ID."""
+    ws = call(
+        "POST",
+        f"{base}/v1/sandbox/workspaces",
+        {"name": "bench", "seed": 11, "clock": {"now": START}},
+    )
+    loaded = call("POST", f"{base}/v1/sandbox/workspaces/{ws['id']}/scenario", scenario())
+    token = loaded["tokens"]["client"]
+    listed = call("GET", f"{base}/v1/integration/receipt-batches?limit=500", token=token)["data"]
+    assert len(listed) == LIST_BATCHES, len(listed)
+    [three] = [b for b in listed if b["item_count"] == 3]
+    return token, three["id"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
