@@ -25,6 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import models  # noqa: F401 - registers every table and job before use
+from portal.applicants.router import integration_router as applicants_integration_router
+from portal.applicants.router import resident_router as applicants_resident_router
+from portal.applicants.router import router as applicants_router
 from portal.auth import service as auth_service
 from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
@@ -46,6 +49,9 @@ from portal.reversals.router import router as reversals_router
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
 from portal.settings import Settings
+from portal.work_orders.router import integration_router as work_orders_integration_router
+from portal.work_orders.router import resident_router as work_orders_resident_router
+from portal.work_orders.router import router as work_orders_router
 
 #: Collect young objects less often than the default (700, 10, 10): each request allocates
 #: thousands of short-lived objects, and every collection is a pause for all requests.
@@ -119,11 +125,17 @@ def create_app(
         resident_router,
         balances_router,
         receipts_router,
+        work_orders_integration_router,
+        applicants_integration_router,
         payments_router,
         reversals_router,
         reports_router,
         payments_resident_router,
         reversals_resident_router,
+        work_orders_router,
+        work_orders_resident_router,
+        applicants_router,
+        applicants_resident_router,
     ):
         app.include_router(router)
     _install_error_handlers(app)

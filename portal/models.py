@@ -1,6 +1,7 @@
 """Imports every feature's tables (and so their jobs) for Alembic and the mapper registry
 (style.md B1). Import this before using any model."""
 
+from portal.applicants.models import Applicant, Application
 from portal.auth.models import Integration, IntegrationToken, LandlordUser, ServerSecret
 from portal.idempotency import IdempotencyRecord
 from portal.ids import IdCounter
@@ -28,10 +29,13 @@ from portal.residents.models import (
 )
 from portal.reversals import jobs as reversal_jobs  # noqa: F401 - registers returns and disputes
 from portal.reversals.models import Dispute
+from portal.work_orders.models import WorkOrder, WorkOrderEvent
 from portal.workspaces.models import Workspace
 
 __all__ = [
     "AccountingRecord",
+    "Applicant",
+    "Application",
     "DepositAccount",
     "DepositAccountProperty",
     "DepositBatch",
@@ -58,5 +62,7 @@ __all__ = [
     "ScheduledEvent",
     "ServerSecret",
     "Unit",
+    "WorkOrder",
+    "WorkOrderEvent",
     "Workspace",
 ]

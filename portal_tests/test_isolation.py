@@ -45,6 +45,10 @@ MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reason_code": "10.4"
     },
     ("POST", "/v1/disputes/{dispute_id}/challenge"): {"evidence": "lease on file"},
+    ("PATCH", "/v1/work-orders/{work_order_id}"): {"priority": "High"},
+    ("POST", "/v1/applicants/{application_id}/decision"): {"decision": "approve"},
+    ("PATCH", "/v1/applicants/{application_id}"): {"desired_move_in": "2026-09-01"},
+    ("PATCH", "/v1/applicants/{application_id}/people/{applicant_id}"): {"phone": "555-0100"},
 }
 
 
@@ -173,7 +177,12 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
     account_number = f"{ord(label[0]):03d}98765432101234"
     for n in range(count):
         name = f"{label} integration {n}"
-        integration = make_integration(client, world, name=name)
+        integration = make_integration(
+            client,
+            world,
+            name=name,
+            features=["applicant_screening", "maintenance_coordination"],
+        )
         token = make_token(client, world, integration["id"])
         prop_name, unit_name = f"{label} property {n}", f"{label} unit {n}"
         prop = landlord_post(
@@ -215,8 +224,24 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             headers=OPERATOR,
         )
         assert charged.status_code == 201, charged.text
+        work_order = landlord_post(
+            client,
+            world,
+            "/v1/work-orders",
+            {"unit_id": unit["id"], "description": f"{label} leaking tap {n}"},
+        )
+        applied = client.post(
+            "/v1/resident/applications",
+            json={
+                "unit_id": unit["id"],
+                "desired_move_in": "2026-09-01",
+                "applicants": [{"name": f"{label} applicant {n}", "email": f"{label}{n}@ap.test"}],
+            },
+            headers=resident_auth(client, world, f"{label.lower()}-resident{n}@example.com"),
+        )
+        assert applied.status_code == 201, applied.text
         names.append(resident_name)
-        names.extend([name, prop_name, unit_name])
+        names.extend([name, prop_name, unit_name, f"{label} leaking tap {n}"])
     return Owned(
         ids={
             "integration_id": integration["id"],
@@ -230,11 +255,23 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             "batch_id": payment["deposit_batch_id"],
             "reversal_id": charged.json()["id"],
             "dispute_id": charged.json()["dispute"]["id"],
+            "work_order_id": work_order["id"],
+            "application_id": applied.json()["id"],
+            "applicant_id": applied.json()["applicants"][0]["id"],
         },
         names=names,
         integration_token=token["token"],
         account_number=account_number,
     )
+
+
+def resident_auth(client: TestClient, world: World, email: str) -> dict[str, str]:
+    response = client.post(
+        "/v1/resident/login",
+        json={"email": email, "password": "s3cret-pass", "workspace_id": world.workspace_id},
+    )
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
 
 
 def pay_as_resident(
@@ -317,6 +354,13 @@ KNOWN_ROUTES = {
     "GET /v1/disputes/{dispute_id}",
     "POST /v1/disputes/{dispute_id}/accept",
     "POST /v1/disputes/{dispute_id}/challenge",
+    "GET /v1/work-orders/{work_order_id}",
+    "PATCH /v1/work-orders/{work_order_id}",
+    "GET /v1/applicants/{application_id}",
+    "POST /v1/applicants/{application_id}/screen",
+    "POST /v1/applicants/{application_id}/decision",
+    "PATCH /v1/applicants/{application_id}/people/{applicant_id}",
+    "POST /v1/integration/applicants/{applicant_id}/accepted",
 }
 
 
@@ -372,6 +416,9 @@ class TestWalkRoutes:
             "batch_id",
             "reversal_id",
             "dispute_id",
+            "work_order_id",
+            "application_id",
+            "applicant_id",
         }
         params = {name for e in walked(app, operator=False) for name in e.params}
 

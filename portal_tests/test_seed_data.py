@@ -32,6 +32,8 @@ SECTIONS = (
     "payment_sources",
     "recurring_payments",
     "payments",
+    "work_orders",
+    "applications",
 )
 
 

@@ -31,7 +31,7 @@ from portal.auth.models import (
 )
 from portal.clock import Clock, ClockMode, workspace_now
 from portal.db import RawReader
-from portal.errors import Conflict, NotFound, Unauthorized
+from portal.errors import Conflict, Forbidden, NotFound, Unauthorized
 from portal.ids import IdMinter, new_salt, new_secret
 from portal.pagination import keyset
 from portal.workspaces import service as workspaces_service
@@ -58,6 +58,20 @@ class TokenRevoked(Unauthorized):
     #: ``(workspace, integration, instant)`` of a superseded integration token, so the refusal
     #: can be kept as that integration's last error (the client's "Show Last Error").
     caller: tuple[str, str, str] | None = None
+
+
+class FeatureNotEnabled(Forbidden):
+    """The integration's feed needs a feature it does not have (seed S4 "Enabled Features")."""
+
+    code = "feature_not_enabled"
+
+
+def require_feature(features: list[str], feature: str, what: str) -> None:
+    if feature not in features:
+        raise FeatureNotEnabled(
+            f"{what} needs the integration feature {feature!r}; enable it on the integration.",
+            extra={"feature": feature},
+        )
 
 
 class InvalidCredentials(Unauthorized):

@@ -48,6 +48,16 @@ class EmailKind(StrEnum):
     """To the landlord users: a card payment was charged back (domain.md §6.5)."""
     DISPUTE_CLOSED = "dispute_closed"
     """To the landlord users: a chargeback's dispute was won or lost."""
+    WORK_ORDER_CREATED = "work_order_created"
+    """To the landlord users: a new work order (domain.md §8.4)."""
+    WORK_ORDER_STATUS = "work_order_status"
+    """To the tenant: their work order's status changed."""
+    APPLICATION_RECEIVED = "application_received"
+    """To the landlord users: a rental application was submitted."""
+    APPLICATION_APPROVED = "application_approved"
+    """To each applicant: the application was approved (domain.md §8.5)."""
+    ADVERSE_ACTION = "adverse_action"
+    """To each applicant: the denial letter with its adverse-action reasons (domain.md §8.5)."""
 
 
 class Email(SQLModel, table=True):

@@ -90,7 +90,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -126,6 +126,7 @@ from portal.residents.models import PaymentsSetting
 from portal.reversals import jobs as reversal_jobs
 from portal.reversals.codes import chargeback_reason, return_code
 from portal.reversals.models import DisputeOutcome
+from portal.sandbox import scenario_upkeep as upkeep
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
@@ -421,6 +422,8 @@ class Scenario(BaseModel):
     recurring_payments: list[RecurringPaymentSpec] = Field(default_factory=list)
     payments: list[PaymentSpec] = Field(default_factory=list)
     reversals: list[ReversalSpec] = Field(default_factory=list)
+    work_orders: list[upkeep.WorkOrderSpec] = Field(default_factory=list)
+    applications: list[upkeep.ApplicationSpec] = Field(default_factory=list)
     advance_to: ws_schemas.Instant | None = Field(
         default=None, description="Where the clock ends, after the last payment (jobs run)"
     )
@@ -468,6 +471,7 @@ class Scenario(BaseModel):
             if pr.unit is not None and pr.unit not in units:
                 raise ValueError(f"pending_residents[{i}].unit: no unit {pr.unit!r}")
         self._money_keys(define)
+        self._upkeep_keys(define, units, props)
         return self
 
     def _money_keys(self, define: Callable[[str, str], None]) -> None:
@@ -507,6 +511,27 @@ class Scenario(BaseModel):
                         f"advance_to is before payments[{i}].at: the clock never goes back"
                     )
         self._reversal_keys(define)
+
+    def _upkeep_keys(
+        self, define: Callable[[str, str], None], units: set[str], props: set[str]
+    ) -> None:
+        """Work orders name a unit or property and perhaps a tenant; applications a resident
+        (any, pending ones included) and a unit."""
+        people = {r.key for r in self.residents} | {p.key for p in self.pending_residents}
+        for i, w in enumerate(self.work_orders):
+            define(w.key, f"work_orders[{i}]")
+            if w.unit is not None and w.unit not in units:
+                raise ValueError(f"work_orders[{i}].unit: no unit {w.unit!r}")
+            if w.property is not None and w.property not in props:
+                raise ValueError(f"work_orders[{i}].property: no property {w.property!r}")
+            if w.tenant is not None and w.tenant not in {r.key for r in self.residents}:
+                raise ValueError(f"work_orders[{i}].tenant: no resident {w.tenant!r}")
+        for i, a in enumerate(self.applications):
+            define(a.key, f"applications[{i}]")
+            if a.resident not in people:
+                raise ValueError(f"applications[{i}].resident: no resident {a.resident!r}")
+            if a.unit not in units:
+                raise ValueError(f"applications[{i}].unit: no unit {a.unit!r}")
 
     def _reversal_keys(self, define: Callable[[str, str], None]) -> None:
         """A reversal names a payment by its key and comes after it (a later ``advance_to``
@@ -594,6 +619,14 @@ def load_into(
     for call in scenario.balances:
         integration = auth_service.get_integration(session, ws.id, keys[call.integration])
         balances_service.receive(session, ids, integration, call, now=now)
+    try:
+        upkeep.load_work_orders(session, ids, scenario.work_orders, keys, leases, now=now)
+    except PortalError as exc:
+        raise _refused("$.work_orders", exc) from None
+    try:
+        upkeep.load_applications(session, ids, scenario.applications, keys, now=now)
+    except PortalError as exc:
+        raise _refused("$.applications", exc) from None
     scheduled = _load_money(session, ws, ids, scenario, keys, leases, now=now, system=system)
     return ScenarioLoaded(
         workspace_id=ws.id,
@@ -821,22 +854,39 @@ def _load_money(
             raise _refused(f"$.recurring_payments[{i}]", exc) from None
         if r.key is not None:
             keys[r.key] = schedule.id
+    updates = [
+        (u.at, 2, (i, j))
+        for i, w in enumerate(scenario.work_orders)
+        for j, u in enumerate(w.updates)
+    ]
+    for at, _step, (i, j) in updates:
+        _check_instant(f"$.work_orders[{i}].updates[{j}].at", at, now)
     final = max(
         [p.at for p in scenario.payments]
+        + [at for at, _step, _ij in updates]
         + ([scenario.advance_to] if scenario.advance_to is not None else []),
         default=now,
     )
     # In time order. At one instant payments come first, as the document lists them: a void at
     # 15:00 does not free a place in the daily limit for a payment at 15:00. Within each list
     # the document's order holds (the index breaks the tie).
-    steps = sorted(
+    steps: list[tuple[datetime, int, Any]] = sorted(
         [(p.at, 0, i) for i, p in enumerate(scenario.payments)]
         + [(rv.at, 1, i) for i, rv in enumerate(scenario.reversals) if rv.at <= final]
+        + updates
     )
     for at, step, i in steps:
         _advance(session, ws, at, system)
         if step == 1:
             _reverse(session, ws, ids, scenario.reversals[i], i, keys)
+            continue
+        if step == 2:
+            w, u = i
+            spec = scenario.work_orders[w]
+            try:
+                upkeep.update_work_order(session, ids, keys[spec.key], spec.updates[u])
+            except PortalError as exc:
+                raise _refused(f"$.work_orders[{w}].updates[{u}]", exc) from None
             continue
         p = scenario.payments[i]
         try:
