@@ -39,6 +39,7 @@ Format, version 1::
                      "chargeback" | "accept" | "challenge", "at": instant (after the
                      payment's), "code" (return: "R01"), "reason_code" (chargeback: "10.4"),
                      "outcome"? (chargeback: "won" | "lost"), "evidence"? (challenge)}],
+      "work_orders": [...], "applications": [...]   (see ``scenario_upkeep``),
       "advance_to": instant?
     }
 
