@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date as date_type
 from datetime import datetime
@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
 
@@ -135,6 +136,17 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 # scope="function": the commit happens before the response is sent (style.md C1).
 SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def expire_loaded(
+    session: Session, model: type[SQLModel], workspace_id: str, ids: Iterable[str]
+) -> None:
+    """After a Core statement changed these rows behind the ORM's back (an ``executemany`` is
+    far cheaper than per-object flushes), make the objects this session holds read again."""
+    for object_id in ids:
+        loaded = session.identity_map.get(identity_key(model, (workspace_id, object_id)))
+        if loaded is not None:
+            session.expire(loaded)
 
 
 def bulk_insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:

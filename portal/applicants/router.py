@@ -22,7 +22,6 @@ from portal.pagination import (
     LimitQuery,
     decode_cursor,
     decode_seq_cursor,
-    encode_cursor,
     split_page,
 )
 from portal.properties import service as properties_service
@@ -49,12 +48,23 @@ def _page(
     )
 
 
-def _feed_item(session: Session, person: Applicant, app: Application) -> schemas.FeedApplicant:
-    ws = app.workspace_id
-    primary = service.applicants_of(session, ws, [app.id])[app.id][0]
-    prop = properties_service.get_property(session, ws, app.property_id)
-    unit = properties_service.get_unit(session, ws, app.unit_id)
-    return schemas.feed_applicant(person, app, primary.id, prop, unit)
+def _feed_items(
+    session: Session, workspace_id: str, rows: list[tuple[Applicant, Application]]
+) -> list[schemas.FeedApplicant]:
+    """A page of the feed with its primaries, properties and units: three queries, not three
+    per applicant."""
+    apps = {a.id: a for _p, a in rows}
+    people = service.applicants_of(session, workspace_id, list(apps))
+    props = properties_service.properties_by_id(
+        session, workspace_id, {a.property_id for a in apps.values()}
+    )
+    units = properties_service.units_by_id(
+        session, workspace_id, {a.unit_id for a in apps.values()}
+    )
+    return [
+        schemas.feed_applicant(p, a, people[a.id][0].id, props[a.property_id], units[a.unit_id])
+        for p, a in rows
+    ]
 
 
 # --- residents ----------------------------------------------------------------------------------
@@ -238,10 +248,9 @@ async def retrieve_applicants(
         after_seq=decode_seq_cursor(cursor),
         limit=limit + 1,
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor(str(page[-1][0].modified_seq)) if len(rows) > limit else None
+    page, next_cursor = split_page(rows, limit, key=lambda pa: str(pa[0].modified_seq))
     return schemas.FeedPage(
-        data=[_feed_item(session, p, a) for p, a in page], next_cursor=next_cursor
+        data=_feed_items(session, caller.workspace.id, page), next_cursor=next_cursor
     )
 
 
@@ -258,8 +267,9 @@ async def accept_applicant(
     auth_service.require_feature(
         caller.integration.features, Feature.APPLICANT_SCREENING, "Accepting applicants"
     )
-    person, app = service.feed_applicant(session, caller.workspace.id, applicant_id)
-    service.accept(
-        session, person, _feed_item(session, person, app).model_dump(mode="json"), now=caller.now
-    )
-    return _feed_item(session, person, app)
+    ws_id = caller.workspace.id
+    person, app = service.feed_applicant(session, ws_id, applicant_id)
+    [record] = _feed_items(session, ws_id, [(person, app)])
+    service.accept(session, person, record.model_dump(mode="json"), now=caller.now)
+    [frozen] = _feed_items(session, ws_id, [(person, app)])
+    return frozen

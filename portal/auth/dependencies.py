@@ -7,6 +7,8 @@ offers ``idempotency_scope`` so idempotency keys never collide between callers.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -15,9 +17,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.auth import service
-from portal.auth.service import IntegrationSession, LandlordSession
+from portal.auth.service import IntegrationRef, IntegrationSession, LandlordSession
 from portal.clock import Clock
-from portal.db import SessionDep
+from portal.db import RawReader, SessionDep
 from portal.errors import Unauthorized
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -108,25 +110,46 @@ class IntegrationCaller(IntegrationSession):
         return (self.workspace.id, f"integration:{self.integration.id}")
 
 
-async def require_integration(
-    request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
-) -> IntegrationCaller:
+@contextmanager
+def _keeping_last_error(request: Request) -> Iterator[None]:
+    """The error handlers record a refused integration call as that integration's last error
+    (``request.state.integration_caller``, plain values: the ORM objects are expired by the
+    rollback before the handler runs). A superseded token still names its integration, so its
+    refusal is kept too (the client shows it after "Save token" with the old one)."""
     try:
-        s = service.authenticate_integration(
-            session, token_of(credentials), key=request.app.state.signing_key, system=clock
-        )
+        yield
     except service.TokenRevoked as exc:
-        # A superseded token still names its integration: its refusal is that integration's
-        # last error (the client shows it after "Save token" with the old one).
         if exc.caller is not None:
             request.state.integration_caller = exc.caller
         raise
-    caller = IntegrationCaller(
+
+
+async def require_integration(
+    request: Request, session: SessionDep, credentials: BearerDep, clock: ClockDep
+) -> IntegrationCaller:
+    with _keeping_last_error(request):
+        s = service.authenticate_integration(
+            session, token_of(credentials), key=request.app.state.signing_key, system=clock
+        )
+    request.state.integration_caller = (s.workspace.id, s.integration.id, s.now.isoformat())
+    return IntegrationCaller(
         workspace=s.workspace, integration=s.integration, token=s.token, now=s.now
     )
-    # The error handlers record a refused call as this integration's last error. Plain values:
-    # the ORM objects are expired by the rollback before the handler runs.
-    request.state.integration_caller = (s.workspace.id, s.integration.id, s.now.isoformat())
+
+
+def integration_ref(request: Request, raw: RawReader) -> IntegrationRef:
+    """``require_integration`` for the routes that take no dependencies (the receipt reads):
+    the same checks, refusals and last-error keeping, over a plain connection."""
+    token = bearer_token(request.headers.get("authorization"))
+    with _keeping_last_error(request):
+        caller = service.authenticate_integration_raw(
+            raw, token, key=request.app.state.signing_key, system=request.app.state.clock
+        )
+    request.state.integration_caller = (
+        caller.workspace_id,
+        caller.integration_id,
+        caller.now.isoformat(),
+    )
     return caller
 
 

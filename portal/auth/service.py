@@ -483,6 +483,22 @@ WHERE t.digest = :digest
 """
 
 
+def _check_token(
+    claims: dict[str, Any], workspace_id: str, integration_id: str, active: bool, now: datetime
+) -> None:
+    """The checks every integration call makes of its token's row, whichever way it was read:
+    it must be the row the token names, and still the integration's active token."""
+    if workspace_id != claims["ws"] or integration_id != claims["sub"]:
+        raise TokenInvalid("The integration token is not known here.")
+    if not active:
+        revoked = TokenRevoked(
+            "This integration token was revoked or replaced by a newer one; "
+            "generate a new token in the portal."
+        )
+        revoked.caller = (workspace_id, integration_id, now.isoformat())
+        raise revoked
+
+
 def authenticate_integration_raw(
     raw: RawReader, token: str, *, key: str, system: Clock
 ) -> IntegrationRef:
@@ -493,21 +509,13 @@ def authenticate_integration_raw(
     if not found:
         raise TokenInvalid("The integration token is not known here.")
     ws_id, integration_id, active, flavor, mode, clock_now, offset_us = found[0]
-    if ws_id != claims["ws"] or integration_id != claims["sub"]:
-        raise TokenInvalid("The integration token is not known here.")
     now = workspace_now(
         mode=ClockMode(mode),
         stored_now=raw.instant(clock_now) or datetime.min.replace(tzinfo=UTC),
         offset=timedelta(microseconds=int(offset_us)),
         system=system,
     )
-    if not active:
-        revoked = TokenRevoked(
-            "This integration token was revoked or replaced by a newer one; "
-            "generate a new token in the portal."
-        )
-        revoked.caller = (ws_id, integration_id, now.isoformat())
-        raise revoked
+    _check_token(claims, ws_id, integration_id, bool(active), now)
     return IntegrationRef(ws_id, integration_id, PortalFlavor(flavor), now)
 
 
@@ -529,19 +537,6 @@ def authenticate_integration(
     if found is None:
         raise TokenInvalid("The integration token is not known here.")
     row, integration, ws = found
-    if row.workspace_id != claims["ws"] or row.integration_id != claims["sub"]:
-        raise TokenInvalid("The integration token is not known here.")
-    if not row.active:
-        revoked = TokenRevoked(
-            "This integration token was revoked or replaced by a newer one; "
-            "generate a new token in the portal."
-        )
-        revoked.caller = (
-            row.workspace_id,
-            row.integration_id,
-            workspaces_service.now_of(ws, system).isoformat(),
-        )
-        raise revoked
-    return IntegrationSession(
-        workspace=ws, integration=integration, token=row, now=workspaces_service.now_of(ws, system)
-    )
+    now = workspaces_service.now_of(ws, system)
+    _check_token(claims, row.workspace_id, row.integration_id, row.active, now)
+    return IntegrationSession(workspace=ws, integration=integration, token=row, now=now)

@@ -16,10 +16,10 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from portal import calendar
+from portal.db import expire_loaded
 from portal.ids import IdMinter, reserve
 from portal.pagination import keyset
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
@@ -162,10 +162,7 @@ def add_to_batches(
             for batch_id in sorted(amounts)
         ],
     )
-    for batch_id in amounts:
-        loaded = session.identity_map.get(identity_key(DepositBatch, (workspace_id, batch_id)))
-        if loaded is not None:
-            session.expire(loaded)
+    expire_loaded(session, DepositBatch, workspace_id, amounts)
 
 
 def close_batches(session: Session, workspace_id: str, *, day: date, now: datetime) -> int:
@@ -268,6 +265,13 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+
+def batch_deposit_date(session: Session, payment: Payment) -> date | None:
+    """The deposit date of the batch a payment is in; None for one in no batch."""
+    if payment.deposit_batch_id is None:
+        return None
+    return get_batch(session, payment.workspace_id, payment.deposit_batch_id).deposit_date
 
 
 def get_batch_or_none(session: Session, workspace_id: str, batch_id: str) -> DepositBatch | None:

@@ -326,34 +326,22 @@ def _id_shapes(session: Session, workspace_id: str | None) -> Iterator[Violation
     )
     for ws, batch_id in session.execute(batches):
         yield Violation(ws, "batch_id_shape", f"batch {batch_id!r}", "a batch ID is 16 digits")
-    payments = _scoped(
-        select(col(Payment.workspace_id), col(Payment.id), col(Payment.transaction_id))
-        .where(~col(Payment.transaction_id).regexp_match(TRANSACTION_ID_PATTERN))
-        .order_by(col(Payment.workspace_id), col(Payment.id)),
-        col(Payment.workspace_id),
-        workspace_id,
-    )
-    for ws, payment_id, transaction_id in session.execute(payments):
-        yield Violation(
-            ws,
-            "transaction_id_shape",
-            f"payment {payment_id}",
-            f"transaction ID {transaction_id!r} is not 12 digits",
+    # Payments and reversals each carry their own 12-digit transaction ID.
+    for model, what in ((Payment, "payment"), (Reversal, "reversal")):
+        rows = _scoped(
+            select(col(model.workspace_id), col(model.id), col(model.transaction_id))
+            .where(~col(model.transaction_id).regexp_match(TRANSACTION_ID_PATTERN))
+            .order_by(col(model.workspace_id), col(model.id)),
+            col(model.workspace_id),
+            workspace_id,
         )
-    reversals = _scoped(
-        select(col(Reversal.workspace_id), col(Reversal.id), col(Reversal.transaction_id))
-        .where(~col(Reversal.transaction_id).regexp_match(TRANSACTION_ID_PATTERN))
-        .order_by(col(Reversal.workspace_id), col(Reversal.id)),
-        col(Reversal.workspace_id),
-        workspace_id,
-    )
-    for ws, reversal_id, transaction_id in session.execute(reversals):
-        yield Violation(
-            ws,
-            "transaction_id_shape",
-            f"reversal {reversal_id}",
-            f"transaction ID {transaction_id!r} is not 12 digits",
-        )
+        for ws, item_id, transaction_id in session.execute(rows):
+            yield Violation(
+                ws,
+                "transaction_id_shape",
+                f"{what} {item_id}",
+                f"transaction ID {transaction_id!r} is not 12 digits",
+            )
 
 
 def _unique_transaction_ids(session: Session, workspace_id: str | None) -> Iterator[Violation]:

@@ -16,10 +16,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col
 
 from portal import calendar
+from portal.db import expire_loaded
 from portal.errors import PortalError
 from portal.ids import IdMinter
 from portal.money import format_usd
@@ -439,11 +439,7 @@ def _move_on(
     ):
         if rows:
             conn.execute(update(table).where(*where).values(**values), rows)
-    # Schedules this session already holds are read again.
-    for schedule_id, _day, _end in schedules:
-        key = identity_key(RecurringPayment, (workspace_id, schedule_id))
-        if (loaded := session.identity_map.get(key)) is not None:
-            session.expire(loaded)
+    expire_loaded(session, RecurringPayment, workspace_id, (s[0] for s in schedules))
 
 
 def _tell_skipped(

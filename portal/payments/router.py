@@ -27,11 +27,7 @@ ResidentIdempotency = Annotated[Idempotency, idempotent(require_resident)]
 
 
 def _payment_read(session: Session, payment: Payment) -> schemas.PaymentRead:
-    deposit_date = None
-    if payment.deposit_batch_id is not None:
-        batch = batching.get_batch(session, payment.workspace_id, payment.deposit_batch_id)
-        deposit_date = batch.deposit_date
-    return schemas.PaymentRead.of(payment, deposit_date)
+    return schemas.PaymentRead.of(payment, batching.batch_deposit_date(session, payment))
 
 
 def _payment_page(

@@ -481,6 +481,34 @@ def _link(account: DepositAccount, property_id: str) -> DepositAccountProperty:
     )
 
 
+def properties_by_id(
+    session: Session, workspace_id: str, property_ids: set[str]
+) -> dict[str, Property]:
+    """The properties of a page of items, in one query."""
+    if not property_ids:
+        return {}
+    return {
+        p.id: p
+        for p in session.scalars(
+            select(Property).where(
+                col(Property.workspace_id) == workspace_id, col(Property.id).in_(property_ids)
+            )
+        )
+    }
+
+
+def units_by_id(session: Session, workspace_id: str, unit_ids: set[str]) -> dict[str, Unit]:
+    """The units of a page of items, in one query."""
+    if not unit_ids:
+        return {}
+    return {
+        u.id: u
+        for u in session.scalars(
+            select(Unit).where(col(Unit.workspace_id) == workspace_id, col(Unit.id).in_(unit_ids))
+        )
+    }
+
+
 # --- bulk paths (balance intake, domain.md §3) -------------------------------------------------
 
 

@@ -17,13 +17,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from portal.auth import service as auth_service
-from portal.auth.dependencies import IntegrationDep, bearer_token
+from portal.auth.dependencies import IntegrationDep, integration_ref
 from portal.auth.models import LockboxFormat
 from portal.auth.service import IntegrationRef
 from portal.db import RawReader, SessionDep, raw_read
 from portal.errors import BadRequest, problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.receipts import lockbox, service
 from portal.receipts.schemas import (
     ReceiptBatchDetail,
@@ -58,21 +57,7 @@ def _client(request: Request) -> Iterator[tuple[RawReader, IntegrationRef]]:
     """The caller's integration and a read-only connection. A refused call after this point
     is kept as the integration's last error, as on every integration route."""
     with raw_read(request.app.state.engine) as raw:
-        token = bearer_token(request.headers.get("authorization"))
-        try:
-            caller = auth_service.authenticate_integration_raw(
-                raw, token, key=request.app.state.signing_key, system=request.app.state.clock
-            )
-        except auth_service.TokenRevoked as exc:
-            if exc.caller is not None:
-                request.state.integration_caller = exc.caller
-            raise
-        request.state.integration_caller = (
-            caller.workspace_id,
-            caller.integration_id,
-            caller.now.isoformat(),
-        )
-        yield raw, caller
+        yield raw, integration_ref(request, raw)
 
 
 @router.get(
@@ -101,8 +86,7 @@ async def list_receipt_batches(
             after=after,
             limit=limit + 1,
         )
-    page = rows[:limit]
-    next_cursor = encode_cursor(f"{page[-1].seq}:{page[-1].id}") if len(rows) > limit else None
+    page, next_cursor = split_page(rows, limit, key=lambda b: f"{b.seq}:{b.id}")
     body = ReceiptBatchPage(data=[ReceiptBatchSummary.of(b) for b in page], next_cursor=next_cursor)
     return Response(body.model_dump_json(), media_type=JSON)
 
@@ -156,6 +140,21 @@ async def lockbox_file(
     )
 
 
+def _mark(
+    batch_id: str, caller: IntegrationDep, session: SessionDep, *, processed: bool
+) -> ReceiptBatchSummary:
+    return ReceiptBatchSummary.of(
+        service.mark(
+            session,
+            caller.workspace.id,
+            caller.integration.id,
+            batch_id,
+            processed=processed,
+            now=caller.now,
+        )
+    )
+
+
 @router.post(
     "/receipt-batches/{batch_id}/processed",
     response_model=ReceiptBatchSummary,
@@ -165,16 +164,7 @@ async def mark_processed(
     batch_id: str, caller: IntegrationDep, session: SessionDep
 ) -> ReceiptBatchSummary:
     """ "Mark Processed": the batch moves to History for this integration; twice is harmless."""
-    return ReceiptBatchSummary.of(
-        service.mark(
-            session,
-            caller.workspace.id,
-            caller.integration.id,
-            batch_id,
-            processed=True,
-            now=caller.now,
-        )
-    )
+    return _mark(batch_id, caller, session, processed=True)
 
 
 @router.post(
@@ -186,13 +176,4 @@ async def mark_unprocessed(
     batch_id: str, caller: IntegrationDep, session: SessionDep
 ) -> ReceiptBatchSummary:
     """ "Mark Unprocessed": the batch is back among the unprocessed; twice is harmless."""
-    return ReceiptBatchSummary.of(
-        service.mark(
-            session,
-            caller.workspace.id,
-            caller.integration.id,
-            batch_id,
-            processed=False,
-            now=caller.now,
-        )
-    )
+    return _mark(batch_id, caller, session, processed=False)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -186,19 +186,6 @@ def mark(
         )
     session.flush()
     return get_batch(raw_of(session), workspace_id, integration_id, batch_id)
-
-
-def processed_at(
-    session: Session, workspace_id: str, integration_id: str, batch_id: str
-) -> datetime | None:
-    found: datetime | None = session.scalar(
-        select(col(ProcessedBatch.processed_at)).where(
-            col(ProcessedBatch.workspace_id) == workspace_id,
-            col(ProcessedBatch.integration_id) == integration_id,
-            col(ProcessedBatch.batch_id) == batch_id,
-        )
-    )
-    return found
 
 
 # --- receipts -----------------------------------------------------------------------------------

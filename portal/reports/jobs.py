@@ -141,12 +141,12 @@ def lockbox_files(
     (domain.md §5.3: "one lockbox file per batch deposit"). RentTrack sent them zipped; here
     each file is its own attachment, since a zip has to be unpacked before importing anyway."""
     out: list[notifications.Attachment] = []
+    raw = raw_of(session)
     for integration in auth_service.list_all_integrations(session, workspace_id):
         if integration.lockbox_format is None:
             continue
         fmt = LockboxFormat(integration.lockbox_format)
         for b in (*report.deposits, *report.reversals):
-            raw = raw_of(session)
             try:
                 rb = receipts.get_batch(raw, workspace_id, integration.id, b.id)
             except receipts.ReceiptBatchNotFound:

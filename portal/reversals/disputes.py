@@ -163,7 +163,6 @@ def charge_back_many(
     session.flush()
     notices = []
     for (p, reason, _), reversal in zip(items, reversals, strict=True):
-        session.refresh(p)
         notices.append(
             (
                 p,

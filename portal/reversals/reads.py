@@ -68,10 +68,7 @@ def chargeback_read(
 
 def payment_detail(session: Session, payment: Payment) -> PaymentDetail:
     ws = payment.workspace_id
-    deposit_date = None
-    if payment.deposit_batch_id is not None:
-        deposit_date = batching.get_batch(session, ws, payment.deposit_batch_id).deposit_date
-    base = PaymentRead.of(payment, deposit_date)
+    base = PaymentRead.of(payment, batching.batch_deposit_date(session, payment))
     return PaymentDetail(
         **dict(base),
         reversals=reversal_reads(session, ws, service.reversals_of(session, ws, payment.id)),

@@ -22,10 +22,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col
 
 from portal import calendar
+from portal.db import expire_loaded
 from portal.errors import PortalError
 from portal.ids import IdMinter
 from portal.money import format_usd
@@ -38,6 +39,7 @@ from portal.payments.models import (
     RecurringStatus,
     Reversal,
     ReversalKind,
+    ReversalPlacement,
     SourceStatus,
     SourceType,
 )
@@ -157,17 +159,16 @@ def return_many(
     )
     notices = []
     for (p, code), reversal in zip(items, reversals, strict=True):
-        session.refresh(p)
         when = (
             "before it was deposited"
-            if p.deposit_batch_id == reversal.deposit_batch_id
-            else ("after it was deposited")
+            if reversal.placement is ReversalPlacement.ORIGINAL_BATCH
+            else "after it was deposited"
         )
         notices.append(
             (
                 p,
                 reversal,
-                f"the {service._what(p)} of {format_usd(p.amount_cents)} (transaction "
+                f"the {service.describe(p)} of {format_usd(p.amount_cents)} (transaction "
                 f"{p.transaction_id}) was returned by the bank {when}: {code.code} {code.name}.",
             )
         )
@@ -186,28 +187,46 @@ def return_many(
 def _disable_sources(
     session: Session, workspace_id: str, codes: dict[str, ReturnCode], now: datetime
 ) -> None:
-    for source_id, code in sorted(codes.items()):
-        session.execute(
-            update(PaymentSource)
-            .where(
-                col(PaymentSource.workspace_id) == workspace_id,
-                col(PaymentSource.id) == source_id,
-            )
-            .values(status=SourceStatus.DISABLED, disabled_reason=f"{code.code} {code.name}")
-            .execution_options(synchronize_session="fetch")
-        )
+    """R02/R03/R04: one ``executemany`` for all the day's sources."""
+    _mark(
+        session,
+        PaymentSource,
+        workspace_id,
+        {"status": SourceStatus.DISABLED, "disabled_reason": bindparam("reason")},
+        [{"oid": sid, "reason": f"{c.code} {c.name}"} for sid, c in sorted(codes.items())],
+    )
 
 
 def _flag_residents(
     session: Session, workspace_id: str, codes: dict[str, ReturnCode], now: datetime
 ) -> None:
-    for resident_id, code in sorted(codes.items()):
-        session.execute(
-            update(Resident)
-            .where(col(Resident.workspace_id) == workspace_id, col(Resident.id) == resident_id)
-            .values(flagged_reason=f"{code.code} {code.name}", flagged_at=now)
-            .execution_options(synchronize_session="fetch")
-        )
+    """Unauthorized returns flag their residents for review."""
+    _mark(
+        session,
+        Resident,
+        workspace_id,
+        {"flagged_reason": bindparam("reason"), "flagged_at": now},
+        [{"oid": rid, "reason": f"{c.code} {c.name}"} for rid, c in sorted(codes.items())],
+    )
+
+
+def _mark(
+    session: Session,
+    model: Any,
+    workspace_id: str,
+    values: dict[str, Any],
+    rows: list[dict[str, Any]],
+) -> None:
+    if not rows:
+        return
+    table = model.__table__
+    session.connection().execute(
+        update(table)
+        .where(table.c.workspace_id == workspace_id, table.c.id == bindparam("oid"))
+        .values(values),
+        rows,
+    )
+    expire_loaded(session, model, workspace_id, (r["oid"] for r in rows))
 
 
 def _close_schedules(

@@ -27,11 +27,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from portal import calendar
-from portal.db import bulk_insert
+from portal.db import bulk_insert, expire_loaded
 from portal.errors import InvalidTransition
 from portal.ids import IdMinter
 from portal.money import format_cents, format_usd
@@ -232,8 +232,15 @@ def _move_payments(
         )
     if others:
         conn.execute(update(table).where(*where).values(status=bindparam("status")), others)
+    # The objects the callers hold take the new values as committed state (no reload, no
+    # second UPDATE at the next flush).
     for it in items:
-        session.expire(it.payment)
+        p = it.payment
+        set_committed_value(p, "status", it.to_status)
+        if it.kind is ReversalKind.VOID:
+            set_committed_value(p, "deposit_batch_id", None)
+        elif it.kind is ReversalKind.DISPUTE_WON and p.completed_at is None:
+            set_committed_value(p, "completed_at", now)
 
 
 def _move_balances(
@@ -248,10 +255,7 @@ def _move_balances(
         .values(balance_cents=table.c.balance_cents + bindparam("delta"), balance_at=now),
         [{"lid": lease_id, "delta": d} for lease_id, d in sorted(deltas.items())],
     )
-    for lease_id in deltas:
-        loaded = session.identity_map.get(identity_key(Lease, (workspace_id, lease_id)))
-        if loaded is not None:
-            session.expire(loaded)
+    expire_loaded(session, Lease, workspace_id, deltas)
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -323,11 +327,9 @@ def _source(session: Session, payment: Payment) -> PaymentSource:
 
 def deposit_date_of(session: Session, payment: Payment) -> date:
     """The day a payment's batch deposits (or will): when a refund becomes possible."""
-    if payment.deposit_batch_id is not None:
-        return batching.get_batch(
-            session, payment.workspace_id, payment.deposit_batch_id
-        ).deposit_date
-    return batching.deposit_date_of(payment.business_date)
+    return batching.batch_deposit_date(session, payment) or batching.deposit_date_of(
+        payment.business_date
+    )
 
 
 def void_refusal(
@@ -400,7 +402,6 @@ def void(
             now=now,
             initiated_by=initiated_by,
         )
-    session.refresh(payment)
     tell(
         session,
         ids,
@@ -409,7 +410,7 @@ def void(
         kind=EmailKind.PAYMENT_CANCELLED,
         subject="Payment Cancelled",
         text=(
-            f"The {_what(payment)} of {format_usd(payment.amount_cents)} (transaction "
+            f"The {describe(payment)} of {format_usd(payment.amount_cents)} (transaction "
             f"{payment.transaction_id}) was cancelled by the {initiated_by}; it will not be "
             "withdrawn or deposited."
         ),
@@ -463,7 +464,6 @@ def refund(
         now=now,
         initiated_by=initiated_by,
     )
-    session.refresh(payment)
     tell(
         session,
         ids,
@@ -472,7 +472,7 @@ def refund(
         kind=EmailKind.REFUND_PROCESSING,
         subject="Refund Processing",
         text=(
-            f"A refund of {format_usd(payment.amount_cents)} for the {_what(payment)} of "
+            f"A refund of {format_usd(payment.amount_cents)} for the {describe(payment)} of "
             f"{payment.initiated_at.date().isoformat()} (transaction {payment.transaction_id}) "
             "is processing."
         ),
@@ -485,7 +485,7 @@ def refund(
 # --- notices ------------------------------------------------------------------------------------
 
 
-def _what(payment: Payment) -> str:
+def describe(payment: Payment) -> str:
     return "rent payment" if payment.type is PaymentType.RENT else f"{payment.type.value} payment"
 
 
@@ -502,7 +502,7 @@ def tell(
     now: datetime,
 ) -> int:
     """The same notice to every landlord user and, when ``resident``, to the payer."""
-    tell_many(
+    return tell_many(
         session,
         ids,
         [(payment, reversal, text)],
@@ -511,7 +511,6 @@ def tell(
         resident=resident,
         now=now,
     )
-    return 1
 
 
 def tell_many(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlmodel import Session
 
 from portal.applicants import service as applicants_service
@@ -31,6 +31,7 @@ from portal.applicants.models import ApplicantType
 from portal.ids import IdMinter
 from portal.money import Amount
 from portal.residents.models import Resident
+from portal.sandbox.spec import Strict as _Strict
 from portal.work_orders import service as work_orders_service
 from portal.work_orders.models import Priority, WorkOrderStatus
 from portal.workspaces import schemas as ws_schemas
@@ -45,10 +46,6 @@ _DETAILS = (
     "maintenance_type",
     "required_by",
 )
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class WorkOrderUpdateSpec(_Strict):

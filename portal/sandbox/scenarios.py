@@ -129,15 +129,12 @@ from portal.reversals.codes import chargeback_reason, return_code
 from portal.reversals.models import DisputeOutcome
 from portal.sandbox import scenario_upkeep as upkeep
 from portal.sandbox import service as sandbox_service
+from portal.sandbox.spec import KEY_PATTERN, Strict
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
-KEY_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = Strict
 
 
 class IntegrationSpec(auth_schemas.IntegrationCreate):

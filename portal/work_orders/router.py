@@ -14,7 +14,7 @@ from portal.auth.dependencies import IntegrationDep, LandlordDep
 from portal.auth.models import Feature
 from portal.db import SessionDep
 from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_seq_cursor, encode_cursor
+from portal.pagination import CursorQuery, LimitQuery, decode_seq_cursor, split_page
 from portal.residents.dependencies import ResidentDep
 from portal.work_orders import service
 from portal.work_orders.models import WorkOrder, WorkOrderStatus
@@ -42,8 +42,8 @@ def _base(request: Request) -> str:
 
 
 def _page(rows: list[WorkOrder], limit: int) -> tuple[list[WorkOrder], str | None]:
-    page = rows[:limit]
-    return page, encode_cursor(str(page[-1].modified_seq)) if len(rows) > limit else None
+    """Pages are keyed by the change sequence (the feed's order)."""
+    return split_page(rows, limit, key=lambda w: str(w.modified_seq))
 
 
 def _detail(request: Request, session: SessionDep, wo: WorkOrder) -> WorkOrderDetail:

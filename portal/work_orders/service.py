@@ -191,14 +191,15 @@ def create_for_resident(
     )
 
 
-def tenant_lease(
-    session: Session, workspace_id: str, resident_id: str, unit_id: str | None
+def _active_lease(
+    session: Session,
+    workspace_id: str,
+    resident_id: str,
+    *,
+    lease_id: str | None = None,
+    unit_id: str | None = None,
 ) -> Lease | None:
-    """The tenant a landlord names: their active lease on that unit, if any (404 for an
-    unknown resident)."""
-    resident = session.get(Resident, (workspace_id, resident_id))
-    if resident is None:
-        raise NotFound(f"No resident {resident_id!r}.", code="resident_not_found")
+    """The resident's first active lease (that one, or on that unit, when given)."""
     query = (
         select(Lease)
         .join(
@@ -213,29 +214,25 @@ def tenant_lease(
         )
         .order_by(col(Lease.created_at), col(Lease.id))
     )
+    if lease_id is not None:
+        query = query.where(col(Lease.id) == lease_id)
     if unit_id is not None:
         query = query.where(col(Lease.unit_id) == unit_id)
     return session.scalars(query).first()
 
 
+def tenant_lease(
+    session: Session, workspace_id: str, resident_id: str, unit_id: str | None
+) -> Lease | None:
+    """The tenant a landlord names: their active lease on that unit, if any (404 for an
+    unknown resident)."""
+    if session.get(Resident, (workspace_id, resident_id)) is None:
+        raise NotFound(f"No resident {resident_id!r}.", code="resident_not_found")
+    return _active_lease(session, workspace_id, resident_id, unit_id=unit_id)
+
+
 def _resident_lease(session: Session, resident: Resident, lease_id: str | None) -> Lease:
-    query = (
-        select(Lease)
-        .join(
-            LeaseResident,
-            (col(LeaseResident.workspace_id) == col(Lease.workspace_id))
-            & (col(LeaseResident.lease_id) == col(Lease.id)),
-        )
-        .where(
-            col(LeaseResident.workspace_id) == resident.workspace_id,
-            col(LeaseResident.resident_id) == resident.id,
-            col(Lease.status) == LeaseStatus.ACTIVE,
-        )
-        .order_by(col(Lease.created_at), col(Lease.id))
-    )
-    if lease_id is not None:
-        query = query.where(col(Lease.id) == lease_id)
-    lease = session.scalars(query).first()
+    lease = _active_lease(session, resident.workspace_id, resident.id, lease_id=lease_id)
     if lease is None:
         raise NoLeaseToReport(
             "A work order is reported for the unit of an active lease; you have none"
@@ -338,24 +335,12 @@ def places(
 ) -> tuple[dict[str, Property], dict[str, Unit], dict[str, tuple[str, str | None]]]:
     """The properties and units of the work orders, and each tenant's name and accounting
     resident ID: three queries for a page."""
-    props = {
-        p.id: p
-        for p in session.scalars(
-            select(Property).where(
-                col(Property.workspace_id) == workspace_id,
-                col(Property.id).in_({w.property_id for w in work_orders}),
-            )
-        )
-    }
-    units = {
-        u.id: u
-        for u in session.scalars(
-            select(Unit).where(
-                col(Unit.workspace_id) == workspace_id,
-                col(Unit.id).in_({w.unit_id for w in work_orders if w.unit_id}),
-            )
-        )
-    }
+    props = properties_service.properties_by_id(
+        session, workspace_id, {w.property_id for w in work_orders}
+    )
+    units = properties_service.units_by_id(
+        session, workspace_id, {w.unit_id for w in work_orders if w.unit_id}
+    )
     tenants: dict[str, tuple[str, str | None]] = {}
     resident_ids = {w.resident_id for w in work_orders if w.resident_id}
     if resident_ids:
