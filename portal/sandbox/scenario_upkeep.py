@@ -31,12 +31,12 @@ from portal.applicants.models import ApplicantType
 from portal.ids import IdMinter
 from portal.money import Amount
 from portal.residents.models import Resident
+from portal.sandbox.spec import KEY_PATTERN
 from portal.sandbox.spec import Strict as _Strict
 from portal.work_orders import service as work_orders_service
 from portal.work_orders.models import Priority, WorkOrderStatus
 from portal.workspaces import schemas as ws_schemas
 
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _DETAILS = (
     "name",
     "reported_by",

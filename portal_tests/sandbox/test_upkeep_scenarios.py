@@ -175,3 +175,18 @@ class TestTheFormat:
         assert response.status_code == 422
         assert response.json()["code"] == "scenario_refused"
         assert "$.applications" in response.text
+
+    @pytest.mark.parametrize("section", ["work_orders", "applications"])
+    def test_keys_follow_the_one_scenario_key_pattern(
+        self, client: TestClient, section: str
+    ) -> None:
+        # "_" may open a key anywhere in the format (leases, residents...), so here too.
+        doc = json.loads(WORLD.read_text())
+        doc[section][0]["key"] = "_first"
+        assert load(client, doc).status_code == 200
+
+        doc = json.loads(WORLD.read_text())
+        doc[section][0]["key"] = "has space"
+        response = load(client, doc)
+        assert response.status_code == 422
+        assert f"{section}[0].key" in response.text
