@@ -444,41 +444,32 @@ def _reversal_batches(session: Session, workspace_id: str | None) -> Iterator[Vi
             yield Violation(row.workspace_id, "reversal_batch", subject, problem)
 
 
+def _since_basis(model: Any, cents: Any, seq: Any, name: str) -> Any:
+    """Per lease, the sum of ``cents`` over ``model`` rows entered after the lease's basis."""
+    return (
+        select(
+            col(model.workspace_id).label("workspace_id"),
+            col(model.lease_id).label("lease_id"),
+            func.sum(col(cents)).label("cents"),
+        )
+        .join(
+            Lease,
+            and_(
+                col(Lease.workspace_id) == col(model.workspace_id),
+                col(Lease.id) == col(model.lease_id),
+            ),
+        )
+        .where(col(seq) > col(Lease.balance_basis_seq))
+        .group_by(col(model.workspace_id), col(model.lease_id))
+        .subquery(name)
+    )
+
+
 def _balances(session: Session, workspace_id: str | None) -> Iterator[Violation]:
     """Replay every integrated lease from its basis: two grouped sums joined to the leases."""
-    completed = (
-        select(
-            col(Payment.workspace_id).label("workspace_id"),
-            col(Payment.lease_id).label("lease_id"),
-            func.sum(col(Payment.amount_cents)).label("cents"),
-        )
-        .join(
-            Lease,
-            and_(
-                col(Lease.workspace_id) == col(Payment.workspace_id),
-                col(Lease.id) == col(Payment.lease_id),
-            ),
-        )
-        .where(col(Payment.completed_seq) > col(Lease.balance_basis_seq))
-        .group_by(col(Payment.workspace_id), col(Payment.lease_id))
-        .subquery("completed")
-    )
-    reversed_ = (
-        select(
-            col(Reversal.workspace_id).label("workspace_id"),
-            col(Reversal.lease_id).label("lease_id"),
-            func.sum(col(Reversal.balance_delta_cents)).label("cents"),
-        )
-        .join(
-            Lease,
-            and_(
-                col(Lease.workspace_id) == col(Reversal.workspace_id),
-                col(Lease.id) == col(Reversal.lease_id),
-            ),
-        )
-        .where(col(Reversal.ledger_seq) > col(Lease.balance_basis_seq))
-        .group_by(col(Reversal.workspace_id), col(Reversal.lease_id))
-        .subquery("reversed")
+    completed = _since_basis(Payment, Payment.amount_cents, Payment.completed_seq, "completed")
+    reversed_ = _since_basis(
+        Reversal, Reversal.balance_delta_cents, Reversal.ledger_seq, "reversed"
     )
     paid = func.coalesce(completed.c.cents, 0)
     back = func.coalesce(reversed_.c.cents, 0)
