@@ -219,3 +219,16 @@ def raw_of(session: Session) -> RawReader:
     """The session's own connection, in its transaction (the same rows the ORM would see)."""
     connection = session.connection()
     return RawReader(connection.connection, connection.dialect.name)
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def get_row(session: Session, model: type[M], key: Any, *, for_update: bool = False) -> M | None:
+    """``session.get``, and with ``for_update`` the row locked and read afresh first
+    (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite renders no lock because its transactions
+    already hold the write lock). Every status change loads its row this way before checking
+    its rule, so two concurrent requests never both pass it (issue 14)."""
+    return session.get(
+        model, key, with_for_update=True if for_update else None, populate_existing=for_update
+    )

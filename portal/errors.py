@@ -172,6 +172,14 @@ class InvalidTransition(Conflict):
         )
 
 
+class ConcurrentUpdate(Conflict):
+    """A row changed between the check of its rule and the change (a compare-and-set lost):
+    the request did nothing and may be retried (issue 14)."""
+
+    code = "concurrent_update"
+    title = "Concurrent update"
+
+
 class PayloadTooLarge(PortalError):
     status_code = 413
     code = "payload_too_large"

@@ -158,7 +158,7 @@ async def screen_applicants(
     application_id: str, landlord: LandlordDep, session: SessionDep
 ) -> schemas.ApplicationRead:
     """Start screening a submitted application (``submitted -> screening``)."""
-    app = service.get_application(session, landlord.workspace.id, application_id)
+    app = service.get_application(session, landlord.workspace.id, application_id, for_update=True)
     return _read(session, service.screen(session, app, now=landlord.now))
 
 
@@ -174,7 +174,7 @@ async def decide_applicants(
     ``reasons`` required; each applicant gets the letter in the mailbox) a screened
     application; any other move is 409 ``invalid_transition``."""
     ws = landlord.workspace
-    app = service.get_application(session, ws.id, application_id)
+    app = service.get_application(session, ws.id, application_id, for_update=True)
     service.decide(
         session,
         workspaces_service.minter(ws, session),
@@ -195,7 +195,7 @@ async def update_application(
     application_id: str, body: schemas.ApplicationPatch, landlord: LandlordDep, session: SessionDep
 ) -> schemas.ApplicationRead:
     """Change the desired move-in; 409 ``applicant_frozen`` once the client accepted one."""
-    app = service.get_application(session, landlord.workspace.id, application_id)
+    app = service.get_application(session, landlord.workspace.id, application_id, for_update=True)
     service.edit_application(session, app, desired_move_in=body.desired_move_in, now=landlord.now)
     return _read(session, app)
 
@@ -213,8 +213,8 @@ async def update_applicant(
     session: SessionDep,
 ) -> schemas.ApplicantRead:
     """Correct an applicant; 409 ``applicant_frozen`` once the client accepted them."""
-    app = service.get_application(session, landlord.workspace.id, application_id)
-    person = service.get_applicant(session, app, applicant_id)
+    app = service.get_application(session, landlord.workspace.id, application_id, for_update=True)
+    person = service.get_applicant(session, app, applicant_id, for_update=True)
     return schemas.ApplicantRead.of(
         service.edit_applicant(session, person, body.changes(), now=landlord.now)
     )
@@ -268,7 +268,7 @@ async def accept_applicant(
         caller.integration.features, Feature.APPLICANT_SCREENING, "Accepting applicants"
     )
     ws_id = caller.workspace.id
-    person, app = service.feed_applicant(session, ws_id, applicant_id)
+    person, app = service.feed_applicant(session, ws_id, applicant_id, for_update=True)
     [record] = _feed_items(session, ws_id, [(person, app)])
     service.accept(session, person, record.model_dump(mode="json"), now=caller.now)
     [frozen] = _feed_items(session, ws_id, [(person, app)])

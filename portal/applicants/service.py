@@ -29,6 +29,7 @@ from portal.applicants.models import (
     ApplicationStatus,
 )
 from portal.auth import service as auth_service
+from portal.db import get_row
 from portal.errors import Conflict, FieldError, InvalidTransition, NotFound, Unprocessable
 from portal.ids import IdMinter, reserve
 from portal.notifications import service as notifications
@@ -294,15 +295,22 @@ def accept(
 # --- reading ------------------------------------------------------------------------------------
 
 
-def get_application(session: Session, workspace_id: str, application_id: str) -> Application:
-    app = session.get(Application, (workspace_id, application_id))
+def get_application(
+    session: Session, workspace_id: str, application_id: str, *, for_update: bool = False
+) -> Application:
+    """One application; ``for_update`` locks its row first (``db.get_row``). Every change of
+    an application or its applicants locks the application, so screening, decisions, edits
+    and the client's acceptance (which freezes them) are checked on what they change."""
+    app = get_row(session, Application, (workspace_id, application_id), for_update=for_update)
     if app is None:
         raise ApplicationNotFound(f"No application {application_id!r}.")
     return app
 
 
-def get_applicant(session: Session, app: Application, applicant_id: str) -> Applicant:
-    person = session.get(Applicant, (app.workspace_id, applicant_id))
+def get_applicant(
+    session: Session, app: Application, applicant_id: str, *, for_update: bool = False
+) -> Applicant:
+    person = get_row(session, Applicant, (app.workspace_id, applicant_id), for_update=for_update)
     if person is None or person.application_id != app.id:
         raise ApplicantNotFound(f"Application {app.id} has no applicant {applicant_id!r}.")
     return person
@@ -375,11 +383,18 @@ def feed(
 
 
 def feed_applicant(
-    session: Session, workspace_id: str, applicant_id: str
+    session: Session, workspace_id: str, applicant_id: str, *, for_update: bool = False
 ) -> tuple[Applicant, Application]:
-    """One applicant the client can see (an approved application's); 404 otherwise."""
+    """One applicant the client can see (an approved application's); 404 otherwise.
+    ``for_update`` locks the application, then the applicant (the order every change takes)."""
     person = session.get(Applicant, (workspace_id, applicant_id))
-    app = session.get(Application, (workspace_id, person.application_id)) if person else None
+    app = (
+        get_row(session, Application, (workspace_id, person.application_id), for_update=for_update)
+        if person
+        else None
+    )
+    if for_update and app is not None:
+        person = get_row(session, Applicant, (workspace_id, applicant_id), for_update=True)
     if person is None or app is None or app.status is not ApplicationStatus.APPROVED:
         raise ApplicantNotFound(f"No approved applicant {applicant_id!r}.")
     return person, app

@@ -106,7 +106,9 @@ async def create_token(
     integration_id: str, landlord: LandlordDep, session: SessionDep, request: Request
 ) -> schemas.TokenCreated:
     """Generate a new token (shown once); the integration's previous token stops working."""
-    integration = service.get_integration(session, landlord.workspace.id, integration_id)
+    integration = service.get_integration(
+        session, landlord.workspace.id, integration_id, for_update=True
+    )
     row, token = service.issue_token(
         session,
         workspaces_service.minter(landlord.workspace, session),
@@ -142,7 +144,9 @@ async def revoke_token(
     integration_id: str, token_id: str, landlord: LandlordDep, session: SessionDep
 ) -> Response:
     """Revoke a token; revoking one already inactive changes nothing."""
-    integration = service.get_integration(session, landlord.workspace.id, integration_id)
+    integration = service.get_integration(
+        session, landlord.workspace.id, integration_id, for_update=True
+    )
     service.revoke_token(session, integration, token_id, now=landlord.now)
     return Response(status_code=204)
 

@@ -30,7 +30,7 @@ from portal.auth.models import (
     ServerSecret,
 )
 from portal.clock import Clock, ClockMode, workspace_now
-from portal.db import RawReader
+from portal.db import RawReader, get_row
 from portal.errors import Conflict, Forbidden, NotFound, Unauthorized
 from portal.ids import IdMinter, new_salt, new_secret
 from portal.pagination import keyset
@@ -335,8 +335,15 @@ def has_integration_kind(session: Session, workspace_id: str, kind: IntegrationK
     )
 
 
-def get_integration(session: Session, workspace_id: str, integration_id: str) -> Integration:
-    integration = session.get(Integration, (workspace_id, integration_id))
+def get_integration(
+    session: Session, workspace_id: str, integration_id: str, *, for_update: bool = False
+) -> Integration:
+    """One integration; ``for_update`` locks its row first (``db.get_row``): issuing a token
+    deactivates the previous one, and two concurrent issues must not leave two active tokens
+    (architecture.md §11; issue 14)."""
+    integration = get_row(
+        session, Integration, (workspace_id, integration_id), for_update=for_update
+    )
     if integration is None:
         raise IntegrationNotFound(f"No integration {integration_id!r}.")
     return integration

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from portal import calendar
-from portal.db import expire_loaded
+from portal.db import expire_loaded, get_row
 from portal.ids import IdMinter, reserve
 from portal.pagination import keyset
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
@@ -215,6 +215,18 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         col(Payment.status) == PaymentStatus.PROCESSING,
         col(Payment.deposit_batch_id).in_(due),
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the payments about to complete, in a fixed order, before anything is summed:
+        # a return or void racing the settlement either finishes first (its payment drops
+        # out: PostgreSQL re-checks the filter on a row it waited for) or waits for it. The
+        # sums, the balances and the status change below then see one stable set (issue 14).
+        # SQLite needs nothing: its transactions already hold the write lock.
+        session.execute(
+            select(col(Payment.id)).where(completing).order_by(col(Payment.id)).with_for_update()
+        )
+    # The ledger number before any balance moves: every balance change takes it first, so
+    # two of them never wait for each other's leases in opposite orders.
+    seq = leases_service.ledger_seq(session, workspace_id)
     count, cents = session.execute(
         select(func.count(), func.coalesce(func.sum(col(Payment.amount_cents)), 0)).where(
             completing
@@ -242,9 +254,9 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         .values(balance_cents=col(Lease.balance_cents) - paid.c.cents, balance_at=now)
         .execution_options(synchronize_session=False)
     )
-    # One ledger number for the whole settlement: the check replays each lease's balance from
-    # its basis through completions and reversals in this order (architecture.md §11).
-    seq = leases_service.ledger_seq(session, workspace_id)
+    # One ledger number for the whole settlement (taken above): the check replays each lease's
+    # balance from its basis through completions and reversals in this order
+    # (architecture.md §11).
     session.execute(
         update(Payment)
         .where(completing)
@@ -278,8 +290,12 @@ def get_batch_or_none(session: Session, workspace_id: str, batch_id: str) -> Dep
     return session.get(DepositBatch, (workspace_id, batch_id))
 
 
-def get_batch(session: Session, workspace_id: str, batch_id: str) -> DepositBatch:
-    batch = session.get(DepositBatch, (workspace_id, batch_id))
+def get_batch(
+    session: Session, workspace_id: str, batch_id: str, *, for_update: bool = False
+) -> DepositBatch:
+    """One batch; ``for_update`` locks it and reads it afresh (a void checks that its batch is
+    still open on the locked row, so the cut-off cannot close it in between: issue 14)."""
+    batch = get_row(session, DepositBatch, (workspace_id, batch_id), for_update=for_update)
     if batch is None:
         raise DepositBatchNotFound(f"No deposit batch {batch_id!r}.")
     return batch

@@ -26,7 +26,21 @@ the check runs in well under a second at tens of thousands of payments. A rule y
 - ``batch_id_shape``: batch IDs are 16 digits; ``transaction_id_shape``: transaction IDs 12;
 - ``transaction_id_unique``: transaction IDs (payments' and reversals') are unique per workspace;
 - ``one_active_token`` / ``token_digest``: at most one active token per integration, and only
-  SHA-256 digests are stored (64 hexadecimal characters).
+  SHA-256 digests are stored (64 hexadecimal characters);
+- ``reversed_more_than_once``: a payment is taken back at most once at a time: at most one
+  void, refund or return (each is final), never beside an unanswered chargeback, and no more
+  chargebacks than won disputes plus one (a won dispute's credit makes a later chargeback
+  possible); no credit without its chargeback (issue 14: concurrent refunds once refunded
+  twice, and every other rule still held);
+- ``reversed_above_amount``: what a payment's reversals took back, net of credits, is never
+  more than the payment;
+- ``reversal_status``: the payment's status agrees with its reversals (``refunded`` with its
+  one refund, ``returned`` with its return, ``charged_back`` with an open chargeback,
+  ``cancelled`` with at most a void, and a payment taken back is never ``completed`` or
+  ``processing``);
+- ``reversal_ledger``: a reversal that moved a balance carries its ledger number, and moved it
+  by exactly the amount it took back (or credited); a void, or a reversal of a payment that never
+  completed, moves no balance.
 """
 
 from __future__ import annotations
@@ -36,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
@@ -50,6 +64,7 @@ from portal.payments.models import (
     Payment,
     PaymentStatus,
     Reversal,
+    ReversalKind,
     ReversalPlacement,
 )
 from portal.residents.models import Lease
@@ -544,6 +559,153 @@ def _tokens(session: Session, workspace_id: str | None) -> Iterator[Violation]:
         )
 
 
+#: Reversal kinds that end a payment: it cannot be voided, refunded or returned again.
+FINAL_REVERSALS = (ReversalKind.VOID, ReversalKind.REFUND, ReversalKind.RETURN)
+#: The status a payment has when its reversals net to one of each kind.
+STATUS_OF_FINAL = {
+    ReversalKind.VOID: PaymentStatus.CANCELLED,
+    ReversalKind.REFUND: PaymentStatus.REFUNDED,
+    ReversalKind.RETURN: PaymentStatus.RETURNED,
+}
+
+
+def _count(kind: ReversalKind | tuple[ReversalKind, ...]) -> Any:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return func.sum(case((col(Reversal.kind).in_(kinds), 1), else_=0))
+
+
+def _reversals_per_payment(session: Session, workspace_id: str | None) -> Iterator[Violation]:
+    """How many times each reversed payment was taken back, against its status and amount: one
+    grouped query over the reversals (issue 14)."""
+    query = _scoped(
+        select(
+            col(Reversal.workspace_id),
+            col(Reversal.payment_id),
+            col(Payment.status),
+            col(Payment.amount_cents),
+            _count(ReversalKind.VOID).label("voids"),
+            _count(ReversalKind.REFUND).label("refunds"),
+            _count(ReversalKind.RETURN).label("returns"),
+            _count(ReversalKind.CHARGEBACK).label("chargebacks"),
+            _count(ReversalKind.DISPUTE_WON).label("credits"),
+            func.sum(col(Reversal.amount_cents)).label("net"),
+        )
+        .join(
+            Payment,
+            and_(
+                col(Payment.workspace_id) == col(Reversal.workspace_id),
+                col(Payment.id) == col(Reversal.payment_id),
+            ),
+        )
+        .group_by(
+            col(Reversal.workspace_id),
+            col(Reversal.payment_id),
+            col(Payment.status),
+            col(Payment.amount_cents),
+        )
+        .order_by(col(Reversal.workspace_id), col(Reversal.payment_id)),
+        col(Reversal.workspace_id),
+        workspace_id,
+    )
+    for row in session.execute(query):
+        subject = f"payment {row.payment_id}"
+        finals = {
+            ReversalKind.VOID: int(row.voids),
+            ReversalKind.REFUND: int(row.refunds),
+            ReversalKind.RETURN: int(row.returns),
+        }
+        open_chargebacks = int(row.chargebacks) - int(row.credits)
+        taken = sum(finals.values()) + open_chargebacks
+        if sum(finals.values()) > 1 or taken > 1 or open_chargebacks < 0:
+            listed = ", ".join(
+                f"{n} {kind.value}{'s' if n > 1 else ''}"
+                for kind, n in (
+                    *finals.items(),
+                    (ReversalKind.CHARGEBACK, int(row.chargebacks)),
+                    (ReversalKind.DISPUTE_WON, int(row.credits)),
+                )
+                if n
+            )
+            yield Violation(
+                row.workspace_id,
+                "reversed_more_than_once",
+                subject,
+                f"taken back {taken} times ({listed}); a payment is reversed at most once",
+            )
+        if -int(row.net) > int(row.amount_cents):
+            yield Violation(
+                row.workspace_id,
+                "reversed_above_amount",
+                subject,
+                f"its reversals took back {format_usd(-int(row.net))}, more than the payment's "
+                f"{format_usd(int(row.amount_cents))}",
+            )
+        status = PaymentStatus(row.status)
+        expected: set[PaymentStatus]
+        if taken == 0:
+            expected = {PaymentStatus.COMPLETED}
+        elif open_chargebacks == 1:
+            expected = {PaymentStatus.CHARGED_BACK}
+        else:
+            expected = {STATUS_OF_FINAL[k] for k, n in finals.items() if n}
+        if status not in expected:
+            yield Violation(
+                row.workspace_id,
+                "reversal_status",
+                subject,
+                f"is {status.value}, but its reversals make it "
+                + " or ".join(sorted(s.value for s in expected)),
+            )
+
+
+def _reversal_ledger(session: Session, workspace_id: str | None) -> Iterator[Violation]:
+    """Each reversal's balance change and its ledger number (issue 14): a reversal that moved
+    a balance is in the ledger, by exactly what it took back (or credited)."""
+    delta = col(Reversal.balance_delta_cents)
+    query = _scoped(
+        select(
+            col(Reversal.workspace_id),
+            col(Reversal.id),
+            col(Reversal.kind),
+            col(Reversal.placement),
+            col(Reversal.amount_cents),
+            delta,
+            col(Reversal.ledger_seq),
+        )
+        .where(
+            or_(
+                and_(delta != 0, col(Reversal.ledger_seq).is_(None)),
+                and_(delta != 0, delta != -col(Reversal.amount_cents)),
+                and_(
+                    delta != 0,
+                    or_(
+                        col(Reversal.kind) == ReversalKind.VOID,
+                        col(Reversal.placement) == ReversalPlacement.ORIGINAL_BATCH,
+                    ),
+                ),
+            )
+        )
+        .order_by(col(Reversal.workspace_id), col(Reversal.id)),
+        col(Reversal.workspace_id),
+        workspace_id,
+    )
+    for row in session.execute(query):
+        subject = f"{ReversalKind(row.kind).value} reversal {row.id}"
+        moved = format_usd(int(row.balance_delta_cents))
+        if row.ledger_seq is None:
+            detail = f"moved the balance by {moved} but has no ledger number"
+        elif ReversalKind(row.kind) is ReversalKind.VOID or (
+            ReversalPlacement(row.placement) is ReversalPlacement.ORIGINAL_BATCH
+        ):
+            detail = f"moved the balance by {moved}, but the payment never completed"
+        else:
+            detail = (
+                f"moved the balance by {moved}, not by the "
+                f"{format_usd(abs(int(row.amount_cents)))} it took back or credited"
+            )
+        yield Violation(row.workspace_id, "reversal_ledger", subject, detail)
+
+
 #: The rules ``run`` applies, in order. Later issues append theirs.
 RULES: list[Rule] = [
     _batch_sums,
@@ -554,6 +716,8 @@ RULES: list[Rule] = [
     _id_shapes,
     _unique_transaction_ids,
     _tokens,
+    _reversals_per_payment,
+    _reversal_ledger,
 ]
 
 

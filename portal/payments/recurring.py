@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from portal import calendar
-from portal.db import expire_loaded
+from portal.db import expire_loaded, get_row
 from portal.errors import PortalError
 from portal.ids import IdMinter
 from portal.money import format_usd
@@ -116,9 +116,18 @@ def create_schedule(
 
 
 def get_schedule(
-    session: Session, workspace_id: str, resident_id: str | None, schedule_id: str
+    session: Session,
+    workspace_id: str,
+    resident_id: str | None,
+    schedule_id: str,
+    *,
+    for_update: bool = False,
 ) -> RecurringPayment:
-    schedule = session.get(RecurringPayment, (workspace_id, schedule_id))
+    """One schedule (the resident's own when ``resident_id`` is given); ``for_update`` locks
+    it first (``db.get_row``) so a cancel checks the status it changes (issue 14)."""
+    schedule = get_row(
+        session, RecurringPayment, (workspace_id, schedule_id), for_update=for_update
+    )
     if schedule is None or (resident_id is not None and schedule.resident_id != resident_id):
         raise RecurringPaymentNotFound(f"No recurring payment {schedule_id!r}.")
     return schedule
@@ -220,6 +229,10 @@ def _start_scheduled(
                 col(Payment.scheduled_for) <= today,
             )
             .order_by(col(Payment.id))
+            # Locked, the status filter re-checked on the locked rows: a payment its resident
+            # cancels meanwhile is not started anyway (issue 14).
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
     if not due:
@@ -320,6 +333,8 @@ def _charge_recurring(
             col(RecurringPayment.next_date) <= today,
         )
         .order_by(col(RecurringPayment.id))
+        # A schedule its resident stops meanwhile makes no payment (issue 14).
+        .with_for_update()
     ).all()
     if not due:
         return 0, 0

@@ -217,7 +217,7 @@ async def stop_recurring_payment(
 ) -> schemas.RecurringRead:
     """Stop a schedule; payments it already made are not touched."""
     schedule = recurring.get_schedule(
-        session, caller.workspace.id, caller.resident.id, recurring_id
+        session, caller.workspace.id, caller.resident.id, recurring_id, for_update=True
     )
     return schemas.RecurringRead.of(recurring.cancel_schedule(schedule, now=caller.now))
 

@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 
 from portal import calendar
 from portal.auth import service as auth_service
-from portal.db import bulk_insert
+from portal.db import bulk_insert, get_row
 from portal.errors import PortalError
 from portal.ids import IdMinter
 from portal.money import format_cents, format_usd
@@ -176,8 +176,14 @@ def refusal(a: Attempt, rules: WorkspaceSettings, today: date) -> PortalError | 
 # --- lookups ------------------------------------------------------------------------------------
 
 
-def get_payment(session: Session, workspace_id: str, payment_id: str) -> Payment:
-    payment = session.get(Payment, (workspace_id, payment_id))
+def get_payment(
+    session: Session, workspace_id: str, payment_id: str, *, for_update: bool = False
+) -> Payment:
+    """One payment. ``for_update`` locks its row first (PostgreSQL ``FOR UPDATE``; SQLite's
+    transactions already hold the write lock) and reads it afresh: every change of a payment's
+    status checks its rule on the locked row, so two concurrent requests never both pass it
+    (issue 14; architecture.md §11)."""
+    payment = get_row(session, Payment, (workspace_id, payment_id), for_update=for_update)
     if payment is None:
         raise PaymentNotFound(f"No payment {payment_id!r}.")
     return payment

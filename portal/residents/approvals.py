@@ -104,7 +104,8 @@ def approve_by_merge(
     _check_place(session, resident)
     if merge_with == resident.id:
         raise MergeNotPossible("A resident cannot be merged with themselves.")
-    other = get_resident(session, ids.scope, merge_with)
+    # Locked: two approvals merging the same resident must not both move their leases.
+    other = get_resident(session, ids.scope, merge_with, for_update=True)
     if other.status in (ResidentStatus.PENDING, ResidentStatus.FINISHED) or other.has_paid:
         raise MergeNotPossible(
             f"Resident {other.id} is {other.status.value}"

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from portal.db import get_row
 from portal.errors import Conflict, NotFound, Unprocessable
 from portal.ids import IdMinter, reserve
 from portal.residents.models import (
@@ -46,8 +47,11 @@ def effective_payments(lease: Lease) -> PaymentsSetting:
     return max(flags, key=lambda f: PAYMENTS_STRICTNESS[f])
 
 
-def get_lease(session: Session, workspace_id: str, lease_id: str) -> Lease:
-    lease = session.get(Lease, (workspace_id, lease_id))
+def get_lease(
+    session: Session, workspace_id: str, lease_id: str, *, for_update: bool = False
+) -> Lease:
+    """One lease; ``for_update`` locks the row first (``db.get_row``) for a change (issue 14)."""
+    lease = get_row(session, Lease, (workspace_id, lease_id), for_update=for_update)
     if lease is None:
         raise LeaseNotFound(f"No lease {lease_id!r}.")
     return lease

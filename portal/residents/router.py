@@ -126,7 +126,9 @@ async def update_resident(
     resident_id: str, body: schemas.ResidentPatch, landlord: LandlordDep, session: SessionDep
 ) -> schemas.ResidentRead:
     """Edit name, e-mail or phone; a waiting resident given an e-mail is invited."""
-    resident = residents_service.get_resident(session, landlord.workspace.id, resident_id)
+    resident = residents_service.get_resident(
+        session, landlord.workspace.id, resident_id, for_update=True
+    )
     residents_service.update_resident(
         session,
         workspaces_service.minter(landlord.workspace, session),
@@ -148,7 +150,7 @@ async def approve_resident(
     """Approve a pending resident: merge with a known resident, sync, or manually."""
     ws = landlord.workspace
     ids = workspaces_service.minter(ws, session)
-    resident = residents_service.get_resident(session, ws.id, resident_id)
+    resident = residents_service.get_resident(session, ws.id, resident_id, for_update=True)
     if isinstance(body, schemas.MergeApproval):
         approvals.approve_by_merge(
             session, ids, resident, merge_with=body.merge_with, now=landlord.now
@@ -181,7 +183,9 @@ async def approve_resident(
 )
 async def delete_resident(resident_id: str, landlord: LandlordDep, session: SessionDep) -> Response:
     """Delete a pending, invited or waiting resident who never paid (and the lease they hold)."""
-    resident = residents_service.get_resident(session, landlord.workspace.id, resident_id)
+    resident = residents_service.get_resident(
+        session, landlord.workspace.id, resident_id, for_update=True
+    )
     residents_service.delete_resident(
         session, workspaces_service.minter(landlord.workspace, session), resident, now=landlord.now
     )
@@ -206,7 +210,7 @@ async def update_lease(
     lease_id: str, body: schemas.LeasePatch, landlord: LandlordDep, session: SessionDep
 ) -> schemas.LeaseRead:
     """Map the accounting resident ID; set balance, rent, payments switch, full-balance rule."""
-    lease = leases_service.get_lease(session, landlord.workspace.id, lease_id)
+    lease = leases_service.get_lease(session, landlord.workspace.id, lease_id, for_update=True)
     # Attributes, not model_dump(): money fields dump as wire strings.
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     renames = {"balance": "balance_cents", "rent": "rent_cents"}
@@ -234,7 +238,7 @@ async def end_lease(
     body: schemas.EndLeaseIn | None = None,
 ) -> schemas.LeaseRead:
     """End the lease: no more online payments; it cannot be reopened."""
-    lease = leases_service.get_lease(session, landlord.workspace.id, lease_id)
+    lease = leases_service.get_lease(session, landlord.workspace.id, lease_id, for_update=True)
     residents_service.end_lease(
         session,
         workspaces_service.minter(landlord.workspace, session),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
+from portal.db import get_row
 from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.ids import IdMinter, new_secret
 from portal.notifications import service as notifications
@@ -93,8 +94,12 @@ def set_status(resident: Resident, target: ResidentStatus, now: datetime) -> Non
 # --- reading ----------------------------------------------------------------------------------
 
 
-def get_resident(session: Session, workspace_id: str, resident_id: str) -> Resident:
-    resident = session.get(Resident, (workspace_id, resident_id))
+def get_resident(
+    session: Session, workspace_id: str, resident_id: str, *, for_update: bool = False
+) -> Resident:
+    """One live resident; ``for_update`` locks the row first (``db.get_row``) for a status
+    change (issue 14)."""
+    resident = get_row(session, Resident, (workspace_id, resident_id), for_update=for_update)
     if resident is None or resident.status is ResidentStatus.DELETED:
         if resident is not None and resident.merged_into:
             raise ResidentNotFound(

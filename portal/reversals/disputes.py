@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from portal import calendar, jobs
+from portal.db import get_row
 from portal.ids import IdMinter
 from portal.money import format_usd
 from portal.notifications.models import EmailKind
@@ -188,8 +189,12 @@ def charge_back_many(
 # --- the dispute's lifecycle --------------------------------------------------------------------
 
 
-def get_dispute(session: Session, workspace_id: str, dispute_id: str) -> Dispute:
-    dispute = session.get(Dispute, (workspace_id, dispute_id))
+def get_dispute(
+    session: Session, workspace_id: str, dispute_id: str, *, for_update: bool = False
+) -> Dispute:
+    """One dispute; ``for_update`` locks its row and reads it afresh, so the status a decision
+    checks is the one it changes (issue 14: two concurrent answers never both pass)."""
+    dispute = get_row(session, Dispute, (workspace_id, dispute_id), for_update=for_update)
     if dispute is None:
         raise DisputeNotFound(f"No dispute {dispute_id!r}.")
     return dispute
@@ -321,7 +326,7 @@ def decide(
         _tell_closed(session, ids, dispute, "lost: the cardholder keeps the funds", now=now)
         return dispute
     _move(dispute, DisputeStatus.WON, now)
-    payment = payments_service.get_payment(session, ids.scope, dispute.payment_id)
+    payment = payments_service.get_payment(session, ids.scope, dispute.payment_id, for_update=True)
     [credit] = service.apply(
         session,
         ids,

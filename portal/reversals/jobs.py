@@ -83,6 +83,11 @@ def _magic_payments(
         )
         .where(batch)
         .order_by(col(Payment.transaction_id))
+        # Locked in a fixed order, and the status filter re-checked on the locked rows
+        # (PostgreSQL re-reads a row it waited for): a payment a landlord or operator reversed
+        # meanwhile drops out instead of being reversed twice (issue 14).
+        .with_for_update(of=Payment)
+        .execution_options(populate_existing=True)
     ).all()
     return [(p, m) for p, m in rows]
 
@@ -162,13 +167,17 @@ def _magic(ctx: jobs.JobContext) -> jobs.JobResult:
 
 
 def _expire(ctx: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    dispute = disputes.get_dispute(ctx.session, ctx.workspace_id, payload["dispute_id"])
+    dispute = disputes.get_dispute(
+        ctx.session, ctx.workspace_id, payload["dispute_id"], for_update=True
+    )
     disputes.expire(ctx.session, ctx.ids, dispute, now=ctx.now)
     return {"dispute_id": dispute.id, "status": dispute.status.value}
 
 
 def _decide(ctx: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    dispute = disputes.get_dispute(ctx.session, ctx.workspace_id, payload["dispute_id"])
+    dispute = disputes.get_dispute(
+        ctx.session, ctx.workspace_id, payload["dispute_id"], for_update=True
+    )
     disputes.decide(ctx.session, ctx.ids, dispute, settings=ctx.settings, now=ctx.now)
     return {"dispute_id": dispute.id, "status": dispute.status.value}
 
@@ -185,7 +194,9 @@ def perform(
     """One reversal action, as a scenario names it (``void``, ``refund``, ``return``,
     ``chargeback``, ``accept``, ``challenge``) on a payment ID. Raises the refusal."""
     kind = action["action"]
-    payment = payments_service.get_payment(session, ids.scope, action["payment_id"])
+    payment = payments_service.get_payment(
+        session, ids.scope, action["payment_id"], for_update=True
+    )
     out: dict[str, Any] = {"action": kind, "payment_id": payment.id}
     if kind == "void":
         reversal = service.void(
@@ -230,6 +241,7 @@ def perform(
         )
         if open_dispute is None:
             raise DisputeNotOpen(f"Payment {payment.id} has no open dispute.")
+        open_dispute = disputes.get_dispute(session, ids.scope, open_dispute.id, for_update=True)
         if kind == "accept":
             disputes.accept(session, ids, open_dispute, now=now)
         else:

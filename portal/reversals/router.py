@@ -56,7 +56,7 @@ async def void_payment(
     the balance is not changed), or cancel a scheduled one; otherwise 409
     ``payment_not_voidable`` with the reason and ``refundable_from``."""
     ws = landlord.workspace
-    payment = payments_service.get_payment(session, ws.id, payment_id)
+    payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     service.void(
         session,
         workspaces_service.minter(ws, session),
@@ -81,7 +81,7 @@ async def refund_payment(
     rises. Before the deposit: 409 ``payment_not_refundable`` with ``refundable_from``. Send an
     ``Idempotency-Key``: a retried request never refunds twice."""
     ws = landlord.workspace
-    payment = payments_service.get_payment(session, ws.id, payment_id)
+    payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     reversal = service.refund(
         session,
         workspaces_service.minter(ws, session),
@@ -163,7 +163,7 @@ async def accept_dispute(
 ) -> DisputeRead:
     """Accept the chargeback: the dispute is lost and the cardholder keeps the money."""
     ws = landlord.workspace
-    dispute = disputes.get_dispute(session, ws.id, dispute_id)
+    dispute = disputes.get_dispute(session, ws.id, dispute_id, for_update=True)
     disputes.accept(session, workspaces_service.minter(ws, session), dispute, now=landlord.now)
     return DisputeRead.of(dispute)
 
@@ -179,7 +179,7 @@ async def challenge_dispute(
     """Challenge the chargeback with evidence: ``under_review``, decided (and, if won, the
     funds credited back) a few banking days later."""
     ws = landlord.workspace
-    dispute = disputes.get_dispute(session, ws.id, dispute_id)
+    dispute = disputes.get_dispute(session, ws.id, dispute_id, for_update=True)
     disputes.challenge(
         session,
         workspaces_service.minter(ws, session),
@@ -202,7 +202,7 @@ async def cancel_payment(
     """Cancel your payment: a scheduled one, or a processing one before its cut-off; otherwise
     409 ``payment_not_voidable``."""
     ws = caller.workspace
-    payment = payments_service.get_payment(session, ws.id, payment_id)
+    payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     if payment.resident_id != caller.resident.id:
         raise PaymentNotFound(f"No payment {payment_id!r}.")
     service.void(

@@ -32,7 +32,7 @@ from sqlmodel import Session, col
 
 from portal import calendar
 from portal.db import bulk_insert, expire_loaded
-from portal.errors import InvalidTransition
+from portal.errors import ConcurrentUpdate, InvalidTransition
 from portal.ids import IdMinter
 from portal.money import format_cents, format_usd
 from portal.notifications import service as notifications
@@ -205,33 +205,50 @@ def _move_payments(
     session: Session, workspace_id: str, items: Sequence[Reverse], *, now: datetime
 ) -> None:
     table = Payment.__table__  # type: ignore[attr-defined]
-    where = (table.c.workspace_id == workspace_id, table.c.id == bindparam("pid"))
-    voided = [{"pid": it.payment.id} for it in items if it.kind is ReversalKind.VOID]
+    # Compare-and-set (issue 14): each row changes only if it still has the status the caller
+    # checked its rule against. Callers lock the payments before checking, so a mismatch means
+    # a path that forgot to: refuse the whole request rather than reverse a payment twice.
+    where = (
+        table.c.workspace_id == workspace_id,
+        table.c.id == bindparam("pid"),
+        table.c.status == bindparam("from_status"),
+    )
+    voided = [
+        {"pid": it.payment.id, "from_status": it.payment.status}
+        for it in items
+        if it.kind is ReversalKind.VOID
+    ]
     # A won dispute completes a payment charged back before its deposit for the first time:
     # it gets its completion instant (not a ledger number: the credit's reversal carries the
     # balance change).
     won = [
-        {"pid": it.payment.id}
+        {"pid": it.payment.id, "from_status": it.payment.status}
         for it in items
         if it.kind is ReversalKind.DISPUTE_WON and it.payment.completed_at is None
     ]
     others = [
-        {"pid": it.payment.id, "status": it.to_status}
+        {"pid": it.payment.id, "from_status": it.payment.status, "status": it.to_status}
         for it in items
         if it.kind is not ReversalKind.VOID
     ]
     conn = session.connection()
     if won:
-        conn.execute(update(table).where(*where).values(completed_at=now), won)
+        _expect(conn.execute(update(table).where(*where).values(completed_at=now), won), won)
     if voided:
-        conn.execute(
-            update(table)
-            .where(*where)
-            .values(status=PaymentStatus.CANCELLED, deposit_batch_id=None),
+        _expect(
+            conn.execute(
+                update(table)
+                .where(*where)
+                .values(status=PaymentStatus.CANCELLED, deposit_batch_id=None),
+                voided,
+            ),
             voided,
         )
     if others:
-        conn.execute(update(table).where(*where).values(status=bindparam("status")), others)
+        _expect(
+            conn.execute(update(table).where(*where).values(status=bindparam("status")), others),
+            others,
+        )
     # The objects the callers hold take the new values as committed state (no reload, no
     # second UPDATE at the next flush).
     for it in items:
@@ -241,6 +258,15 @@ def _move_payments(
             set_committed_value(p, "deposit_batch_id", None)
         elif it.kind is ReversalKind.DISPUTE_WON and p.completed_at is None:
             set_committed_value(p, "completed_at", now)
+
+
+def _expect(result: Any, params: list[dict[str, Any]]) -> None:
+    if result.rowcount != len(params):
+        raise ConcurrentUpdate(
+            "A payment changed while this request was handling it; nothing was done. "
+            "Read the payment again and retry if its rules still allow it.",
+            extra={"payment_ids": sorted({p["pid"] for p in params})},
+        )
 
 
 def _move_balances(
@@ -386,6 +412,9 @@ def void(
     """Void a processing payment (it leaves its batch) or cancel a scheduled one. Returns the
     ``void`` reversal (None for a scheduled payment: nothing had moved yet). E-mails the
     resident and every landlord user (domain.md §6.2, §9.2)."""
+    if payment.status is PaymentStatus.PROCESSING and payment.deposit_batch_id is not None:
+        # The batch's status is part of the rule: lock it before the check (issue 14).
+        batching.get_batch(session, payment.workspace_id, payment.deposit_batch_id, for_update=True)
     if (refused := void_refusal(session, payment, settings=settings, now=now)) is not None:
         raise refused
     if payment.status is PaymentStatus.SCHEDULED:

@@ -271,7 +271,7 @@ async def return_payment(
     code's window after settlement has passed (2 banking days; 60 calendar days for the
     unauthorized codes)."""
     ws = operator.workspace
-    payment = payments_service.get_payment(session, ws.id, payment_id)
+    payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     reversal = returns.return_payment(
         session,
         workspaces_service.minter(ws, session),
@@ -300,7 +300,7 @@ async def charge_back_payment(
     """The cardholder's bank charges a card payment back (Visa or Mastercard reason code): the
     funds are taken at once and a dispute opens for the landlord to accept or challenge."""
     ws = operator.workspace
-    payment = payments_service.get_payment(session, ws.id, payment_id)
+    payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     reversal, dispute = disputes.charge_back(
         session,
         workspaces_service.minter(ws, session),

@@ -187,7 +187,7 @@ async def update_work_order(
     completed -> invoiced``, ``on_hold``, ``cancelled``; any other move is 409
     ``invalid_transition``), vendor, dates, amounts. Each change stamps ``last_modified``."""
     ws = landlord.workspace
-    wo = service.get(session, ws.id, work_order_id)
+    wo = service.get(session, ws.id, work_order_id, for_update=True)
     service.update(
         session,
         workspaces_service.minter(ws, session),

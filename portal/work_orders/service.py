@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from portal import calendar
 from portal.auth import service as auth_service
+from portal.db import get_row
 from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.ids import IdMinter, reserve
 from portal.notifications import service as notifications
@@ -279,8 +280,12 @@ def update(
 # --- reading ------------------------------------------------------------------------------------
 
 
-def get(session: Session, workspace_id: str, work_order_id: str) -> WorkOrder:
-    wo = session.get(WorkOrder, (workspace_id, work_order_id))
+def get(
+    session: Session, workspace_id: str, work_order_id: str, *, for_update: bool = False
+) -> WorkOrder:
+    """One work order; ``for_update`` locks its row first (``db.get_row``), so a status move
+    checks the transition table against the status it changes (issue 14)."""
+    wo = get_row(session, WorkOrder, (workspace_id, work_order_id), for_update=for_update)
     if wo is None:
         raise WorkOrderNotFound(f"No work order {work_order_id!r}.")
     return wo

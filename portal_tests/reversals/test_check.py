@@ -181,3 +181,148 @@ def test_balances_sent_by_the_accounting_system_are_the_basis(
     lease = client.get(f"/v1/leases/{payer.lease_id}", headers=world.landlord).json()
     assert lease["balance"] == "1960.00"
     assert check(engine, world) == []
+
+
+# --- issue 14: what concurrent reversals used to leave behind -----------------------------------
+
+
+def _double_refund(engine: Engine, payment_id: str) -> str:
+    """What two refunds racing each other left before issue 14: a second refund row beside the
+    first (its own IDs, the same batch), the reversal batch's total and count, the balance and
+    a ledger number all moved for it. Every rule of issue 6 still held; returns the copy's ID."""
+    with engine.begin() as conn:
+        first = (
+            conn.execute(
+                text("SELECT * FROM reversal WHERE payment_id = :p AND kind = 'refund'"),
+                {"p": payment_id},
+            )
+            .one()
+            ._asdict()
+        )
+        seq = conn.execute(
+            text("SELECT max(ledger_seq) FROM reversal WHERE workspace_id = :w"),
+            {"w": first["workspace_id"]},
+        ).scalar_one()
+        copy = {
+            **first,
+            "id": "rev_double",
+            "transaction_id": "999999999999",
+            "ledger_seq": seq + 1000,
+        }
+        columns = ", ".join(copy)
+        conn.execute(
+            text(f"INSERT INTO reversal ({columns}) VALUES ({', '.join(':' + c for c in copy)})"),
+            copy,
+        )
+        conn.execute(
+            text(
+                "UPDATE deposit_batch SET total_cents = total_cents + :c, "
+                "item_count = item_count + 1 WHERE workspace_id = :w AND id = :b"
+            ),
+            {
+                "c": first["amount_cents"],
+                "w": first["workspace_id"],
+                "b": first["deposit_batch_id"],
+            },
+        )
+        conn.execute(
+            text(
+                "UPDATE lease SET balance_cents = balance_cents + :d "
+                "WHERE workspace_id = :w AND id = :l"
+            ),
+            {"d": first["balance_delta_cents"], "w": first["workspace_id"], "l": first["lease_id"]},
+        )
+    return "rev_double"
+
+
+def test_a_payment_refunded_twice_is_named(
+    client: TestClient,
+    engine: Engine,
+    database_url: str,
+    mixed: tuple[World, Payer, dict[str, dict[str, Any]]],
+) -> None:
+    world, _payer, made = mixed
+    refunded = made["refunded"]["id"]
+    _double_refund(engine, refunded)
+
+    found = {(v["rule"], v["subject"]): v["detail"] for v in check(engine, world)}
+
+    assert set(found) == {
+        ("reversed_more_than_once", f"payment {refunded}"),
+        ("reversed_above_amount", f"payment {refunded}"),
+    }
+    assert "2 refunds" in found[("reversed_more_than_once", f"payment {refunded}")]
+    assert (
+        "$60.00, more than the payment's $30.00"
+        in found[("reversed_above_amount", f"payment {refunded}")]
+    )
+    result = CliRunner().invoke(cli, ["check", "--database-url", database_url])
+    assert result.exit_code == 1
+    assert "reversed_more_than_once" in result.output
+
+
+def test_a_refund_racing_a_return_is_named(
+    client: TestClient, engine: Engine, mixed: tuple[World, Payer, dict[str, dict[str, Any]]]
+) -> None:
+    world, _payer, made = mixed
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE reversal SET kind = 'return' WHERE payment_id = :p"),
+            {"p": made["late_return"]["id"]},
+        )
+        conn.execute(
+            text("UPDATE reversal SET payment_id = :p WHERE payment_id = :q"),
+            {"p": made["refunded"]["id"], "q": made["late_return"]["id"]},
+        )
+        conn.execute(
+            text("UPDATE payment SET status = 'completed' WHERE id = :q"),
+            {"q": made["late_return"]["id"]},
+        )
+
+    rules = {(v["rule"], v["subject"]) for v in check(engine, world)}
+
+    assert ("reversed_more_than_once", f"payment {made['refunded']['id']}") in rules
+    assert ("reversed_above_amount", f"payment {made['refunded']['id']}") in rules
+
+
+def test_a_status_that_disagrees_with_the_reversals_is_named(
+    client: TestClient, engine: Engine, mixed: tuple[World, Payer, dict[str, dict[str, Any]]]
+) -> None:
+    world, _payer, made = mixed
+    sql(engine, "UPDATE payment SET status = 'completed' WHERE id = :p", p=made["refunded"]["id"])
+
+    found = [v for v in check(engine, world) if v["rule"] == "reversal_status"]
+
+    assert [(v["subject"], v["detail"]) for v in found] == [
+        (
+            f"payment {made['refunded']['id']}",
+            "is completed, but its reversals make it refunded",
+        )
+    ]
+
+
+def test_a_reversal_without_its_ledger_entry_is_named(
+    client: TestClient, engine: Engine, mixed: tuple[World, Payer, dict[str, dict[str, Any]]]
+) -> None:
+    world, _payer, made = mixed
+    sql(
+        engine,
+        "UPDATE reversal SET ledger_seq = NULL WHERE payment_id = :p",
+        p=made["refunded"]["id"],
+    )
+    sql(
+        engine,
+        "UPDATE reversal SET balance_delta_cents = 1, ledger_seq = 1 WHERE payment_id = :p",
+        p=made["voided"]["id"],
+    )
+
+    found = {v["subject"]: (v["rule"], v["detail"]) for v in check(engine, world)}
+
+    [refund_id] = [s for s in found if s.startswith("refund reversal")]
+    assert found[refund_id] == (
+        "reversal_ledger",
+        "moved the balance by $30.00 but has no ledger number",
+    )
+    [void_id] = [s for s in found if s.startswith("void reversal")]
+    assert found[void_id][0] == "reversal_ledger"
+    assert "never completed" in found[void_id][1]
