@@ -1,8 +1,11 @@
 """Engine, column types and the one-transaction-per-request session (architecture.md §3).
 
 - SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, and
-  every transaction starts with ``BEGIN IMMEDIATE``: writers then queue on the lock instead of
-  failing with SQLITE_BUSY when two workers upgrade a read to a write at once.
+  every transaction that may write starts with ``BEGIN IMMEDIATE``: writers then queue on the
+  lock instead of failing with SQLITE_BUSY when two workers upgrade a read to a write at once.
+  Read-only requests (GET, HEAD) begin deferred (``read_only``): they never wait for a writer.
+- Heavy routes (``heavy_route``) run their whole request in a worker thread; on SQLite the
+  ``WriterGate`` makes the event loop's writers wait for such a thread without blocking the loop.
 - PostgreSQL is reached through the same URL setting (``postgresql+psycopg://...``).
 - Services flush, never commit; the request dependency commits before the response is sent.
 - Instants are stored as naive UTC (SQLite keeps no offset) and always read back UTC-aware.
@@ -10,21 +13,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from datetime import date as date_type
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import DateTime, Engine, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
+from starlette.datastructures import State
+from starlette.types import Message, Receive, Scope, Send
 
 from portal.clock import as_aware
 
@@ -101,7 +111,35 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get(_READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+_READ_ONLY = "portal_read_only"
+_READ_STATEMENT = re.compile(r"\s*(SELECT|WITH|BEGIN|COMMIT|ROLLBACK|PRAGMA)\b", re.IGNORECASE)
+
+
+class WriteInReadOnlyTransaction(RuntimeWarning):
+    """A GET (or HEAD) request wrote. The suite turns warnings into errors, so a test fails."""
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (pool, events) for transactions that only read. On SQLite they begin
+    deferred, so in WAL mode they read the last commit and never wait for the write lock; a
+    write in one would have to take the lock mid-transaction (and could fail with SQLITE_BUSY,
+    or wait on the event loop), so only requests that never write use it, and a write warns.
+    On PostgreSQL only the warning differs."""
+    cached: Engine | None = engine.__dict__.get("_portal_read_only")
+    if cached is None:
+        cached = engine.execution_options(**{_READ_ONLY: True})
+        event.listen(cached, "before_cursor_execute", _reads_only)
+        engine.__dict__["_portal_read_only"] = cached
+    return cached
+
+
+def _reads_only(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not _READ_STATEMENT.match(statement):
+        warnings.warn(f"a read-only request wrote: {statement[:80]}", WriteInReadOnlyTransaction, 2)
 
 
 @contextmanager
@@ -121,21 +159,169 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+#: Methods whose requests never write (a write in one warns: ``read_only``).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def _request_session(request: Request) -> AsyncIterator[Session]:
     # Runs on the event loop, like the routes: no thread-pool hop per request
-    # (perf-baseline.md §3-4; the decision is recorded in docs/decisions.md).
-    with Session(get_engine(request), expire_on_commit=False) as session:
-        try:
+    # (perf-baseline.md §3-4; the decision is recorded in docs/decisions.md). Except in a
+    # heavy route, which runs on a worker thread's own loop (``heavy_route``).
+    engine = get_engine(request)
+    if request.method in READ_METHODS:
+        with session_scope(read_only(engine)) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        return
+    async with loop_writer(request.app.state):
+        with session_scope(engine) as session:
+            yield session
 
 
 # scope="function": the commit happens before the response is sent (style.md C1).
 SessionDep = Annotated[Session, Depends(_request_session, scope="function")]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+# --- heavy routes off the event loop -----------------------------------------------------------
+
+#: True in the worker thread of a heavy route: its writes already hold the writer gate.
+_IN_WORKER: ContextVar[bool] = ContextVar("portal_in_worker", default=False)
+
+#: Heavy requests in worker threads at once on PostgreSQL (each holds a pooled connection,
+#: which the event loop's requests need too: 5 + 10 overflow by default).
+MAX_WORKER_REQUESTS = 4
+
+
+class WriterGate:
+    """The process's writers in turn, without blocking the event loop (one per app).
+
+    SQLite has one write lock per database. A writer in a worker thread (a heavy route, the
+    real-clock tick) holds it for as long as its work takes; a request on the event loop that
+    then began a write would wait for it inside SQLite's busy timeout, with the whole loop, and
+    every other request, stopped. So a thread writer takes the gate (one at a time, once no loop
+    writer is inside its transaction) and loop writers wait for the gate asynchronously before
+    they begin (``loop_writer``). Readers never wait: they begin deferred (``read_only``).
+    PostgreSQL locks rows, not the database: its thread writers only share a few slots."""
+
+    def __init__(self, *, exclusive: bool) -> None:
+        self.exclusive = exclusive
+        self._slots = asyncio.Semaphore(1 if exclusive else MAX_WORKER_REQUESTS)
+        self._open = asyncio.Event()  # no thread writer holds the gate or waits for it
+        self._open.set()
+        self._loop_writers = 0
+        self._drained = asyncio.Event()  # no loop writer is inside its transaction
+        self._drained.set()
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> WriterGate:
+        return cls(exclusive=engine.dialect.name == "sqlite")
+
+    @asynccontextmanager
+    async def thread_writer(self) -> AsyncIterator[None]:
+        async with self._slots:
+            if not self.exclusive:
+                yield
+                return
+            self._open.clear()
+            try:
+                await self._drained.wait()
+                yield
+            finally:
+                self._open.set()
+
+    @asynccontextmanager
+    async def loop_writer(self) -> AsyncIterator[None]:
+        if not self.exclusive or _IN_WORKER.get():
+            yield
+            return
+        while not self._open.is_set():
+            await self._open.wait()
+        self._loop_writers += 1
+        self._drained.clear()
+        try:
+            yield
+        finally:
+            self._loop_writers -= 1
+            if not self._loop_writers:
+                self._drained.set()
+
+
+@asynccontextmanager
+async def loop_writer(state: State) -> AsyncIterator[None]:
+    """Around a write transaction run on the event loop: waits (without blocking the loop) while
+    a thread writer holds the SQLite write lock (``WriterGate``)."""
+    gate: WriterGate | None = getattr(state, "writer_gate", None)
+    if gate is None:
+        yield
+        return
+    async with gate.loop_writer():
+        yield
+
+
+class WorkerThreadRoute(APIRoute):
+    """A route whose whole request runs in a worker thread, on an event loop of its own: its
+    dependencies (authentication, the session, the idempotency key), the service, the commit,
+    the response and the error handlers. For heavy work (a 50,000-resident intake, a scenario, a
+    month of clock): on the server's loop it would stop every other request until done (issue
+    14). The body is read first, on the server's loop; the response is sent through it."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            await super().handle(scope, receive, send)  # the 405, at once
+            return
+        loop = asyncio.get_running_loop()
+        pending = [await _whole_body(receive)]
+
+        def on_loop(make: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+            return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_call(make), loop))
+
+        async def worker_receive() -> Message:
+            if pending:
+                return pending.pop()
+            message: Message = await on_loop(receive)
+            return message
+
+        async def worker_send(message: Message) -> None:
+            await on_loop(lambda: send(message))
+
+        def run() -> None:
+            _IN_WORKER.set(True)
+            asyncio.run(APIRoute.handle(self, scope, worker_receive, worker_send))
+
+        gate: WriterGate | None = getattr(scope["app"].state, "writer_gate", None)
+        if gate is None:
+            await anyio.to_thread.run_sync(run)
+            return
+        async with gate.thread_writer():
+            await anyio.to_thread.run_sync(run)
+
+
+async def _call(make: Callable[[], Awaitable[Any]]) -> Any:
+    return await make()
+
+
+async def _whole_body(receive: Receive) -> Message:
+    """The request body as one message (or the disconnect that cut it short)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+
+def heavy_route(router: APIRouter, path: str, **options: Any) -> Callable[[Any], Any]:
+    """``@router.api_route(path, ...)`` for a route whose work can take seconds: its request
+    runs in a worker thread (``WorkerThreadRoute``). Ordinary routes stay on the event loop
+    (no thread hop: perf-baseline.md §3-4)."""
+
+    def register(endpoint: Any) -> Any:
+        router.add_api_route(path, endpoint, route_class_override=WorkerThreadRoute, **options)
+        return endpoint
+
+    return register
 
 
 def expire_loaded(

@@ -12,8 +12,8 @@
 Keys are scoped to the caller: the workspace and the principal (a landlord user, an
 integration, the operator), so two clients can never collide.
 
-Secrets shown once (passwords, tokens) are never stored: the kept copy has them replaced by
-``"[redacted]"``, so a replay says what was created without repeating the secret
+Secrets shown once (passwords, tokens, invite codes) are never stored: the kept copy has them
+replaced by ``"[redacted]"``, so a replay says what was created without repeating the secret
 (architecture.md §11: only hashes of tokens are stored).
 """
 
@@ -100,7 +100,9 @@ class Idempotency:
         return Response(body, status_code=status_code, media_type="application/json")
 
 
-SECRET_FIELDS = frozenset({"password", "token", "tokens", "access_token"})
+#: ``invite_code``: no kept response carries one today (the code is only e-mailed); listed so a
+#: response that ever does keeps no plaintext code (only digests are stored).
+SECRET_FIELDS = frozenset({"password", "token", "tokens", "access_token", "invite_code"})
 REDACTED = "[redacted]"
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,10 +33,27 @@ from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.balances.router import router as balances_router
 from portal.clock import Clock, SystemClock
-from portal.db import make_engine, session_scope
-from portal.errors import PROBLEM_JSON, PortalError, json_path, problem_body
+from portal.db import WriterGate, loop_writer, make_engine, session_scope
+from portal.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    ConcurrentUpdate,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    PaymentRequired,
+    PortalError,
+    Unauthorized,
+    Unprocessable,
+    json_path,
+    problem_body,
+    problem_responses,
+)
 from portal.health import router as ops_router
 from portal.idempotency import Replay
+from portal.inputs import INVALID_ENCODING, InputGuardMiddleware
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
@@ -77,6 +94,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(settings.database_url)
+        app.state.writer_gate = WriterGate.for_engine(app.state.engine)
         with session_scope(app.state.engine) as session:
             app.state.operator_key = auth_service.ensure_secret(
                 session, "operator_key", settings.operator_key
@@ -137,8 +155,13 @@ def create_app(
         applicants_router,
         applicants_resident_router,
     ):
-        app.include_router(router)
+        # Any request can be refused with a 422 problem (a bad parameter, or a character the
+        # database cannot store, portal.inputs): documented so on every route, instead of
+        # FastAPI's default 422, whose shape the portal never answers.
+        app.include_router(router, responses=problem_responses(422))
     _install_error_handlers(app)
+    # Inner to the size limit (the last added runs first): only a body within it is read.
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
@@ -153,9 +176,10 @@ async def _real_clock_loop(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(settings.real_clock_tick_seconds)
         try:
-            await asyncio.to_thread(
-                sandbox_service.run_real_clocks, app.state.engine, app.state.clock
-            )
+            async with app.state.writer_gate.thread_writer():
+                await asyncio.to_thread(
+                    sandbox_service.run_real_clocks, app.state.engine, app.state.clock
+                )
         except Exception:  # a failing job must not stop the loop for every workspace
             log.exception("real-clock tick failed")
 
@@ -181,6 +205,8 @@ _OWN_CODES = {
     "invalid_routing_number",
     "invalid_account_number",
 }
+#: The field code of every other pydantic error.
+FIELD_INVALID = "invalid"
 
 
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
@@ -191,7 +217,7 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
         )
     items = []
     for e in errors[:100]:
-        code = e["type"] if e.get("type") in _OWN_CODES else "invalid"
+        code = e["type"] if e.get("type") in _OWN_CODES else FIELD_INVALID
         loc = tuple(e.get("loc", ()))
         item: dict[str, Any] = {"field": json_path(loc), "message": e.get("msg", ""), "code": code}
         # A bad line of a list (a balance row, a scenario entity) says which one it is.
@@ -199,37 +225,88 @@ def _validation_response(exc: RequestValidationError) -> JSONResponse:
             item["row"] = loc[2]
         items.append(item)
     codes = {i["code"] for i in items}
-    code = codes.pop() if len(codes) == 1 and "invalid" not in codes else "validation_failed"
+    code = codes.pop() if len(codes) == 1 and FIELD_INVALID not in codes else "validation_failed"
     detail = "; ".join(f"{i['field']}: {i['message']}" for i in items[:5])
     extra = {"errors_total": len(errors)} if len(errors) > len(items) else None
     return problem(422, "Unprocessable request", code, detail, errors=items, extra=extra)
 
 
-def _remember(request: Request, problem: dict[str, Any]) -> None:
+#: The framework's own HTTP errors, in the envelope and with the code of the PortalError of that
+#: status; there is no ``http_<status>`` code.
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    cls.status_code: (cls.title, cls.code)
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        PaymentRequired,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        Conflict,
+        PayloadTooLarge,
+        Unprocessable,
+    )
+}
+
+
+def _http_problem(exc: StarletteHTTPException) -> JSONResponse:
+    cause = exc.__cause__
+    if exc.status_code == 400 and cause is not None:
+        # FastAPI turns any failure to read a JSON body into a bare 400 "There was an error
+        # parsing the body": a body that is not UTF-8 (after portal.inputs, only a BOM-less
+        # oddity), nesting beyond the parser's stack (RecursionError), or a number too long
+        # for Python (more than 4,300 digits).
+        if isinstance(cause, UnicodeError):
+            return problem(400, "Invalid encoding", INVALID_ENCODING, "The body is not UTF-8.")
+        detail = (
+            "The JSON body is nested too deeply."
+            if isinstance(cause, RecursionError)
+            else "The request body could not be parsed as JSON."
+        )
+        return problem(400, "Malformed JSON", "malformed_json", detail)
+    if exc.status_code >= 500:
+        return _internal_error(exc.status_code)
+    title, code = _HTTP_CODES.get(exc.status_code, _HTTP_CODES[400])
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else title
+    return problem(exc.status_code, title, code, detail)
+
+
+#: deadlock_detected, serialization_failure, lock_not_available (PostgreSQL error codes).
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _internal_error(status: int) -> JSONResponse:
+    return problem(
+        status, "Internal error", "internal_error", "An internal error occurred; this is a bug."
+    )
+
+
+async def _remember(request: Request, problem: dict[str, Any]) -> None:
     """A refused integration call is kept for ``GET /v1/integration/last-error`` (seed S0/S4
     "Show Last Error"), in its own transaction: the call itself was rolled back."""
     caller: tuple[str, str, str] | None = getattr(request.state, "integration_caller", None)
     if caller is None:
         return
     workspace_id, integration_id, at = caller
-    auth_service.record_last_error(
-        request.app.state.engine,
-        workspace_id,
-        integration_id,
-        {
-            "at": at,
-            "method": request.method,
-            "path": request.url.path,
-            **{k: problem[k] for k in ("status", "code", "detail")},
-            "errors": problem.get("errors", [])[:100],
-        },
-    )
+    async with loop_writer(request.app.state):
+        auth_service.record_last_error(
+            request.app.state.engine,
+            workspace_id,
+            integration_id,
+            {
+                "at": at,
+                "method": request.method,
+                "path": request.url.path,
+                **{k: problem[k] for k in ("status", "code", "detail")},
+                "errors": problem.get("errors", [])[:100],
+            },
+        )
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PortalError)
     async def _portal(request: Request, exc: PortalError) -> Response:
-        _remember(request, exc.problem())
+        await _remember(request, exc.problem())
         return JSONResponse(
             exc.problem(), status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers
         )
@@ -241,15 +318,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         response = _validation_response(exc)
-        _remember(request, json.loads(bytes(response.body)))
+        await _remember(request, json.loads(bytes(response.body)))
         return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        codes = {404: ("Not found", "not_found"), 405: ("Method not allowed", "method_not_allowed")}
-        title, code = codes.get(exc.status_code, ("Error", f"http_{exc.status_code}"))
-        detail = exc.detail if isinstance(exc.detail, str) else title
-        response = problem(exc.status_code, title, code, detail)
+        response = _http_problem(exc)
         response.headers.update(exc.headers or {})
         return response
 
@@ -258,12 +332,29 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.info("integrity error turned into 409: %s", exc.orig)
         return problem(409, "Conflict", "conflict", "The request conflicts with existing data.")
 
+    @app.exception_handler(OperationalError)
+    async def _operational(_: Request, exc: OperationalError) -> Response:
+        # PostgreSQL gave up on one of two transactions waiting for each other (a deadlock,
+        # a serialization failure, a lock it could not take): the request did nothing and a
+        # retry will pass or meet the rule's own refusal. Anything else is still a bug.
+        if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+            log.exception("unhandled database error")
+            return _internal_error(500)
+        log.info("retryable database conflict turned into 409: %s", exc.orig)
+        response = problem(
+            409,
+            ConcurrentUpdate.title,
+            ConcurrentUpdate.code,
+            "Another request changed the same data at the same time; nothing was done. "
+            "Retry the request.",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
     @app.exception_handler(Exception)
     async def _bug(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem(
-            500, "Internal error", "internal_error", "An internal error occurred; this is a bug."
-        )
+        return _internal_error(500)
 
 
 # --- body size --------------------------------------------------------------------------------

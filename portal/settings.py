@@ -3,6 +3,8 @@
 Defaults run locally with nothing set: a SQLite file next to the working directory and the
 simulated clock. Secrets left unset (operator key, signing key) are generated once by
 ``portal serve`` and stored in the database, so every worker and every restart agrees on them.
+A secret that is set is never written to the database (and one stored earlier is deleted):
+shared deployments set ``PORTAL_SECRET_KEY`` so a copy of the database holds no signing key.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    #: Bearer key for ``/v1/sandbox/**``. Unset: generated, stored and printed by ``portal serve``.
+    #: Bearer key for ``/v1/sandbox/**``. Unset: generated, stored and printed by ``portal serve``;
+    #: set: never stored.
     operator_key: str | None = None
-    #: HS256 key for landlord and integration JWTs. Unset: generated and stored in the database.
+    #: HS256 key for landlord, resident and integration JWTs. Unset: generated once and stored
+    #: in the database; set: never stored (every worker, host and ``portal seed`` needs it).
     secret_key: str | None = None
     #: Public base URL, used in links the portal hands out (browse URLs, e-mails).
     base_url: str = "http://127.0.0.1:8000"

@@ -4,14 +4,21 @@ a 4xx, never a 500; bodies over 1 MiB are refused with 413 except on import rout
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 
+import portal
+import portal.main
+from portal.errors import PortalError
 from portal_tests.factories import OPERATOR, START, make_workspace, make_world
 
 MIB = 1024 * 1024
@@ -256,6 +263,12 @@ def _error_cases() -> dict[str, Callable[[TestClient], httpx.Response]]:
         "invalid_idempotency_key": lambda c: c.post(
             "/v1/sandbox/workspaces", json={}, headers={**OPERATOR, "Idempotency-Key": "k" * 256}
         ),
+        "invalid_character": lambda c: c.post(
+            "/v1/sandbox/workspaces", content=b'{"name": "\\u0000"}', headers={**OPERATOR, **JSON}
+        ),
+        "invalid_encoding": lambda c: c.post(
+            "/v1/sandbox/workspaces", content=b'{"name": "\xe9"}', headers={**OPERATOR, **JSON}
+        ),
     }
 
 
@@ -283,3 +296,140 @@ class TestProblemEnvelope:
             assert {"field", "message"} <= set(error)
         for leak in ("Traceback", "SELECT", "INSERT", "sqlalchemy", "sqlite", 'File "', ".py"):
             assert leak not in response.text, leak
+
+
+class TestFrameworkErrors:
+    """An HTTPException raised by FastAPI or Starlette themselves gets a documented code, never
+    ``http_<status>``."""
+
+    @pytest.mark.parametrize(
+        ("status", "code"),
+        [(400, "bad_request"), (401, "unauthorized"), (403, "forbidden"), (418, "bad_request")],
+    )
+    def test_gets_the_code_of_its_status(
+        self, app: FastAPI, client: TestClient, status: int, code: str
+    ) -> None:
+        async def fail() -> None:
+            raise HTTPException(status_code=status)
+
+        app.add_api_route("/test-only/fail", fail)
+
+        body = assert_problem(client.get("/test-only/fail"), status, code)
+        assert body["detail"]
+
+
+# --- every code is documented -----------------------------------------------------------------
+
+ROOT = Path(portal.__file__).parent
+README = ROOT.parent / "README.md"
+#: Calls whose third positional argument (or ``code=``) is a problem code.
+PROBLEM_HELPERS = {"problem", "_response", "problem_body"}
+
+
+def documented_codes() -> dict[str, set[int]]:
+    """The README's code table (between the ``error-codes`` markers): code -> statuses."""
+    text = README.read_text()
+    section = text.split("<!-- error-codes -->", 1)[1].split("<!-- /error-codes -->", 1)[0]
+    table: dict[str, set[int]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        match = re.fullmatch(r"`([a-z0-9_]+)`", cells[0]) if len(cells) == 3 else None
+        if match:
+            assert match[1] not in table, f"{match[1]} is listed twice"
+            table[match[1]] = {int(s) for s in re.findall(r"\d{3}", cells[1])}
+    return table
+
+
+def _subclasses(cls: type[PortalError]) -> Iterator[type[PortalError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _constant(node: ast.expr | None, names: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    return None
+
+
+def _codes_in_source(path: Path) -> set[str]:
+    """Codes written in a module: ``code = "..."`` in a class, ``code="..."`` in a call, the
+    code argument of the problem helpers and of ``FieldError``; module-level string constants
+    given by name are resolved."""
+    tree = ast.parse(path.read_text())
+    names = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    found: set[str | None] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    if any(isinstance(t, ast.Name) and t.id == "code" for t in targets):
+                        found.add(_constant(stmt.value, names))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            callee = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            found.update(_constant(k.value, names) for k in node.keywords if k.arg == "code")
+            if callee in PROBLEM_HELPERS | {"FieldError"} and len(node.args) > 2:
+                found.add(_constant(node.args[2], names))
+    return {code for code in found if code is not None}
+
+
+def emitted_codes() -> dict[str, set[int]]:
+    """Every code the code base can put in a problem: code -> the statuses known for it."""
+    codes: dict[str, set[int]] = {}
+    for cls in _subclasses(PortalError):
+        codes.setdefault(cls.code, set()).add(cls.status_code)
+    for path in ROOT.rglob("*.py"):
+        if "migrations" not in path.parts:
+            for code in _codes_in_source(path):
+                codes.setdefault(code, set())
+    for code in portal.main._OWN_CODES | {portal.main.FIELD_INVALID}:
+        codes.setdefault(code, set())
+    return codes
+
+
+class TestEveryCodeIsDocumented:
+    def test_the_readme_lists_every_code_the_server_can_emit(self) -> None:
+        missing = sorted(set(emitted_codes()) - set(documented_codes()))
+        assert not missing, f"add these codes to README.md's error-codes table: {missing}"
+
+    def test_the_readme_lists_no_code_that_does_not_exist(self) -> None:
+        stale = sorted(set(documented_codes()) - set(emitted_codes()))
+        assert not stale, f"README.md's error-codes table lists codes nothing emits: {stale}"
+
+    def test_each_error_class_is_listed_with_its_status(self) -> None:
+        documented = documented_codes()
+        wrong = {
+            code: (statuses, documented[code])
+            for code, statuses in emitted_codes().items()
+            if code in documented and not statuses <= documented[code]
+        }
+        assert not wrong, f"code: (status in code, status in README): {wrong}"
+
+    def test_the_collector_sees_codes_of_every_kind(self) -> None:
+        codes = emitted_codes()
+        # A class attribute, a keyword argument, a problem() helper in main, a named constant
+        # in portal.inputs, a pydantic error of our own, a field-only code.
+        for code in (
+            "token_revoked",
+            "invalid_cursor",
+            "malformed_json",
+            "invalid_character",
+            "invalid_encoding",
+            "invalid_duration",
+            "outside_clock",
+            "internal_error",
+        ):
+            assert code in codes, code
+        assert not any(code.startswith("http_") for code in codes)

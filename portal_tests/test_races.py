@@ -206,3 +206,23 @@ class TestRecurring:
         responses = all_at_once(app, [stop] * THREADS)
 
         _one_winner(responses, 200, "recurring_payment_not_active")
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+def test_a_database_deadlock_is_a_retryable_409_not_a_500(app: FastAPI, client: TestClient) -> None:
+    # PostgreSQL aborts one of two transactions that wait for each other; the request did
+    # nothing, so the client may retry (the locks' order makes this rare, not impossible).
+    from sqlalchemy.exc import OperationalError
+
+    async def deadlocked() -> None:
+        raise OperationalError("UPDATE payment ...", {}, _Deadlock("deadlock detected"))
+
+    app.add_api_route("/v1/_test/deadlock", deadlocked)
+
+    response = client.get("/v1/_test/deadlock")
+
+    assert_problem(response, 409, "concurrent_update")
+    assert response.headers["Retry-After"] == "1"

@@ -4,7 +4,6 @@ only approved applicants; ``.../accepted`` freezes one)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,6 +26,7 @@ from portal.pagination import (
 from portal.properties import service as properties_service
 from portal.residents.dependencies import ResidentDep
 from portal.workspaces import service as workspaces_service
+from portal.workspaces.schemas import Instant
 
 router = APIRouter(prefix="/v1", tags=["landlord: applicants"])
 resident_router = APIRouter(prefix="/v1/resident", tags=["resident: applications"])
@@ -230,7 +230,7 @@ async def retrieve_applicants(
     caller: IntegrationDep,
     session: SessionDep,
     since: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="Only applicants changed strictly after this instant (RFC 3339)"),
     ] = None,
     limit: LimitQuery = 50,

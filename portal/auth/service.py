@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
@@ -94,8 +94,21 @@ class EmailTaken(Conflict):
 
 
 def ensure_secret(session: Session, name: str, configured: str | None) -> str:
-    """The configured value, else the stored one, else a new one stored now (first start)."""
+    """The configured value, else the stored one, else a new one stored now (first start).
+
+    A configured secret (``PORTAL_SECRET_KEY``, ``PORTAL_OPERATOR_KEY``) is never written to
+    the database, and one stored before is deleted: the database holds a secret only while the
+    server generated it and uses it, so a copy or backup of it carries no key in use, nor an
+    old one that would come back if the setting were removed (docs/decisions.md, Auth)."""
     if configured:
+        # A plain DELETE: workers starting together may both run it (no stale-row error).
+        gone = session.execute(delete(ServerSecret).where(col(ServerSecret.name) == name))
+        if gone.rowcount:  # type: ignore[attr-defined]
+            log.warning(
+                "server secret %r is configured: the generated one stored in the database was "
+                "deleted (credentials made with it are no longer accepted)",
+                name,
+            )
         return configured
     row = session.get(ServerSecret, name)
     if row is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from portal.auth.dependencies import IntegrationDep, require_integration
 from portal.balances import schemas
 from portal.balances import service as balances_service
-from portal.db import SessionDep
+from portal.db import SessionDep, heavy_route
 from portal.errors import problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
@@ -19,8 +19,11 @@ router = APIRouter(prefix="/v1/integration", tags=["integration"])
 IntegrationIdempotency = Annotated[Idempotency, idempotent(require_integration)]
 
 
-@router.post(
+# Tens of thousands of rows: in a worker thread, so other requests are served meanwhile.
+@heavy_route(
+    router,
     "/balances",
+    methods=["POST"],
     response_model=schemas.BalancesOut,
     responses=problem_responses(400, 401, 413, 422),
 )

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from portal import calendar
+from portal import calendar, faults
 from portal.db import expire_loaded, get_row
 from portal.errors import PortalError
 from portal.ids import IdMinter
@@ -399,6 +399,7 @@ def _charge_recurring(
     service.mark_paying(
         session, ids.scope, [(n.resident_id, n.type, n.status) for n in new], now=now
     )
+    faults.reached("payments.run_due", "charged")  # the crash tests' kill point (portal/faults.py)
     _move_on(
         session,
         ids.scope,
@@ -408,11 +409,14 @@ def _charge_recurring(
         today=today,
     )
     if payment_ids:
+        # In ID order, never the order rows happen to come back in: e-mail IDs are minted in
+        # this order, and PostgreSQL's order changes with the plan (a resumed advance, a bigger
+        # table), which made a month resumed after a crash mail its receipts in another order.
         made = list(
             session.scalars(
-                select(Payment).where(
-                    col(Payment.workspace_id) == ids.scope, col(Payment.id).in_(payment_ids)
-                )
+                select(Payment)
+                .where(col(Payment.workspace_id) == ids.scope, col(Payment.id).in_(payment_ids))
+                .order_by(col(Payment.id))
             )
         )
         service.send_receipts(session, ids, made, now=now)

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from portal.db import bulk_insert
-from portal.ids import IdMinter, new_secret, new_secrets, reserve
+from portal.ids import IdMinter, new_secrets, reserve
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.pagination import keyset
@@ -36,7 +36,12 @@ from portal.residents.models import (
     Resident,
     ResidentStatus,
 )
-from portal.residents.service import INVITATION_SUBJECT, invite_email
+from portal.residents.service import (
+    INVITATION_SUBJECT,
+    invite_digest,
+    invite_email,
+    new_invite_code,
+)
 
 #: The status the client's grid shows (seed S0: ACTIVE, INVITE, WAITING).
 CLIENT_STATUS = {
@@ -139,7 +144,7 @@ def receive(
     created = _create(session, ids, new_rows, unit_ids, today=today, now=now)
     lease_updates: list[dict[str, Any]] = []
     resident_updates: list[dict[str, Any]] = []
-    invitations: list[Resident] = []
+    invitations: list[notifications.Message] = []
     for row in rows:
         if row.resident_id in created:
             status = created[row.resident_id]
@@ -171,7 +176,7 @@ def receive(
     _write_resident_updates(session, ws, resident_updates)
     del lease_updates, resident_updates
     if invitations:
-        notifications.send_many(session, ids, [invite_email(r, None) for r in invitations], now=now)
+        notifications.send_many(session, ids, invitations, now=now)
     _records(session, ids, rows, integration_id=integration_id, now=now)
     return out
 
@@ -263,9 +268,9 @@ def _person_changes(
     person: dict[str, Any] | None,
     updates: list[dict[str, Any]],
     now: datetime,
-) -> tuple[bool, ResidentStatus, Resident | None]:
+) -> tuple[bool, ResidentStatus, notifications.Message | None]:
     """Name, e-mail and phone follow the accounting system; a waiting resident whose e-mail
-    arrives is invited (domain.md §2.2)."""
+    arrives is invited (domain.md §2.2): the new code's digest is stored, the code e-mailed."""
     if person is None:
         return False, ResidentStatus.DELETED, None
     status: ResidentStatus = person["status"]
@@ -277,18 +282,22 @@ def _person_changes(
     }
     changed = {k: v for k, v in wanted.items() if person[k] != v}
     invited = None
-    code = person["invite_code"]
+    digest = person["invite_code"]
     if status is ResidentStatus.WAITING and wanted["email"]:
-        status, code = ResidentStatus.INVITE, new_secret(12)
-        invited = Resident(
-            workspace_id="",
-            id=person["id"],
-            name=wanted["name"],
-            email=wanted["email"],
-            status=status,
-            status_changed_at=now,
-            invite_code=code,
-            created_at=now,
+        status = ResidentStatus.INVITE
+        code, digest = new_invite_code()
+        invited = invite_email(
+            Resident(
+                workspace_id="",
+                id=person["id"],
+                name=wanted["name"],
+                email=wanted["email"],
+                status=status,
+                status_changed_at=now,
+                created_at=now,
+            ),
+            None,
+            code,
         )
     if not changed and invited is None:
         return False, status, None
@@ -297,7 +306,7 @@ def _person_changes(
             "b_id": person["id"],
             **wanted,
             "status": status,
-            "invite_code": code,
+            "invite_code": digest,
             "status_changed_at": now if invited is not None else None,
         }
     )
@@ -325,6 +334,8 @@ def _create(
     codes = [
         code if email else None for code, email in zip(new_secrets(len(rows)), emails, strict=True)
     ]
+    # Only the digests are stored; the codes themselves go out in the e-mails below.
+    digests = [invite_digest(code) if code else None for code in codes]
     places = [unit_ids[row.unit_id] for row in rows]
     unit_property = _unit_properties(session, ws)
     bulk_insert(
@@ -340,7 +351,7 @@ def _create(
                 "status": ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING,
                 "status_changed_at": now,
                 "password_hash": None,
-                "invite_code": codes[n],
+                "invite_code": digests[n],
                 "property_id": unit_property.get(places[n]),
                 "unit_id": places[n],
                 "merged_into": None,
@@ -350,6 +361,7 @@ def _create(
             for n, row in enumerate(rows)
         ],
     )
+    del digests
     basis_seq = leases_service.ledger_seq(session, ws)
     bulk_insert(
         session,

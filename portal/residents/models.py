@@ -98,7 +98,8 @@ class Resident(SQLModel, table=True):
     status_changed_at: datetime = Field(sa_type=UTCDateTime)
     #: Set once the resident has an account (accepted an invitation or signed up).
     password_hash: str | None = Field(default=None, max_length=300)
-    #: The invitation code e-mailed to the resident; globally unique (accept has no workspace).
+    #: The SHA-256 (hex) of the invitation code e-mailed to the resident, never the code
+    #: itself (``service.invite_digest``); globally unique (accept has no workspace).
     invite_code: str | None = Field(default=None, max_length=64, unique=True)
     #: Where a self-signed-up resident says they live (the property/unit they picked).
     property_id: str | None = Field(default=None, max_length=40)

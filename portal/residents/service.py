@@ -131,19 +131,30 @@ def list_residents(
 # --- arriving ---------------------------------------------------------------------------------
 
 
-def invite_email(resident: Resident, lease_id: str | None) -> notifications.Message:
+def invite_digest(code: str) -> str:
+    """What is stored for an invitation code: its SHA-256, as for integration tokens. The code
+    itself is only e-mailed (the mailbox keeps the tester's copy of that e-mail)."""
+    return auth_service.digest(code)
+
+
+def new_invite_code() -> tuple[str, str]:
+    """A fresh invitation code and its digest (store the digest, e-mail the code)."""
+    code = new_secret(12)
+    return code, invite_digest(code)
+
+
+def invite_email(resident: Resident, lease_id: str | None, code: str) -> notifications.Message:
     assert resident.email is not None
-    assert resident.invite_code is not None
     return notifications.Message(
         to=resident.email,
         subject=INVITATION_SUBJECT,
         kind=EmailKind.INVITATION,
         body=(
             f"Hello {resident.name}, your property manager invites you to pay rent online. "
-            f"Your invite code is {resident.invite_code}."
+            f"Your invite code is {code}."
         ),
         data={
-            "invite_code": resident.invite_code,
+            "invite_code": code,
             "resident_id": resident.id,
             "lease_id": lease_id,
         },
@@ -174,6 +185,7 @@ def invite(
         leases_service.check_external_resident_id(
             session, ids.scope, external_resident_id, amsi=amsi, lease=None
         )
+    code, digest = new_invite_code() if email else (None, None)
     resident = Resident(
         workspace_id=ids.scope,
         id=ids.new("resident", "res"),
@@ -182,7 +194,7 @@ def invite(
         phone=phone,
         status=ResidentStatus.INVITE if email else ResidentStatus.WAITING,
         status_changed_at=now,
-        invite_code=new_secret(12) if email else None,
+        invite_code=digest,
         property_id=unit.property_id,
         unit_id=unit.id,
         created_at=now,
@@ -202,8 +214,8 @@ def invite(
         now=now,
         origin="invite",
     )
-    if email:
-        notifications.send(session, ids, invite_email(resident, lease.id), now=now)
+    if code:
+        notifications.send(session, ids, invite_email(resident, lease.id, code), now=now)
     return resident, lease
 
 
@@ -226,10 +238,10 @@ def update_resident(
             resident.email = email
             if email and resident.status is ResidentStatus.WAITING:
                 set_status(resident, ResidentStatus.INVITE, now)
-                resident.invite_code = new_secret(12)
+                code, resident.invite_code = new_invite_code()
                 lease_ids = leases_service.lease_ids_of(session, ids.scope, [resident.id])
                 first = lease_ids[resident.id][0] if lease_ids[resident.id] else None
-                notifications.send(session, ids, invite_email(resident, first), now=now)
+                notifications.send(session, ids, invite_email(resident, first, code), now=now)
     session.add(resident)
     session.flush()
     return resident
@@ -320,15 +332,26 @@ def signup(
 
 
 def accept_invite(session: Session, *, code: str, password: str, now_of: Any) -> Resident:
-    """Invitation acceptance: the resident sets a password and is ``approved``."""
-    resident = session.scalars(select(Resident).where(col(Resident.invite_code) == code)).first()
+    """Invitation acceptance: the resident sets a password and is ``approved``. The code is
+    found by its digest (only digests are stored), the row locked as ``db.get_row`` does, so
+    of two concurrent acceptances one wins and the other is ``invite_already_accepted``."""
+    resident = session.scalars(
+        select(Resident).where(col(Resident.invite_code) == invite_digest(code)).with_for_update()
+    ).first()
     if resident is None or resident.status is ResidentStatus.DELETED:
         raise InviteNotFound("This invite code is not valid.")
+    return accept_invited(session, resident, password=password, now=now_of(resident.workspace_id))
+
+
+def accept_invited(
+    session: Session, resident: Resident, *, password: str, now: datetime
+) -> Resident:
+    """The invited ``resident`` sets a password and is ``approved`` (what accepting the
+    invitation does; a scenario's approved resident is made so without the code)."""
     if resident.password_hash is not None:
         raise InviteAlreadyAccepted("This invitation was already accepted; log in instead.")
     if resident.status is not ResidentStatus.INVITE:
         raise InviteNotFound("This invite code is no longer valid.")
-    now: datetime = now_of(resident.workspace_id)
     resident.password_hash = auth_service.hash_password(password)
     set_status(resident, ResidentStatus.APPROVED, now)
     session.add(resident)

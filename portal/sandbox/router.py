@@ -13,7 +13,7 @@ from portal.auth.dependencies import (
     require_operator,
     require_operator_in_workspace,
 )
-from portal.db import SessionDep
+from portal.db import SessionDep, heavy_route
 from portal.errors import NotFound, problem_responses
 from portal.idempotency import Idempotency, idempotent
 from portal.notifications import service as notifications_service
@@ -93,8 +93,12 @@ async def get_workspace(
     return sandbox_service.workspace_read(ws, clock)
 
 
-@router.delete(
+# The routes that can take seconds (a large workspace, a month of jobs, a scenario) run in a
+# worker thread, so other requests are served meanwhile.
+@heavy_route(
+    router,
     "/workspaces/{workspace_id}",
+    methods=["DELETE"],
     status_code=204,
     response_class=Response,
     responses=problem_responses(401, 404),
@@ -105,8 +109,10 @@ async def delete_workspace(workspace_id: str, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post(
+@heavy_route(
+    router,
     "/workspaces/{workspace_id}/reset",
+    methods=["POST"],
     response_model=ws_schemas.WorkspaceRead,
     responses=problem_responses(401, 404),
 )
@@ -132,8 +138,10 @@ async def get_clock(
     )
 
 
-@router.post(
+@heavy_route(
+    router,
     "/workspaces/{workspace_id}/clock/advance",
+    methods=["POST"],
     response_model=ws_schemas.ClockAdvanced,
     responses=problem_responses(401, 404, 409, 422),
 )
@@ -146,8 +154,10 @@ async def advance_clock(
     )
 
 
-@router.post(
+@heavy_route(
+    router,
     "/workspaces/{workspace_id}/scenario",
+    methods=["POST"],
     response_model=scenarios.ScenarioLoaded,
     responses=problem_responses(401, 404, 413, 422),
 )

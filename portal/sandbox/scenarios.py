@@ -704,11 +704,8 @@ def _load_world(
             now=now,
         )
         if r.state == "approved":
-            assert resident.invite_code is not None
             assert r.password is not None
-            residents_service.accept_invite(
-                session, code=resident.invite_code, password=r.password, now_of=lambda _ws: now
-            )
+            residents_service.accept_invited(session, resident, password=r.password, now=now)
         keys[r.key] = resident.id
         leases[r.key] = lease.id
         if r.lease.key is not None:

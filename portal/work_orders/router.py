@@ -4,7 +4,6 @@ the accounting client's read-only feed (``/v1/integration/work-orders``; seed 00
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -31,6 +30,7 @@ from portal.work_orders.schemas import (
     feed_item,
 )
 from portal.workspaces import service as workspaces_service
+from portal.workspaces.schemas import Instant
 
 router = APIRouter(prefix="/v1", tags=["landlord: work orders"])
 resident_router = APIRouter(prefix="/v1/resident", tags=["resident: work orders"])
@@ -210,7 +210,7 @@ async def retrieve_work_orders(
     session: SessionDep,
     request: Request,
     modified_since: Annotated[
-        datetime | None,
+        Instant | None,
         Query(description="Only work orders modified strictly after this instant (RFC 3339)"),
     ] = None,
     limit: LimitQuery = 50,

@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -71,7 +72,19 @@ def _wall_clock(value: time) -> time:
     return value
 
 
-WallTime = Annotated[time, AfterValidator(_wall_clock)]
+#: Described by its shape: JSON Schema's ``format: time`` is RFC 3339's full-time, which has an
+#: offset, so a client validating against that format would refuse every value the portal sends.
+WallTime = Annotated[
+    time,
+    AfterValidator(_wall_clock),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["19:45"],
+        }
+    ),
+]
 DurationText = Annotated[str, AfterValidator(_duration)]
 
 

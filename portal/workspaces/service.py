@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel, col
 
-from portal import calendar, jobs
+from portal import calendar, faults, jobs
 from portal.clock import Clock, ClockMode, as_aware, workspace_now
 from portal.errors import Conflict, NotFound, Unprocessable
 from portal.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
@@ -170,6 +170,13 @@ class _Due:
     calendar_job: jobs.CalendarJob | None = None
     event: jobs.ScheduledEvent | None = None
 
+    @property
+    def name(self) -> str:
+        if self.calendar_job is not None:
+            return self.calendar_job.name
+        assert self.event is not None
+        return self.event.kind
+
 
 def target_for(
     ws: Workspace,
@@ -297,6 +304,7 @@ def advance_clock(
             now=run_at,
             settings=ws.settings,
         )
+        faults.reached(due.name, "start")
         if due.calendar_job is not None:
             job = due.calendar_job
             result = job.run(ctx)
@@ -311,6 +319,7 @@ def advance_clock(
             event.status, event.ran_at = "done", run_at
             runs.append(JobRun(event.kind, "event", as_aware(event.due_at), run_at, result))
         session.flush()
+        faults.reached(due.name, "end")
         checkpoint()
         ws = _lock(session, workspace_id)
     ws.clock_now = target

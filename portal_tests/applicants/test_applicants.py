@@ -249,6 +249,23 @@ class TestTheFeed:
             ("Ann Stieffel", "555-0142")
         ]
 
+    @pytest.mark.parametrize(
+        "since",
+        # No offset (was a 500: a naive instant reached the UTC column), and a number
+        # (was read as a Unix timestamp).
+        ["2026-07-01T00:00:00", "0.5"],
+    )
+    def test_since_must_be_an_rfc_3339_instant(
+        self, client: TestClient, setup: tuple[World, Payer, dict[str, str]], since: str
+    ) -> None:
+        _world, _payer, auth = setup
+
+        response = client.get("/v1/integration/applicants", params={"since": since}, headers=auth)
+
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_datetime"
+        assert response.json()["errors"][0]["field"] == "query.since"
+
 
 class TestAcceptance:
     def test_an_accepted_applicant_never_changes(

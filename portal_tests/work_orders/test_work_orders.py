@@ -215,6 +215,25 @@ class TestTheFeed:
         ]
         assert again[0]["last_modified"] > last_seen
 
+    @pytest.mark.parametrize(
+        "since",
+        # No offset (was a 500: a naive instant reached the UTC column), and a number
+        # (was read as a Unix timestamp).
+        ["2026-07-01T00:00:00", "0.5"],
+    )
+    def test_modified_since_must_be_an_rfc_3339_instant(
+        self, client: TestClient, setup: tuple[World, Payer, dict[str, str]], since: str
+    ) -> None:
+        _world, _payer, auth = setup
+
+        response = client.get(
+            "/v1/integration/work-orders", params={"modified_since": since}, headers=auth
+        )
+
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_datetime"
+        assert response.json()["errors"][0]["field"] == "query.modified_since"
+
     def test_without_the_feature_it_is_403(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:
