@@ -2,9 +2,11 @@
 
 Proved by order, not by timing: a live ``portal serve`` (one worker, the suite's database)
 takes a large "Send Balances" call, and while that call is provably in progress (its
-Idempotency-Key is still in flight in the database) ``/healthz``, another workspace's reads
-and a write waiting behind it answer. Before the fix every request waited for the intake. The
-speed figures are measured by ``bench/responsiveness.py``, not here.
+Idempotency-Key is still in flight in the database; on SQLite it holds the write lock)
+``/healthz`` and another workspace's reads answer, even with a write to that workspace sent
+first and waiting for the intake. Before the fix every request waited for the intake (and
+without the writer gate the waiting write stopped the server). The speed figures are measured
+by ``bench/responsiveness.py``, not here.
 
 In process: heavy routes run in a worker thread; their errors are still problem+json and an
 integration's last error; GET requests begin deferred on SQLite, so a held write lock does not
