@@ -21,19 +21,8 @@ from portal_tests.payments.helpers import add_bank
 from portal_tests.payments.test_concurrency import THREADS, all_at_once, assert_problem
 from portal_tests.residents.helpers import invite, make_unit, signup
 from portal_tests.reversals.helpers import integrated_payer
+from portal_tests.reversals.test_races import _one_winner
 from portal_tests.work_orders.test_work_orders import report
-
-
-def _one_winner(responses: list[httpx.Response], ok: int, code: str) -> httpx.Response:
-    statuses = Counter(r.status_code for r in responses)
-    assert statuses == {ok: 1, 409: len(responses) - 1}, [
-        (r.status_code, r.text[:200]) for r in responses if r.status_code != ok
-    ]
-    for r in responses:
-        if r.status_code == 409:
-            assert_problem(r, 409, code)
-    [winner] = [r for r in responses if r.status_code == ok]
-    return winner
 
 
 class TestResidents:
