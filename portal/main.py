@@ -155,10 +155,11 @@ def create_app(
         applicants_router,
         applicants_resident_router,
     ):
-        # Any request can be refused with a 422 problem (a bad parameter, or a character the
-        # database cannot store, portal.inputs): documented so on every route, instead of
-        # FastAPI's default 422, whose shape the portal never answers.
-        app.include_router(router, responses=problem_responses(422))
+        # Any request can be refused at the door (portal.inputs, the size limit): 400 for a
+        # body that is not UTF-8 JSON, 413 for one too large, 422 for a bad parameter or a
+        # character the databases refuse. Documented so on every route, the 422 as the problem
+        # the portal answers, not FastAPI's default shape, which it never sends.
+        app.include_router(router, responses=problem_responses(400, 413, 422))
     _install_error_handlers(app)
     # Inner to the size limit (the last added runs first): only a body within it is read.
     app.add_middleware(InputGuardMiddleware)

@@ -78,11 +78,15 @@ def _validate(value: Any) -> int:
         raise PydanticCustomError("invalid_amount", str(exc)) from None
 
 
+#: What ``Amount`` documents: the canonical form it accepts (no leading zeros, below
+#: ``MAX_CENTS``), so a value valid by the spec is one the parser takes.
+AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]{0,10})\.[0-9]{2}$"
+
 Amount = Annotated[
     int,
     BeforeValidator(_validate),
     PlainSerializer(format_cents, return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1200.00"]}),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["1200.00"]}),
 ]
 """A wire money field: validated to int cents, serialized as a two-decimal string."""
 
@@ -90,6 +94,9 @@ Amount = Annotated[
 Cents = Annotated[
     int,
     PlainSerializer(format_cents, return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1200.00"]}),
+    # Sums of many amounts may have more digits than one amount may.
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$", "examples": ["1200.00"]}
+    ),
 ]
 """A money field of a response built from stored cents: no parsing, serialized as a string."""

@@ -50,12 +50,19 @@ def split_page(
     return page, encode_cursor(key(page[-1])) if len(rows) > limit else None
 
 
+#: Sequence numbers are per-workspace counters, and the mailbox's and event log's are 32-bit
+#: columns on PostgreSQL: a larger number was never issued (and would not even bind).
+MAX_SEQ = 2**31 - 1
+
+
 def decode_seq_cursor(cursor: str | None) -> int | None:
-    """A cursor over a sequence number (mailbox, events)."""
+    """A cursor over a sequence number (mailbox, events, the work-order and applicant feeds)."""
     key = decode_cursor(cursor)
     if key is None:
         return None
-    if not key.isdigit():
+    # ASCII digits only (str.isdigit() also takes "²", which int() refuses), and few enough for
+    # int() (it refuses more than 4,300).
+    if not (key.isascii() and key.isdigit()) or len(key) > 10 or int(key) > MAX_SEQ:
         raise BadRequest("The cursor is not one this server issued.", code="invalid_cursor")
     return int(key)
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from portal.money import MAX_CENTS, Amount, MoneyError, format_cents, format_usd, parse_cents
+from portal.money import (
+    AMOUNT_PATTERN,
+    MAX_CENTS,
+    Amount,
+    MoneyError,
+    format_cents,
+    format_usd,
+    parse_cents,
+)
 
 
 class Model(BaseModel):
@@ -83,3 +93,14 @@ class TestAmountField:
         with pytest.raises(ValidationError) as info:
             Model.model_validate({"amount": "9.999"})
         assert info.value.errors()[0]["type"] == "invalid_amount"
+
+    @given(st.from_regex(AMOUNT_PATTERN, fullmatch=True))
+    def test_what_the_spec_documents_is_accepted(self, text: str) -> None:
+        # The documented pattern once allowed leading zeros and any length ("007.50"), which
+        # the parser refuses: a client following the spec got 422 invalid_amount
+        # (test_schemathesis.py).
+        assert Model.model_validate({"amount": text}).amount == int(Decimal(text) * 100)
+
+    def test_the_spec_documents_the_pattern(self) -> None:
+        schema = Model.model_json_schema()["properties"]["amount"]
+        assert schema["pattern"] == AMOUNT_PATTERN

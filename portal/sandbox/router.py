@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from portal.auth.dependencies import (
     ClockDep,
@@ -222,7 +222,13 @@ async def get_mailbox(
         **problem_responses(401, 404),
     },
 )
-async def get_attachment(workspace_id: str, email_id: str, n: int, session: SessionDep) -> Response:
+async def get_attachment(
+    workspace_id: str,
+    email_id: str,
+    # Bounded like the stored number (a 32-bit column): a larger one was a 500.
+    n: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: SessionDep,
+) -> Response:
     """One file an e-mail carried (the lockbox files of a Batch Deposit Report)."""
     workspaces_service.get_workspace(session, workspace_id)
     found = notifications_service.attachment(session, workspace_id, email_id, n)

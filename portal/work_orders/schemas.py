@@ -71,6 +71,11 @@ class WorkOrderPatch(_Details):
     def changes(self) -> dict[str, Any]:
         """The fields sent, as model columns (amounts in cents)."""
         out = self.model_dump(exclude_unset=True)
+        # A work order always has these: null keeps them, as left out does (a null was a 409
+        # from the database's NOT NULL).
+        for name in ("status", "priority", "description"):
+            if name in out and out[name] is None:
+                del out[name]
         for wire, column in (
             ("estimate", "estimate_cents"),
             ("cost_limit", "cost_limit_cents"),

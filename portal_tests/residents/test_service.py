@@ -3,6 +3,8 @@ residents' public routes."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -172,3 +174,41 @@ class TestMailbox:
         ).json()
         assert [m["id"] for m in first["data"] + rest["data"]] == [m["id"] for m in everything]
         assert rest["next_cursor"] is None
+
+    @pytest.mark.parametrize(
+        # Digits this server never issued: beyond the 32-bit column (an overflow on PostgreSQL
+        # from 2**31, on SQLite from 2**63), more than int() reads (4,300) and a Unicode digit
+        # int() refuses; each was a 500.
+        "seq",
+        [str(2**31), str(2**63), "9" * 5000, "\u00b2"],
+    )
+    def test_a_cursor_past_any_sequence_is_invalid_cursor(
+        self, client: TestClient, seq: str
+    ) -> None:
+        world = make_world(client)
+        cursor = base64.urlsafe_b64encode(json.dumps(seq).encode()).decode()
+
+        response = client.get(
+            f"/v1/sandbox/workspaces/{world.workspace_id}/mailbox",
+            params={"cursor": cursor},
+            headers={"Authorization": "Bearer test-operator-key"},
+        )
+
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_cursor"
+
+    @pytest.mark.parametrize("n", [0, -1, 2**31, 2**63])
+    def test_an_attachment_number_out_of_range_is_422(self, client: TestClient, n: int) -> None:
+        # Beyond the stored number's 32 bits it was a 500 (an overflow binding the parameter).
+        world = make_world(client)
+        unit = make_unit(client, world)
+        invite(client, world, unit["id"])
+        [mail] = mailbox(client, world)
+
+        response = client.get(
+            f"/v1/sandbox/workspaces/{world.workspace_id}/mailbox/{mail['id']}/attachments/{n}",
+            headers={"Authorization": "Bearer test-operator-key"},
+        )
+
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "path.n"

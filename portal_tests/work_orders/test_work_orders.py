@@ -161,6 +161,20 @@ class TestLifecycle:
         assert response.status_code == 409
         assert response.json()["code"] == "invalid_transition"
 
+    @pytest.mark.parametrize("field", ["status", "priority", "description"])
+    def test_a_null_keeps_what_every_work_order_has(
+        self, client: TestClient, setup: tuple[World, Payer, dict[str, str]], field: str
+    ) -> None:
+        # Was a 409 `conflict` from the database's NOT NULL (found by test_schemathesis.py).
+        world, payer, _auth = setup
+        wo = report(client, payer)
+
+        response = patch(client, world, wo["id"], **{field: None, "vendor": "Lawn Doctor"})
+
+        assert response.status_code == 200, response.text
+        assert response.json()[field] == wo[field]
+        assert response.json()["vendor"] == "Lawn Doctor"
+
     def test_on_hold_and_back(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:
