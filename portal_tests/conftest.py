@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, create_engine, delete, make_url
 from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401
@@ -34,12 +34,31 @@ SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if url:
-        return url
-    path: Path = tmp_path_factory.mktemp("db") / "portal-test.db"
-    return f"sqlite:///{path}"
+    if not url:
+        # tmp_path_factory is per xdist worker already: each worker has its own file.
+        path: Path = tmp_path_factory.mktemp("db") / "portal-test.db"
+        yield f"sqlite:///{path}"
+        return
+    if worker_id == "master":
+        yield url
+        return
+    # Under pytest-xdist every worker gets a database of its own on the same server, named
+    # after the one CI created (``portal_ci_…_gw0``), so tests that empty the database after
+    # themselves never empty another worker's. Dropped when the worker ends.
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker_id}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
