@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import portal.models  # noqa: E402,F401
-from portal.db import make_engine  # noqa: E402
-from portal.migrate import upgrade  # noqa: E402
+from portal.core.db import make_engine  # noqa: E402
+from portal.core.migrate import upgrade  # noqa: E402
 
 UNITS_PER_PROPERTY = 100
 

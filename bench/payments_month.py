@@ -16,7 +16,7 @@ temporary SQLite file unless a URL is given; on PostgreSQL each size gets its ow
    alert; every other lease is integrated, so settlement lowers its balance). The workspace,
    properties, units and deposit accounts go through the services; residents, leases, sources
    and schedules are Core ``executemany`` inserts of the rows the services write, IDs minted by
-   ``portal.ids`` (the services' per-row ORM path and password hashing would take minutes at
+   ``portal.core.ids`` (the services' per-row ORM path and password hashing would take minutes at
    5,000 and are not what is measured). Not timed as part of the month. On PostgreSQL the
    database is then ANALYZEd, as autovacuum would soon after a bulk load (``--no-analyze``
    skips it: with no statistics the planner takes the freshly filled tables for near-empty and
@@ -61,10 +61,10 @@ sys.path.insert(0, str(ROOT))
 
 import portal.models  # noqa: E402
 from portal.auth.service import hash_password  # noqa: E402
-from portal.clock import FixedClock  # noqa: E402
-from portal.db import bulk_insert, make_engine, session_scope  # noqa: E402
-from portal.ids import new_secrets, reserve  # noqa: E402
-from portal.migrate import upgrade  # noqa: E402
+from portal.core.clock import FixedClock  # noqa: E402
+from portal.core.db import bulk_insert, make_engine, session_scope  # noqa: E402
+from portal.core.ids import new_secrets, reserve  # noqa: E402
+from portal.core.migrate import upgrade  # noqa: E402
 from portal.notifications.models import Email  # noqa: E402
 from portal.payments import check  # noqa: E402
 from portal.payments.models import (  # noqa: E402

@@ -49,8 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import balances, payments_month, receipts_http  # noqa: E402
-from portal.db import make_engine, session_scope  # noqa: E402
-from portal.migrate import upgrade  # noqa: E402
+from portal.core.db import make_engine, session_scope  # noqa: E402
+from portal.core.migrate import upgrade  # noqa: E402
 
 OPERATOR = {"Authorization": "Bearer bench"}
 MONTH_WORKSPACE = "ws_bench_month"

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from portal.settings import Settings
+from portal.core.settings import Settings
 
 app = typer.Typer(help="Rent-payment portal simulator.", no_args_is_help=True, add_completion=False)
 clock_app = typer.Typer(help="Move a workspace's clock.", no_args_is_help=True)
@@ -32,8 +32,8 @@ def _settings(database_url: str | None) -> Settings:
 
 def _prepared_engine(settings: Settings) -> Any:
     from portal import models  # noqa: F401
-    from portal.db import make_engine
-    from portal.migrate import upgrade
+    from portal.core.db import make_engine
+    from portal.core.migrate import upgrade
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -59,7 +59,7 @@ def serve(
     import uvicorn
 
     from portal.auth import service as auth_service
-    from portal.db import session_scope
+    from portal.core.db import session_scope
 
     if database_url:
         # Exported so uvicorn's worker processes build the same settings.
@@ -91,9 +91,9 @@ def serve(
 
 def _seed(engine: Any, path: Path, *, replace: bool, skip_existing: bool = False) -> None:
     from portal.auth import service as auth_service
-    from portal.clock import SystemClock
-    from portal.db import session_scope
-    from portal.errors import PortalError
+    from portal.core.clock import SystemClock
+    from portal.core.db import session_scope
+    from portal.core.errors import PortalError
     from portal.sandbox import scenarios
     from portal.sandbox import service as sandbox_service
     from portal.workspaces.models import Workspace
@@ -151,9 +151,9 @@ def clock_advance(
     """Advance a workspace's clock, running due jobs (same as the HTTP call)."""
     from pydantic import ValidationError
 
-    from portal.clock import SystemClock
-    from portal.db import session_scope
-    from portal.errors import PortalError
+    from portal.core.clock import SystemClock
+    from portal.core.db import session_scope
+    from portal.core.errors import PortalError
     from portal.sandbox import service as sandbox_service
     from portal.workspaces.schemas import ClockAdvance
 
@@ -186,8 +186,8 @@ def check(
     """Verify the ledger invariants (architecture.md §11); exit 1 on a violation."""
     from rich.markup import escape
 
-    from portal.db import session_scope
-    from portal.errors import PortalError
+    from portal.core.db import session_scope
+    from portal.core.errors import PortalError
     from portal.payments import check as ledger
 
     engine = _prepared_engine(_settings(database_url))

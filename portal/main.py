@@ -32,9 +32,9 @@ from portal.auth import service as auth_service
 from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.balances.router import router as balances_router
-from portal.clock import Clock, SystemClock
-from portal.db import WriterGate, loop_writer, make_engine, session_scope
-from portal.errors import (
+from portal.core.clock import Clock, SystemClock
+from portal.core.db import WriterGate, loop_writer, make_engine, session_scope
+from portal.core.errors import (
     PROBLEM_JSON,
     BadRequest,
     ConcurrentUpdate,
@@ -51,9 +51,10 @@ from portal.errors import (
     problem_body,
     problem_responses,
 )
-from portal.health import router as ops_router
-from portal.idempotency import Replay
-from portal.inputs import INVALID_ENCODING, InputGuardMiddleware
+from portal.core.health import router as ops_router
+from portal.core.idempotency import Replay
+from portal.core.inputs import INVALID_ENCODING, InputGuardMiddleware
+from portal.core.settings import Settings
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
@@ -65,7 +66,6 @@ from portal.reversals.router import resident_router as reversals_resident_router
 from portal.reversals.router import router as reversals_router
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
-from portal.settings import Settings
 from portal.work_orders.router import integration_router as work_orders_integration_router
 from portal.work_orders.router import resident_router as work_orders_resident_router
 from portal.work_orders.router import router as work_orders_router
@@ -155,7 +155,7 @@ def create_app(
         applicants_router,
         applicants_resident_router,
     ):
-        # Any request can be refused at the door (portal.inputs, the size limit): 400 for a
+        # Any request can be refused at the door (portal.core.inputs, the size limit): 400 for a
         # body that is not UTF-8 JSON, 413 for one too large, 422 for a bad parameter or a
         # character the databases refuse. Documented so on every route, the 422 as the problem
         # the portal answers, not FastAPI's default shape, which it never sends.
@@ -254,7 +254,7 @@ def _http_problem(exc: StarletteHTTPException) -> JSONResponse:
     cause = exc.__cause__
     if exc.status_code == 400 and cause is not None:
         # FastAPI turns any failure to read a JSON body into a bare 400 "There was an error
-        # parsing the body": a body that is not UTF-8 (after portal.inputs, only a BOM-less
+        # parsing the body": a body that is not UTF-8 (after portal.core.inputs, only a BOM-less
         # oddity), nesting beyond the parser's stack (RecursionError), or a number too long
         # for Python (more than 4,300 digits).
         if isinstance(cause, UnicodeError):

@@ -3,9 +3,9 @@
 
 from portal.applicants.models import Applicant, Application
 from portal.auth.models import Integration, IntegrationToken, LandlordUser, ServerSecret
-from portal.idempotency import IdempotencyRecord
-from portal.ids import IdCounter
-from portal.jobs import ScheduledEvent
+from portal.core.idempotency import IdempotencyRecord
+from portal.core.ids import IdCounter
+from portal.core.jobs import ScheduledEvent
 from portal.notifications.models import Email, EmailAttachment, Event
 from portal.payments import jobs as payment_jobs  # noqa: F401 - registers the payment jobs
 from portal.payments.models import (

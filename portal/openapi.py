@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
+from portal.core.settings import Settings
 from portal.main import create_app
-from portal.settings import Settings
 
 
 def render() -> str:

@@ -22,11 +22,11 @@ from sqlalchemy import Engine, create_engine, delete, make_url
 from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401
-from portal.clock import FixedClock
-from portal.db import make_engine
+from portal.core.clock import FixedClock
+from portal.core.db import make_engine
+from portal.core.migrate import upgrade
+from portal.core.settings import Settings
 from portal.main import create_app
-from portal.migrate import upgrade
-from portal.settings import Settings
 
 OPERATOR_KEY = "test-operator-key"
 SECRET_KEY = "test-signing-key-for-the-suite-only"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.inputs import has_bad_escape, is_json_utf8
+from portal.core.inputs import has_bad_escape, is_json_utf8
 from portal_tests.factories import (
     OPERATOR,
     START,

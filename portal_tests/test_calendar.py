@@ -1,4 +1,4 @@
-"""Tests for portal.calendar: Fed banking days, New York cut-offs and ISO 8601 durations."""
+"""Tests for portal.core.calendar: Fed banking days, New York cut-offs and ISO 8601 durations."""
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.calendar import (
+from portal.core.calendar import (
     TZ,
     Duration,
     add_banking_days,

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 import portal
 import portal.main
-from portal.errors import PortalError
+from portal.core.errors import PortalError
 from portal_tests.factories import OPERATOR, START, make_workspace, make_world
 
 MIB = 1024 * 1024
@@ -420,7 +420,7 @@ class TestEveryCodeIsDocumented:
     def test_the_collector_sees_codes_of_every_kind(self) -> None:
         codes = emitted_codes()
         # A class attribute, a keyword argument, a problem() helper in main, a named constant
-        # in portal.inputs, a pydantic error of our own, a field-only code.
+        # in portal.core.inputs, a pydantic error of our own, a field-only code.
         for code in (
             "token_revoked",
             "invalid_cursor",

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` (architecture.md §5, ``portal/idempotency.py``), over the operator's
+"""``Idempotency-Key`` (architecture.md §5, ``portal/core/idempotency.py``), over the operator's
 workspace-creation route (outside any workspace) and the scenario route (inside one).
 
 A replay is the first response byte for byte, except that secrets shown once (the landlord
@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from portal.clock import FixedClock
-from portal.idempotency import IN_FLIGHT, IdempotencyRecord, fingerprint
+from portal.core.clock import FixedClock
+from portal.core.idempotency import IN_FLIGHT, IdempotencyRecord, fingerprint
 from portal_tests.conftest import SYSTEM_NOW
 from portal_tests.factories import OPERATOR, START, World, advance, bearer, login, make_world
 

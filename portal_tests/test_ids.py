@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import Session
 
-from portal.ids import IdMinter, format_id, seed_from_text
+from portal.core.ids import IdMinter, format_id, seed_from_text
 
 
 class TestFormatId:

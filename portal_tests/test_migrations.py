@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, create_engine, inspect, make_url, text
 from sqlmodel import Session, SQLModel
 
-from portal.db import make_engine
-from portal.migrate import current_revision, head_revision, revisions, upgrade
+from portal.core.db import make_engine
+from portal.core.migrate import current_revision, head_revision, revisions, upgrade
 from portal.residents import service as residents_service
 from portal.residents.models import ResidentStatus
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from portal.money import (
+from portal.core.money import (
     AMOUNT_PATTERN,
     MAX_CENTS,
     Amount,

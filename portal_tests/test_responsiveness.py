@@ -29,8 +29,8 @@ from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
 from portal.balances import service as balances_service
-from portal.db import WriteInReadOnlyTransaction, WriterGate, read_only
-from portal.idempotency import IdempotencyRecord
+from portal.core.db import WriteInReadOnlyTransaction, WriterGate, read_only
+from portal.core.idempotency import IdempotencyRecord
 from portal.sandbox import service as sandbox_service
 from portal_tests.conftest import OPERATOR_KEY
 from portal_tests.factories import OPERATOR, bearer, make_integration, make_token, make_world

@@ -56,9 +56,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import Engine
 
-from portal.clock import FixedClock
+from portal.core.clock import FixedClock
+from portal.core.settings import Settings
 from portal.main import create_app
-from portal.settings import Settings
 from portal_tests import fuzz_world
 from portal_tests.conftest import OPERATOR_KEY, SECRET_KEY, SYSTEM_NOW, wipe
 

@@ -14,9 +14,9 @@ from portal.applicants.models import Applicant, Application, ApplicationStatus
 from portal.auth import service as auth_service
 from portal.auth.dependencies import IntegrationDep, LandlordDep
 from portal.auth.models import Feature
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.pagination import (
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.pagination import (
     CursorQuery,
     LimitQuery,
     decode_cursor,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.applicants.models import Applicant, ApplicantType, Application, ApplicationStatus
-from portal.money import Amount, Cents, format_cents
+from portal.core.money import Amount, Cents, format_cents
 from portal.properties.models import Property, Unit
 
 

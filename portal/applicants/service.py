@@ -29,9 +29,9 @@ from portal.applicants.models import (
     ApplicationStatus,
 )
 from portal.auth import service as auth_service
-from portal.db import get_row
-from portal.errors import Conflict, FieldError, InvalidTransition, NotFound, Unprocessable
-from portal.ids import IdMinter, reserve
+from portal.core.db import get_row
+from portal.core.errors import Conflict, FieldError, InvalidTransition, NotFound, Unprocessable
+from portal.core.ids import IdMinter, reserve
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service

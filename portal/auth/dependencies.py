@@ -18,9 +18,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.auth import service
 from portal.auth.service import IntegrationRef, IntegrationSession, LandlordSession
-from portal.clock import Clock
-from portal.db import RawReader, SessionDep
-from portal.errors import Unauthorized
+from portal.core.clock import Clock
+from portal.core.db import RawReader, SessionDep
+from portal.core.errors import Unauthorized
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from portal.auth import schemas, service
 from portal.auth.dependencies import ClockDep, IntegrationDep, LandlordDep
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1", tags=["landlord: auth and integrations"])

@@ -29,11 +29,11 @@ from portal.auth.models import (
     PortalFlavor,
     ServerSecret,
 )
-from portal.clock import Clock, ClockMode, workspace_now
-from portal.db import RawReader, get_row
-from portal.errors import Conflict, Forbidden, NotFound, Unauthorized
-from portal.ids import IdMinter, new_salt, new_secret
-from portal.pagination import keyset
+from portal.core.clock import Clock, ClockMode, workspace_now
+from portal.core.db import RawReader, get_row
+from portal.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from portal.core.ids import IdMinter, new_salt, new_secret
+from portal.core.pagination import keyset
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Response
 from portal.auth.dependencies import IntegrationDep, require_integration
 from portal.balances import schemas
 from portal.balances import service as balances_service
-from portal.db import SessionDep, heavy_route
-from portal.errors import problem_responses
-from portal.idempotency import Idempotency, idempotent
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import SessionDep, heavy_route
+from portal.core.errors import problem_responses
+from portal.core.idempotency import Idempotency, idempotent
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.workspaces import service as workspaces_service
 
 router = APIRouter(prefix="/v1/integration", tags=["integration"])

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.money import Amount, Cents
+from portal.core.money import Amount, Cents
 from portal.residents.models import PaymentsSetting
 
 Short = Field(min_length=1, max_length=64)

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from portal import calendar
 from portal.auth.models import Integration, PortalFlavor
-from portal.errors import FieldError, Unprocessable
-from portal.ids import IdMinter
+from portal.core import calendar
+from portal.core.errors import FieldError, Unprocessable
+from portal.core.ids import IdMinter
 from portal.notifications import service as notifications
 from portal.properties import service as properties_service
 from portal.residents import intake

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (``portal.migrate``) or from Settings."""
+"""Alembic environment: the URL comes from the caller (``portal.core.migrate``) or from Settings."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import portal.models  # noqa: F401 - every table, for autogenerate
-from portal.db import StrEnumType, UTCDateTime, make_engine
-from portal.settings import Settings
+from portal.core.db import StrEnumType, UTCDateTime, make_engine
+from portal.core.settings import Settings
 
 config = context.config
 target_metadata = SQLModel.metadata

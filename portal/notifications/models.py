@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.db import StrEnumType, UTCDateTime
 
 
 class EmailKind(StrEnum):

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal.db import bulk_insert
-from portal.ids import IdMinter, reserve
+from portal.core.db import bulk_insert
+from portal.core.ids import IdMinter, reserve
 from portal.notifications.models import Email, EmailAttachment, EmailKind, Event
 
 

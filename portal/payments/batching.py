@@ -18,10 +18,10 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from portal import calendar
-from portal.db import expire_loaded, get_row
-from portal.ids import IdMinter, reserve
-from portal.pagination import keyset
+from portal.core import calendar
+from portal.core.db import expire_loaded, get_row
+from portal.core.ids import IdMinter, reserve
+from portal.core.pagination import keyset
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
 from portal.payments.models import (
     BatchKind,

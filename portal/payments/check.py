@@ -54,9 +54,9 @@ from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
-from portal import calendar
 from portal.auth.models import IntegrationToken
-from portal.money import format_usd
+from portal.core import calendar
+from portal.core.money import format_usd
 from portal.payments.models import (
     BatchKind,
     BatchStatus,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.errors import Conflict, NotFound, PaymentRequired, Unprocessable
+from portal.core.errors import Conflict, NotFound, PaymentRequired, Unprocessable
 
 
 class PaymentSourceNotFound(NotFound):

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlmodel import col
 
-from portal import calendar, jobs
-from portal.money import format_usd
+from portal.core import calendar, jobs
+from portal.core.money import format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, recurring, service

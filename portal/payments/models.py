@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.db import StrEnumType, UTCDateTime
 from portal.properties.models import DepositAccountType
 
 

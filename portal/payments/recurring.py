@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from portal import calendar, faults
-from portal.db import expire_loaded, get_row
-from portal.errors import PortalError
-from portal.ids import IdMinter
-from portal.money import format_usd
+from portal.core import calendar, faults
+from portal.core.db import expire_loaded, get_row
+from portal.core.errors import PortalError
+from portal.core.ids import IdMinter
+from portal.core.money import format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, service, sources
@@ -399,7 +399,9 @@ def _charge_recurring(
     service.mark_paying(
         session, ids.scope, [(n.resident_id, n.type, n.status) for n in new], now=now
     )
-    faults.reached("payments.run_due", "charged")  # the crash tests' kill point (portal/faults.py)
+    faults.reached(
+        "payments.run_due", "charged"
+    )  # the crash tests' kill point (portal/core/faults.py)
     _move_on(
         session,
         ids.scope,

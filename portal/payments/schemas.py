@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from portal.money import Amount, Cents
+from portal.core.money import Amount, Cents
 from portal.payments.models import (
     PAYMENT_LABELS,
     BatchKind,

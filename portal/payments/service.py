@@ -31,12 +31,12 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlmodel import Session, col
 
-from portal import calendar
 from portal.auth import service as auth_service
-from portal.db import bulk_insert, get_row
-from portal.errors import PortalError
-from portal.ids import IdMinter
-from portal.money import format_cents, format_usd
+from portal.core import calendar
+from portal.core.db import bulk_insert, get_row
+from portal.core.errors import PortalError
+from portal.core.ids import IdMinter
+from portal.core.money import format_cents, format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, sources

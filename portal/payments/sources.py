@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from stdnum import luhn
 
-from portal import calendar
-from portal.errors import FieldError, Unprocessable
-from portal.ids import IdMinter
-from portal.pagination import keyset
+from portal.core import calendar
+from portal.core.errors import FieldError, Unprocessable
+from portal.core.ids import IdMinter
+from portal.core.pagination import keyset
 from portal.payments.errors import CardExpired, InvalidCardNumber, PaymentSourceNotFound
 from portal.payments.models import CardFunding, PaymentSource, SourceStatus, SourceType
 from portal.properties import service as properties_service

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKeyConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.db import StrEnumType, UTCDateTime
 
 
 class DepositAccountType(StrEnum):

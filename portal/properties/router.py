@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from portal.auth import service as auth_service
 from portal.auth.dependencies import LandlordDep
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.properties import schemas, service
 from portal.properties.models import DepositAccount, Property
 from portal.workspaces import service as workspaces_service

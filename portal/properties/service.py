@@ -22,10 +22,10 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 from stdnum.us import rtn
 
-from portal.db import bulk_insert
-from portal.errors import Conflict, FieldError, NotFound, Unprocessable
-from portal.ids import IdMinter
-from portal.pagination import keyset
+from portal.core.db import bulk_insert
+from portal.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from portal.core.ids import IdMinter
+from portal.core.pagination import keyset
 from portal.properties.models import (
     DepositAccount,
     DepositAccountProperty,

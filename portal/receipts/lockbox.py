@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from portal.auth.models import LockboxFormat
-from portal.money import format_cents
+from portal.core.money import format_cents
 from portal.payments.recurring import occurrence
 from portal.receipts.service import Receipt, ReceiptBatch
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from portal.db import UTCDateTime
+from portal.core.db import UTCDateTime
 
 
 class ProcessedBatch(SQLModel, table=True):

@@ -20,9 +20,9 @@ from fastapi import APIRouter, Query, Request, Response
 from portal.auth.dependencies import IntegrationDep, integration_ref
 from portal.auth.models import LockboxFormat
 from portal.auth.service import IntegrationRef
-from portal.db import RawReader, SessionDep, raw_read
-from portal.errors import BadRequest, problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import RawReader, SessionDep, raw_read
+from portal.core.errors import BadRequest, problem_responses
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.receipts import lockbox, service
 from portal.receipts.schemas import (
     ReceiptBatchDetail,

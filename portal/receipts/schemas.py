@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from portal.money import Cents
+from portal.core.money import Cents
 from portal.payments.models import BatchKind, PaymentStatus, PaymentType, SourceType
 from portal.properties.models import DepositAccountType
 from portal.receipts.service import Receipt, ReceiptBatch

@@ -26,9 +26,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from portal.auth.models import PortalFlavor
-from portal.db import RawReader, raw_of
-from portal.errors import NotFound
-from portal.money import format_usd
+from portal.core.db import RawReader, raw_of
+from portal.core.errors import NotFound
+from portal.core.money import format_usd
 from portal.payments.models import BatchKind, BatchStatus, PaymentStatus, PaymentType, SourceType
 from portal.properties.models import DepositAccountType
 from portal.receipts.models import ProcessedBatch

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from portal import calendar, jobs
 from portal.auth import service as auth_service
 from portal.auth.models import LockboxFormat
-from portal.db import raw_of
-from portal.money import format_cents, format_usd
+from portal.core import calendar, jobs
+from portal.core.db import raw_of
+from portal.core.money import format_cents, format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments.models import PAYMENT_LABELS

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from portal.auth.dependencies import LandlordDep
-from portal.db import SessionDep
-from portal.errors import problem_responses
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
 from portal.reports import schemas, service
 
 router = APIRouter(prefix="/v1/reports", tags=["landlord: reports"])

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
 
-from portal import calendar
-from portal.errors import FieldError, Unprocessable
-from portal.money import Cents, format_cents
+from portal.core import calendar
+from portal.core.errors import FieldError, Unprocessable
+from portal.core.money import Cents, format_cents
 from portal.payments.models import (
     PAYMENT_LABELS,
     BatchKind,

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal import calendar
-from portal.ids import IdMinter
+from portal.core import calendar
+from portal.core.ids import IdMinter
 from portal.properties import service as properties_service
 from portal.properties.models import Property, Unit
 from portal.residents import leases as leases_service

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from portal.auth import service as auth_service
 from portal.auth.dependencies import BearerDep, ClockDep, token_of
-from portal.db import SessionDep
+from portal.core.db import SessionDep
 from portal.residents.models import Resident, ResidentStatus
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from portal.db import bulk_insert
-from portal.ids import IdMinter, new_secrets, reserve
+from portal.core.db import bulk_insert
+from portal.core.ids import IdMinter, new_secrets, reserve
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.pagination import keyset
 from portal.properties import service as properties_service
 from portal.properties.models import Unit
 from portal.residents import leases as leases_service

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from portal.db import get_row
-from portal.errors import Conflict, NotFound, Unprocessable
-from portal.ids import IdMinter, reserve
+from portal.core.db import get_row
+from portal.core.errors import Conflict, NotFound, Unprocessable
+from portal.core.ids import IdMinter, reserve
 from portal.residents.models import (
     PAYMENTS_STRICTNESS,
     Lease,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from portal import calendar, jobs
+from portal.core import calendar, jobs
 from portal.notifications.models import EmailKind
 from portal.residents.models import Resident, ResidentStatus
 from portal.residents.service import tell_landlords

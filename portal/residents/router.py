@@ -11,10 +11,10 @@ from sqlmodel import Session
 from portal.auth import service as auth_service
 from portal.auth.dependencies import ClockDep, LandlordDep, require_landlord
 from portal.auth.models import IntegrationKind
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.idempotency import Idempotency, idempotent
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.idempotency import Idempotency, idempotent
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.residents import approvals, schemas
 from portal.residents import leases as leases_service
 from portal.residents import service as residents_service

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from portal.money import Amount, Cents
+from portal.core.money import Amount, Cents
 from portal.residents.models import (
     Lease,
     LeaseEvent,

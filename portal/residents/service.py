@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
-from portal.db import get_row
-from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
-from portal.ids import IdMinter, new_secret
+from portal.core.db import get_row
+from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from portal.core.ids import IdMinter, new_secret
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.pagination import keyset
 from portal.properties import service as properties_service
 from portal.properties.models import Property
 from portal.residents import leases as leases_service

@@ -52,7 +52,7 @@ class WindowKind(StrEnum):
     """The unit in which a return window is counted."""
 
     BANKING_DAYS = "banking_days"
-    """Federal Reserve banking days after the settlement date (portal/calendar.py)."""
+    """Federal Reserve banking days after the settlement date (portal/core/calendar.py)."""
     CALENDAR_DAYS = "calendar_days"
     """Calendar days after the settlement date."""
 

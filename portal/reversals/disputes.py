@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from portal import calendar, jobs
-from portal.db import get_row
-from portal.ids import IdMinter
-from portal.money import format_usd
+from portal.core import calendar, jobs
+from portal.core.db import get_row
+from portal.core.ids import IdMinter
+from portal.core.money import format_usd
+from portal.core.pagination import keyset
 from portal.notifications.models import EmailKind
-from portal.pagination import keyset
 from portal.payments import service as payments_service
 from portal.payments.models import Payment, PaymentStatus, Reversal, ReversalKind, SourceType
 from portal.reversals import service

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.errors import Conflict, NotFound, Unprocessable
+from portal.core.errors import Conflict, NotFound, Unprocessable
 
 
 class ReversalNotFound(NotFound):

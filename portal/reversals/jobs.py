@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlmodel import Session, col
 
-from portal import calendar, jobs
-from portal.errors import PortalError
-from portal.ids import IdMinter
+from portal.core import calendar, jobs
+from portal.core.errors import PortalError
+from portal.core.ids import IdMinter
 from portal.payments import service as payments_service
 from portal.payments.models import (
     DepositBatch,

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Index, Text
 from sqlmodel import Field, SQLModel
 
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.db import StrEnumType, UTCDateTime
 
 
 class DisputeStatus(StrEnum):

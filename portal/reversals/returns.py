@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col
 
-from portal import calendar
-from portal.db import expire_loaded
-from portal.errors import PortalError
-from portal.ids import IdMinter
-from portal.money import format_usd
+from portal.core import calendar
+from portal.core.db import expire_loaded
+from portal.core.errors import PortalError
+from portal.core.ids import IdMinter
+from portal.core.money import format_usd
 from portal.notifications.models import EmailKind
 from portal.payments.models import (
     Payment,

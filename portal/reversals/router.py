@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from portal.auth.dependencies import LandlordDep, require_landlord
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.idempotency import Idempotency, idempotent
-from portal.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.idempotency import Idempotency, idempotent
+from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.payments import service as payments_service
 from portal.payments.errors import PaymentNotFound
 from portal.payments.models import ReversalKind

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from portal.money import Cents
+from portal.core.money import Cents
 from portal.payments.models import (
     PaymentType,
     Reversal,

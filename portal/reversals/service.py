@@ -30,14 +30,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from portal import calendar
-from portal.db import bulk_insert, expire_loaded
-from portal.errors import ConcurrentUpdate, InvalidTransition
-from portal.ids import IdMinter
-from portal.money import format_cents, format_usd
+from portal.core import calendar
+from portal.core.db import bulk_insert, expire_loaded
+from portal.core.errors import ConcurrentUpdate, InvalidTransition
+from portal.core.ids import IdMinter
+from portal.core.money import format_cents, format_usd
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.pagination import keyset
 from portal.payments import batching
 from portal.payments import service as payments_service
 from portal.payments.models import (

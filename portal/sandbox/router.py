@@ -13,19 +13,19 @@ from portal.auth.dependencies import (
     require_operator,
     require_operator_in_workspace,
 )
-from portal.db import SessionDep, heavy_route
-from portal.errors import NotFound, problem_responses
-from portal.idempotency import Idempotency, idempotent
-from portal.notifications import service as notifications_service
-from portal.notifications.models import EmailKind
-from portal.notifications.schemas import EmailRead, EventPage, EventRead, MailboxPage
-from portal.pagination import (
+from portal.core.db import SessionDep, heavy_route
+from portal.core.errors import NotFound, problem_responses
+from portal.core.idempotency import Idempotency, idempotent
+from portal.core.pagination import (
     CursorQuery,
     LimitQuery,
     decode_cursor,
     decode_seq_cursor,
     split_page,
 )
+from portal.notifications import service as notifications_service
+from portal.notifications.models import EmailKind
+from portal.notifications.schemas import EmailRead, EventPage, EventRead, MailboxPage
 from portal.payments import service as payments_service
 from portal.reversals import disputes, reads, returns
 from portal.reversals.schemas import ChargebackIn, ChargebackRead, ReturnIn, ReversalRead

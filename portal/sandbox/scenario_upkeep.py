@@ -28,8 +28,8 @@ from sqlmodel import Session
 
 from portal.applicants import service as applicants_service
 from portal.applicants.models import ApplicantType
-from portal.ids import IdMinter
-from portal.money import Amount
+from portal.core.ids import IdMinter
+from portal.core.money import Amount
 from portal.residents.models import Resident
 from portal.sandbox.spec import KEY_PATTERN
 from portal.sandbox.spec import Strict as _Strict

@@ -104,15 +104,15 @@ from pydantic import (
 )
 from sqlmodel import Session
 
-from portal import jobs
 from portal.auth import schemas as auth_schemas
 from portal.auth import service as auth_service
 from portal.balances import schemas as balances_schemas
 from portal.balances import service as balances_service
-from portal.clock import Clock
-from portal.errors import FieldError, PortalError, Unprocessable, json_path
-from portal.ids import IdMinter
-from portal.money import Amount
+from portal.core import jobs
+from portal.core.clock import Clock
+from portal.core.errors import FieldError, PortalError, Unprocessable, json_path
+from portal.core.ids import IdMinter
+from portal.core.money import Amount
 from portal.payments import recurring as recurring_service
 from portal.payments import schemas as payments_schemas
 from portal.payments import service as payments_service

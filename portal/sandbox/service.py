@@ -11,17 +11,17 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from portal import calendar
 from portal.auth import service as auth_service
 from portal.auth.models import LandlordUser
-from portal.clock import Clock, ClockMode
-from portal.db import session_scope
-from portal.ids import new_secret
+from portal.core import calendar
+from portal.core.clock import Clock, ClockMode
+from portal.core.db import session_scope
+from portal.core.ids import new_secret
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
-log = logging.getLogger("portal.clock")
+log = logging.getLogger("portal.core.clock")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.db import StrEnumType, UTCDateTime
 
 
 class Priority(StrEnum):

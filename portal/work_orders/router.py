@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Request
 from portal.auth import service as auth_service
 from portal.auth.dependencies import IntegrationDep, LandlordDep
 from portal.auth.models import Feature
-from portal.db import SessionDep
-from portal.errors import problem_responses
-from portal.pagination import CursorQuery, LimitQuery, decode_seq_cursor, split_page
+from portal.core.db import SessionDep
+from portal.core.errors import problem_responses
+from portal.core.pagination import CursorQuery, LimitQuery, decode_seq_cursor, split_page
 from portal.residents.dependencies import ResidentDep
 from portal.work_orders import service
 from portal.work_orders.models import WorkOrder, WorkOrderStatus

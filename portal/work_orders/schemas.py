@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from portal.money import Amount, Cents
+from portal.core.money import Amount, Cents
 from portal.properties.models import Property, Unit
 from portal.work_orders.models import (
     STATUS_LABELS,

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal import calendar
 from portal.auth import service as auth_service
-from portal.db import get_row
-from portal.errors import Conflict, InvalidTransition, NotFound, Unprocessable
-from portal.ids import IdMinter, reserve
+from portal.core import calendar
+from portal.core.db import get_row
+from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from portal.core.ids import IdMinter, reserve
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
 
-from portal.clock import ClockMode
-from portal.db import StrEnumType, UTCDateTime
+from portal.core.clock import ClockMode
+from portal.core.db import StrEnumType, UTCDateTime
 
 
 class Workspace(SQLModel, table=True):

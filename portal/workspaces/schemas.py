@@ -17,9 +17,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portal import calendar
-from portal.clock import ClockMode
-from portal.money import Amount
+from portal.core import calendar
+from portal.core.clock import ClockMode
+from portal.core.money import Amount
 
 #: The years a workspace clock may show: the banking calendar's rules hold from 2000 on, and a
 #: bounded range keeps every date computation (and every advance) finite.

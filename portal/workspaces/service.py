@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel, col
 
-from portal import calendar, faults, jobs
-from portal.clock import Clock, ClockMode, as_aware, workspace_now
-from portal.errors import Conflict, NotFound, Unprocessable
-from portal.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
-from portal.pagination import keyset
+from portal.core import calendar, faults, jobs
+from portal.core.clock import Clock, ClockMode, as_aware, workspace_now
+from portal.core.errors import Conflict, NotFound, Unprocessable
+from portal.core.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
+from portal.core.pagination import keyset
 from portal.workspaces.models import Workspace
 
 #: A guard against a job that keeps rescheduling itself at the same instant.

@@ -19,9 +19,9 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from portal.auth.models import ServerSecret
-from portal.clock import FixedClock
+from portal.core.clock import FixedClock
+from portal.core.settings import Settings
 from portal.main import create_app
-from portal.settings import Settings
 from portal_tests.conftest import OPERATOR_KEY
 from portal_tests.factories import bearer, make_integration, make_token, make_world
 from portal_tests.residents.helpers import invite, mailbox, make_unit

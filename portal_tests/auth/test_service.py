@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 
 from portal.auth import service
 from portal.auth.models import Integration, IntegrationKind, IntegrationToken, ServerSecret
-from portal.clock import ClockMode, FixedClock
+from portal.core.clock import ClockMode, FixedClock
 from portal.workspaces import service as workspaces_service
 
 START = datetime(2026, 7, 2, 14, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import Session
 from stdnum.us import rtn
 
-from portal.clock import ClockMode
-from portal.errors import Unprocessable
-from portal.ids import IdMinter
+from portal.core.clock import ClockMode
+from portal.core.errors import Unprocessable
+from portal.core.ids import IdMinter
 from portal.properties import service
 from portal.properties.models import DepositAccountType, Property
 from portal.workspaces import service as workspaces_service

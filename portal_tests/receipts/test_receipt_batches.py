@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.money import parse_cents
+from portal.core.money import parse_cents
 from portal_tests.factories import (
     OPERATOR,
     World,

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from portal.idempotency import IdempotencyRecord, redact
+from portal.core.idempotency import IdempotencyRecord, redact
 from portal.residents.models import Resident
 from portal_tests.balances.test_router import connect, line, sent
 from portal_tests.factories import OPERATOR, bearer, login, make_world

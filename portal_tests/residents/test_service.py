@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from portal.errors import InvalidTransition
+from portal.core.errors import InvalidTransition
 from portal.residents import service
 from portal.residents.models import RESIDENT_TRANSITIONS, Resident, ResidentStatus
 from portal_tests.factories import make_world

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from portal.errors import InvalidTransition
-from portal.ids import IdMinter
+from portal.core.errors import InvalidTransition
+from portal.core.ids import IdMinter
 from portal.payments.models import (
     PAYMENT_TRANSITIONS,
     Payment,

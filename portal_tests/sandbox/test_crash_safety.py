@@ -14,9 +14,9 @@ compared with the reference row by row, every workspace-owned table, in the data
 
 Two ways to kill, one per victim:
 
-- the fault hook (``portal/faults.py``): the server, started with ``PORTAL_FAULT_KILL_AT``, kills
-  itself inside the autopay job once the day's payments are inserted, at the end of a settlement
-  before its commit, and at the end of a stored event before its commit;
+- the fault hook (``portal/core/faults.py``): the server, started with ``PORTAL_FAULT_KILL_AT``,
+  kills itself inside the autopay job once the day's payments are inserted, at the end of a
+  settlement before its commit, and at the end of a stored event before its commit;
 - from outside: the test watches the committed clock from its own connection and SIGKILLs the
   server's process group as soon as the advance has committed past an instant, wherever it is.
 
@@ -45,11 +45,11 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, col
 from typer.testing import CliRunner
 
-from portal import faults
 from portal.cli import app as cli
-from portal.db import bulk_insert, session_scope
-from portal.ids import IdCounter, reserve
-from portal.jobs import ScheduledEvent
+from portal.core import faults
+from portal.core.db import bulk_insert, session_scope
+from portal.core.ids import IdCounter, reserve
+from portal.core.jobs import ScheduledEvent
 from portal.notifications.models import Email
 from portal.payments import check
 from portal.payments.models import (

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from portal.cli import app as cli
-from portal.money import format_usd, parse_cents
+from portal.core.money import format_usd, parse_cents
 from portal_tests.factories import OPERATOR, bearer, login, make_workspace
 
 SEED_DATA = Path(__file__).resolve().parents[2] / "seed_data"

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from portal.errors import Unprocessable
+from portal.core.errors import Unprocessable
 from portal.payments import check as ledger
 from portal.sandbox import scenarios
 from portal_tests.factories import OPERATOR, advance, bearer, login, make_workspace

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from portal.clock import FixedClock
+from portal.core.clock import FixedClock
 from portal_tests.factories import (
     OPERATOR,
     START,

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from portal import jobs
-from portal.clock import FixedClock, SystemClock
+from portal.core import jobs
+from portal.core.clock import FixedClock, SystemClock
+from portal.core.settings import Settings
 from portal.main import create_app
 from portal.sandbox import service as sandbox_service
-from portal.settings import Settings
 from portal_tests.factories import OPERATOR, make_workspace
 
 
@@ -69,7 +69,7 @@ class TestConcurrentTicks:
                 errors.append(exc)
 
         threads = [threading.Thread(target=worker) for _ in range(2)]
-        with caplog.at_level(logging.ERROR, logger="portal.clock"):
+        with caplog.at_level(logging.ERROR, logger="portal.core.clock"):
             for t in threads:
                 t.start()
             for t in threads:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from portal import jobs
-from portal.clock import ClockMode, FixedClock
+from portal.core import jobs
+from portal.core.clock import ClockMode, FixedClock
 from portal.sandbox import service as sandbox_service
 from portal.workspaces import service
 from portal.workspaces.models import Workspace

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -48,7 +48,7 @@ def current_revision(connection: Connection) -> str | None:
 
 def revision(message: str, url: str = "sqlite:///./.migration-scratch.db") -> None:
     """Autogenerate a revision from the models against a scratch database at head."""
-    from portal.db import make_engine
+    from portal.core.db import make_engine
 
     engine = make_engine(url)
     upgrade(engine)
@@ -65,5 +65,5 @@ if __name__ == "__main__":
     import sys
 
     if len(sys.argv) != 3 or sys.argv[1] != "revision":
-        raise SystemExit('usage: python -m portal.migrate revision "what changed"')
+        raise SystemExit('usage: python -m portal.core.migrate revision "what changed"')
     revision(sys.argv[2])

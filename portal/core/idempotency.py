@@ -29,10 +29,10 @@ from sqlalchemy import Text, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
-from portal import calendar, jobs
-from portal.clock import as_aware
-from portal.db import SessionDep, UTCDateTime
-from portal.errors import Conflict, Unprocessable
+from portal.core import calendar, jobs
+from portal.core.clock import as_aware
+from portal.core.db import SessionDep, UTCDateTime
+from portal.core.errors import Conflict, Unprocessable
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

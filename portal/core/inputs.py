@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portal.errors import PROBLEM_JSON, json_path, problem_body
+from portal.core.errors import PROBLEM_JSON, json_path, problem_body
 
 INVALID_CHARACTER = "invalid_character"
 INVALID_ENCODING = "invalid_encoding"

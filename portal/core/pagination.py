@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Query
 from sqlalchemy import Select
 
-from portal.errors import BadRequest
+from portal.core.errors import BadRequest
 
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 CursorQuery = Annotated[str | None, Query(description="`next_cursor` of the previous page")]

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, Session, SQLModel
 
-from portal.db import UTCDateTime
-from portal.ids import IdMinter, reserve
+from portal.core.db import UTCDateTime
+from portal.core.ids import IdMinter, reserve
 
 # Ranks for ties at one instant (architecture.md §4: cut-off, settlement, returns, payments).
 RANK_HOUSEKEEPING = 0

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.db import EngineDep
-from portal.migrate import current_revision, head_revision
+from portal.core.db import EngineDep
+from portal.core.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["operations"])
 

@@ -36,7 +36,7 @@ from sqlmodel import Session, SQLModel
 from starlette.datastructures import State
 from starlette.types import Message, Receive, Scope, Send
 
-from portal.clock import as_aware
+from portal.core.clock import as_aware
 
 # Stable constraint names so migrations can drop them (style.md B11).
 SQLModel.metadata.naming_convention = {
