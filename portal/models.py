@@ -1,5 +1,5 @@
-"""Imports every feature's tables (and so their jobs) for Alembic and the mapper registry
-(style.md B1). Import this before using any model."""
+"""Imports every feature's tables for Alembic and the mapper registry (style.md B1). Import
+this before using any model. (The jobs are listed in ``portal.sandbox.jobs``.)"""
 
 from portal.applicants.models import Applicant, Application
 from portal.auth.models import Integration, IntegrationToken, LandlordUser, ServerSecret
@@ -7,7 +7,6 @@ from portal.core.idempotency import IdempotencyRecord
 from portal.core.ids import IdCounter
 from portal.core.jobs import ScheduledEvent
 from portal.notifications.models import Email, EmailAttachment, Event
-from portal.payments import jobs as payment_jobs  # noqa: F401 - registers the payment jobs
 from portal.payments.models import (
     DepositBatch,
     Payment,
@@ -18,8 +17,7 @@ from portal.payments.models import (
 )
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.receipts.models import ProcessedBatch
-from portal.reports import jobs as report_jobs  # noqa: F401 - registers the 07:00 report job
-from portal.residents import reminders  # noqa: F401 - registers the reminder job
+from portal.residents.maintenance import TenantMaintenance
 from portal.residents.models import (
     AccountingRecord,
     Lease,
@@ -27,7 +25,6 @@ from portal.residents.models import (
     LeaseResident,
     Resident,
 )
-from portal.reversals import jobs as reversal_jobs  # noqa: F401 - registers returns and disputes
 from portal.reversals.models import Dispute
 from portal.work_orders.models import WorkOrder, WorkOrderEvent
 from portal.workspaces.models import Workspace
@@ -61,6 +58,7 @@ __all__ = [
     "Reversal",
     "ScheduledEvent",
     "ServerSecret",
+    "TenantMaintenance",
     "Unit",
     "WorkOrder",
     "WorkOrderEvent",

@@ -34,14 +34,17 @@ SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if not url:
         # tmp_path_factory is per xdist worker already: each worker has its own file.
         path: Path = tmp_path_factory.mktemp("db") / "portal-test.db"
         yield f"sqlite:///{path}"
         return
-    if worker_id == "master":
+    # Read from the environment rather than xdist's ``worker_id`` fixture, so the suite also
+    # runs with ``-p no:xdist``.
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker_id is None:
         yield url
         return
     # Under pytest-xdist every worker gets a database of its own on the same server, named

@@ -238,13 +238,12 @@ def _purge_job(ctx: jobs.JobContext) -> jobs.JobResult:
 
 
 # Nightly (New York midnight) housekeeping: keys older than 24 h of workspace time are dropped.
-jobs.registry.add_calendar_job(
-    jobs.CalendarJob(
-        name="idempotency_keys.purge",
-        rank=jobs.RANK_HOUSEKEEPING,
-        next_due=_next_midnight,
-        run=_purge_job,
-    )
+# Listed in ``portal.sandbox.jobs.REGISTRY``.
+PURGE_JOB = jobs.CalendarJob(
+    name="idempotency_keys.purge",
+    rank=jobs.RANK_HOUSEKEEPING,
+    next_due=_next_midnight,
+    run=_purge_job,
 )
 
 

@@ -1,20 +1,22 @@
-"""The job registry that advancing a workspace clock runs (architecture.md §4).
+"""The job machinery that advancing a workspace clock runs (architecture.md §4).
 
 Two sources of due work:
 
 - **calendar jobs**, computed rather than stored: each gives the first instant at or after a
   point in time at which it falls due (a banking day's cut-off, a settlement, a nightly purge);
 - **scheduled events**, stored as rows (``due_at``, kind, payload): one-offs such as a
-  magic-value return or a recurring payment, run by the handler registered for their kind.
+  magic-value return or a recurring payment, run by the handler of their ``EventKind``.
 
-Features register both at import time. ``portal.workspaces.service.advance_clock`` runs them in
-the order of ``(due_at, rank, name)`` — ties follow the rank (cut-off before settlement before
-returns before payments), then the name — so one scenario always gives one result.
+Features declare their jobs and handlers as module-level values; nothing registers itself on
+import. The one place that lists them all is ``portal.sandbox.jobs.REGISTRY``, and
+``portal.sandbox.clock.advance_clock`` runs them in the order of ``(due_at, rank, name)`` —
+ties follow the rank (cut-off before settlement before returns before payments), then the
+name — so one scenario always gives one result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -61,10 +63,21 @@ class CalendarJob:
 
 
 @dataclass(frozen=True)
-class EventHandler:
-    kind: str
+class EventKind:
+    """A kind of scheduled event and its rank, declared by the feature that schedules it."""
+
+    name: str
     rank: int
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    kind: EventKind
     run: Callable[[JobContext, dict[str, Any]], dict[str, Any]]
+
+    @property
+    def rank(self) -> int:
+        return self.kind.rank
 
 
 @dataclass
@@ -79,19 +92,24 @@ class JobRegistry:
         return job
 
     def add_handler(self, handler: EventHandler) -> EventHandler:
-        if handler.kind in self.handlers:
-            raise ValueError(f"event kind {handler.kind!r} is registered twice")
-        self.handlers[handler.kind] = handler
+        if handler.kind.name in self.handlers:
+            raise ValueError(f"event kind {handler.kind.name!r} is registered twice")
+        self.handlers[handler.kind.name] = handler
         return handler
+
+    @classmethod
+    def of(cls, calendar: Iterable[CalendarJob], handlers: Iterable[EventHandler]) -> JobRegistry:
+        registry = cls()
+        for job in calendar:
+            registry.add_calendar_job(job)
+        for handler in handlers:
+            registry.add_handler(handler)
+        return registry
 
     def remove(self, name: str) -> None:
         """Unregister a calendar job or handler (tests plug temporary jobs in and out)."""
         self.calendar.pop(name, None)
         self.handlers.pop(name, None)
-
-
-#: The process-wide registry; features add to it when their module is imported.
-registry = JobRegistry()
 
 
 class ScheduledEvent(SQLModel, table=True):
@@ -115,23 +133,21 @@ def schedule(
     session: Session,
     ids: IdMinter,
     *,
-    kind: str,
+    kind: EventKind,
     due_at: datetime,
     payload: dict[str, Any],
     now: datetime,
 ) -> ScheduledEvent:
     """Store a one-off event; it runs on the advance that reaches ``due_at`` (or the next
-    advance, at the clock's instant, if ``due_at`` is already past)."""
-    handler = registry.handlers.get(kind)
-    if handler is None:
-        raise ValueError(f"no handler is registered for event kind {kind!r}")
+    advance, at the clock's instant, if ``due_at`` is already past). Every kind has a handler
+    in ``portal.sandbox.jobs.REGISTRY`` (a test walks the package for ``EventKind`` values)."""
     seq = reserve(session, ids.scope, "event_seq")
     event = ScheduledEvent(
         workspace_id=ids.scope,
         id=ids.new("event", "evt"),
-        kind=kind,
+        kind=kind.name,
         due_at=due_at,
-        rank=handler.rank,
+        rank=kind.rank,
         seq=seq,
         payload=payload,
         created_at=now,

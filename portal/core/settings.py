@@ -9,8 +9,6 @@ shared deployments set ``PORTAL_SECRET_KEY`` so a copy of the database holds no 
 
 from __future__ import annotations
 
-from datetime import time
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,8 +38,6 @@ class Settings(BaseSettings):
     real_clock_tick_seconds: float = Field(default=1.0, gt=0)
     #: Run that loop at all (tests drive it by hand).
     run_real_clocks: bool = True
-    #: Default same-day cut-off, New York time (domain.md §4.2); per-workspace setting later.
-    cutoff: time = time(19, 45)
     #: Log each request (uvicorn access log costs ~40 % of throughput: perf-baseline.md §10).
     access_log: bool = False
 

@@ -175,7 +175,8 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
     return {"late_leases": len(fresh), "emails": sent}
 
 
-for job in (
+#: Listed in ``portal.sandbox.jobs.REGISTRY``.
+CALENDAR_JOBS = (
     jobs.CalendarJob("payments.run_due", jobs.RANK_PAYMENTS, _daily(RUN_DUE_TIME), _run_due),
     jobs.CalendarJob("payments.cutoff", jobs.RANK_CUTOFF, _next_cutoff, _cutoff),
     jobs.CalendarJob(
@@ -184,5 +185,4 @@ for job in (
     jobs.CalendarJob(
         "payments.late_alerts", jobs.RANK_DELIVERIES, _daily(LATE_ALERT_TIME), _late_alerts
     ),
-):
-    jobs.registry.add_calendar_job(job)
+)

@@ -192,6 +192,5 @@ def send_batch_deposit_report(ctx: jobs.JobContext) -> jobs.JobResult:
     }
 
 
-jobs.registry.add_calendar_job(
-    jobs.CalendarJob(JOB_NAME, jobs.RANK_REPORTS, next_report, send_batch_deposit_report)
-)
+#: Listed in ``portal.sandbox.jobs.REGISTRY``.
+CALENDAR_JOB = jobs.CalendarJob(JOB_NAME, jobs.RANK_REPORTS, next_report, send_batch_deposit_report)

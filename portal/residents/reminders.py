@@ -43,11 +43,10 @@ def _send_reminders(ctx: jobs.JobContext) -> jobs.JobResult:
 
 
 # Reminders continue each banking day until the resident is approved or deleted [H:490649].
-jobs.registry.add_calendar_job(
-    jobs.CalendarJob(
-        name="residents.pending_reminders",
-        rank=jobs.RANK_DELIVERIES,
-        next_due=_next_reminder,
-        run=_send_reminders,
-    )
+# Listed in ``portal.sandbox.jobs.REGISTRY``.
+CALENDAR_JOB = jobs.CalendarJob(
+    name="residents.pending_reminders",
+    rank=jobs.RANK_DELIVERIES,
+    next_due=_next_reminder,
+    run=_send_reminders,
 )

@@ -46,8 +46,8 @@ from portal.reversals.models import (
     DisputeStatus,
 )
 
-EXPIRE_EVENT = "disputes.expire"
-DECIDE_EVENT = "disputes.decide"
+EXPIRE_EVENT = jobs.EventKind("disputes.expire", jobs.RANK_RETURNS)
+DECIDE_EVENT = jobs.EventKind("disputes.decide", jobs.RANK_RETURNS)
 LOSING_EVIDENCE = "losing_evidence"
 
 

@@ -36,7 +36,7 @@ from portal.reversals.errors import DisputeNotOpen
 from portal.reversals.models import DisputeOutcome, DisputeStatus
 
 MAGIC_TIME = time(5, 0)
-SCHEDULED_EVENT = "reversals.scheduled"
+SCHEDULED_EVENT = jobs.EventKind("reversals.scheduled", jobs.RANK_RETURNS)
 #: The reason a magic card's chargeback carries: fraud in a card-absent environment, the usual
 #: one for a rent payment made with a stolen card (formats.md §5).
 MAGIC_CHARGEBACK_REASON = "10.4"
@@ -282,12 +282,10 @@ def _scheduled(ctx: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-jobs.registry.add_calendar_job(
-    jobs.CalendarJob("reversals.magic", jobs.RANK_RETURNS, _at_magic_time, _magic)
+#: Listed in ``portal.sandbox.jobs.REGISTRY``.
+CALENDAR_JOBS = (jobs.CalendarJob("reversals.magic", jobs.RANK_RETURNS, _at_magic_time, _magic),)
+HANDLERS = (
+    jobs.EventHandler(disputes.EXPIRE_EVENT, _expire),
+    jobs.EventHandler(disputes.DECIDE_EVENT, _decide),
+    jobs.EventHandler(SCHEDULED_EVENT, _scheduled),
 )
-for handler in (
-    jobs.EventHandler(disputes.EXPIRE_EVENT, jobs.RANK_RETURNS, _expire),
-    jobs.EventHandler(disputes.DECIDE_EVENT, jobs.RANK_RETURNS, _decide),
-    jobs.EventHandler(SCHEDULED_EVENT, jobs.RANK_RETURNS, _scheduled),
-):
-    jobs.registry.add_handler(handler)

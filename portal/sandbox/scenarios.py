@@ -127,6 +127,7 @@ from portal.residents.models import PaymentsSetting
 from portal.reversals import jobs as reversal_jobs
 from portal.reversals.codes import chargeback_reason, return_code
 from portal.reversals.models import DisputeOutcome
+from portal.sandbox import clock as sandbox_clock
 from portal.sandbox import scenario_upkeep as upkeep
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.spec import KEY_PATTERN, Strict
@@ -776,10 +777,10 @@ def _check_instant(path: str, at: datetime, now: datetime) -> None:
             f"{at.isoformat()} is before the workspace clock ({now.isoformat()}); the clock "
             "never moves backwards",
         )
-    if at - now > workspaces_service.MAX_ADVANCE:
+    if at - now > sandbox_clock.MAX_ADVANCE:
         raise _clock_error(
             path,
-            f"{at.isoformat()} is more than {workspaces_service.MAX_ADVANCE.days} days after "
+            f"{at.isoformat()} is more than {sandbox_clock.MAX_ADVANCE.days} days after "
             f"the workspace clock ({now.isoformat()})",
         )
 
@@ -961,7 +962,7 @@ def _reverse(
 def _advance(session: Session, ws: Workspace, target: datetime, system: Clock) -> None:
     """Run the jobs due up to ``target`` inside the load's transaction (no checkpoints: a
     refused step later in the document rolls the advance back too)."""
-    workspaces_service.advance_clock(
+    sandbox_clock.advance_clock(
         session, ws.id, target=target, system=system, checkpoint=_no_checkpoint
     )
 

@@ -17,6 +17,7 @@ from portal.core import calendar
 from portal.core.clock import Clock, ClockMode
 from portal.core.db import session_scope
 from portal.core.ids import new_secret
+from portal.sandbox import clock as sandbox_clock
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -119,10 +120,10 @@ def advance(
 ) -> ws_schemas.ClockAdvanced:
     ws = workspaces_service.get_workspace(session, workspace_id)
     now = workspaces_service.now_of(ws, system)
-    target = workspaces_service.target_for(
+    target = sandbox_clock.target_for(
         ws, now, to=body.to, by=body.by, banking_days=body.banking_days
     )
-    previous, runs = workspaces_service.advance_clock(
+    previous, runs = sandbox_clock.advance_clock(
         session, workspace_id, target=target, system=system, checkpoint=checkpoint
     )
     return ws_schemas.ClockAdvanced(
@@ -153,7 +154,7 @@ def run_real_clocks(engine: Engine, system: Clock) -> int:
     for workspace_id in ids:
         try:
             with session_scope(engine) as session:
-                _previous, runs = workspaces_service.advance_clock(
+                _previous, runs = sandbox_clock.advance_clock(
                     session, workspace_id, target=None, system=system, checkpoint=session.commit
                 )
                 ran += len(runs)

@@ -1,30 +1,24 @@
-"""Workspaces and their clocks: create, find, wipe, and advance with the job registry.
+"""Workspaces and their clocks: create, find, wipe, reset, and read the workspace instant.
 
-Advancing (architecture.md §4) repeatedly takes the earliest due job at or before the target,
-moves the clock to its instant, runs it, and checkpoints (commits), so a crash leaves the world
-consistent at the last completed job and a new advance continues from there.
+Advancing the clock (running the jobs due) belongs to the sandbox layer,
+``portal.sandbox.clock``, which sees every feature's jobs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel, col
 
-from portal.core import calendar, faults, jobs
 from portal.core.clock import Clock, ClockMode, as_aware, workspace_now
-from portal.core.errors import Conflict, NotFound, Unprocessable
+from portal.core.errors import Conflict, NotFound
 from portal.core.ids import GLOBAL_SCOPE, IdCounter, IdMinter, seed_from_text
 from portal.core.pagination import keyset
 from portal.workspaces.models import Workspace
-
-#: A guard against a job that keeps rescheduling itself at the same instant.
-MAX_JOBS_PER_ADVANCE = 200_000
-_ONE_US = timedelta(microseconds=1)
+from portal.workspaces.schemas import WorkspaceSettings
 
 
 class WorkspaceNotFound(NotFound):
@@ -33,20 +27,6 @@ class WorkspaceNotFound(NotFound):
 
 class WorkspaceExists(Conflict):
     code = "workspace_exists"
-
-
-class ClockBackwards(Conflict):
-    code = "clock_backwards"
-
-
-class AdvanceTooFar(Unprocessable):
-    code = "advance_too_far"
-
-
-#: One advance covers at most this much workspace time: every job in it runs (and commits) in
-#: the request, so an unbounded jump (a fuzzer's year 6639) would hold the workspace for hours.
-#: Longer journeys are several calls.
-MAX_ADVANCE = timedelta(days=5 * 366)
 
 
 def get_workspace(session: Session, workspace_id: str) -> Workspace:
@@ -88,7 +68,7 @@ def create_workspace(
         clock_mode=clock_mode,
         clock_now=start,
         # A real clock starts at ``start`` and runs on from there with the wall clock.
-        clock_offset_us=_us(start - now) if clock_mode is ClockMode.REAL else 0,
+        clock_offset_us=us(start - now) if clock_mode is ClockMode.REAL else 0,
         start_mode=clock_mode,
         start_at=start,
         jobs_cursor_at=start,
@@ -118,8 +98,9 @@ def now_of(ws: Workspace, system: Clock) -> datetime:
 
 
 def cutoff_of(ws: Workspace) -> time:
-    value = ws.settings.get("cutoff_time", "19:45:00")
-    return value if isinstance(value, time) else time.fromisoformat(value)
+    # The default lives in one place, WorkspaceSettings (issue 15: the cut-off default had a
+    # copy here and another in the process settings).
+    return WorkspaceSettings.model_validate(ws.settings).cutoff_time
 
 
 def wipe_workspace(session: Session, workspace_id: str, *, keep_row: bool) -> None:
@@ -146,189 +127,11 @@ def reset_clock(ws: Workspace, *, system_now: datetime) -> None:
     ws.clock_mode = ws.start_mode
     ws.clock_now = ws.start_at
     start = as_aware(ws.start_at)
-    ws.clock_offset_us = _us(start - system_now) if ws.start_mode is ClockMode.REAL else 0
+    ws.clock_offset_us = us(start - system_now) if ws.start_mode is ClockMode.REAL else 0
     ws.jobs_cursor_at = ws.start_at
     ws.jobs_cursor_rank = _AFTER_ALL_RANKS
     ws.jobs_cursor_name = ""
 
 
-# --- advancing --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobRun:
-    name: str
-    source: str
-    due_at: datetime
-    ran_at: datetime
-    result: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _Due:
-    key: tuple[datetime, int, int, str]
-    calendar_job: jobs.CalendarJob | None = None
-    event: jobs.ScheduledEvent | None = None
-
-    @property
-    def name(self) -> str:
-        if self.calendar_job is not None:
-            return self.calendar_job.name
-        assert self.event is not None
-        return self.event.kind
-
-
-def target_for(
-    ws: Workspace,
-    now: datetime,
-    *,
-    to: datetime | None = None,
-    by: str | None = None,
-    banking_days: int | None = None,
-) -> datetime:
-    """The instant an advance request names. ``banking_days`` keeps the New York time of day."""
-    try:
-        if to is not None:
-            target = as_aware(to)
-        elif by is not None:
-            target = calendar.add_duration(now, calendar.parse_duration(by))
-        else:
-            assert banking_days is not None
-            local = now.astimezone(calendar.TZ)
-            day = calendar.add_banking_days(local.date(), banking_days)
-            target = calendar.at_local(day, local.time().replace(tzinfo=None))
-    except (ValueError, OverflowError):
-        raise AdvanceTooFar("That instant is beyond the calendar.") from None
-    if target - now > MAX_ADVANCE:
-        raise AdvanceTooFar(
-            f"One advance covers at most {MAX_ADVANCE.days} days of workspace time "
-            f"(asked for {(target - now).days}); advance in several steps.",
-            extra={"max_days": MAX_ADVANCE.days},
-        )
-    return target
-
-
-def _lock(session: Session, workspace_id: str) -> Workspace:
-    # One advance per workspace at a time: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE
-    # already serializes writers.
-    ws = session.scalars(
-        select(Workspace)
-        .where(col(Workspace.id) == workspace_id)
-        .with_for_update()
-        # Re-read, never trust the identity map: another worker may have advanced meanwhile.
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if ws is None:
-        raise WorkspaceNotFound(f"No workspace {workspace_id!r}.")
-    return ws
-
-
-def _next_calendar(ws: Workspace, target: datetime) -> _Due | None:
-    cursor_at = as_aware(ws.jobs_cursor_at)
-    cursor_key = (ws.jobs_cursor_rank, ws.jobs_cursor_name)
-    best: _Due | None = None
-    for job in jobs.registry.calendar.values():
-        due = job.next_due(ws.settings, cursor_at)
-        if due is not None and due == cursor_at and (job.rank, job.name) <= cursor_key:
-            due = job.next_due(ws.settings, cursor_at + _ONE_US)
-        if due is None or due > target:
-            continue
-        candidate = _Due(key=(due, job.rank, 0, job.name), calendar_job=job)
-        if best is None or candidate.key < best.key:
-            best = candidate
-    return best
-
-
-def _next_event(session: Session, ws: Workspace, target: datetime, now: datetime) -> _Due | None:
-    event = session.scalars(
-        select(jobs.ScheduledEvent)
-        .where(
-            col(jobs.ScheduledEvent.workspace_id) == ws.id,
-            col(jobs.ScheduledEvent.status) == "pending",
-            col(jobs.ScheduledEvent.due_at) <= target,
-        )
-        .order_by(
-            col(jobs.ScheduledEvent.due_at),
-            col(jobs.ScheduledEvent.rank),
-            col(jobs.ScheduledEvent.seq),
-        )
-        .limit(1)
-    ).one_or_none()
-    if event is None:
-        return None
-    due = max(as_aware(event.due_at), now)
-    return _Due(key=(due, event.rank, 1, f"{event.seq:020d}"), event=event)
-
-
-def advance_clock(
-    session: Session,
-    workspace_id: str,
-    *,
-    target: datetime | None,
-    system: Clock,
-    checkpoint: Callable[[], None],
-) -> tuple[datetime, list[JobRun]]:
-    """Run every job due up to ``target`` (None: the workspace's current instant) in order,
-    then leave the clock at ``target``.
-
-    Returns the previous instant and the jobs run. ``checkpoint`` commits after each job
-    (architecture.md §4: each event commits on its own and moves the clock with it).
-    """
-    ws = _lock(session, workspace_id)
-    previous = now = now_of(ws, system)
-    # None: up to the workspace's own instant, read under the lock (the real-clock tick; a
-    # target computed before the lock could already be behind another worker's advance).
-    target = now if target is None else as_aware(target)
-    if target < now:
-        raise ClockBackwards(
-            f"The clock is at {now.isoformat()}; it never moves backwards "
-            f"(asked for {target.isoformat()}). Reset the workspace to start over.",
-            extra={"now": now.isoformat()},
-        )
-    runs: list[JobRun] = []
-    while len(runs) < MAX_JOBS_PER_ADVANCE:
-        cal = _next_calendar(ws, target)
-        # A job runs at its own due instant, even when a real-mode clock has already passed it
-        # (the tick came late); only events scheduled in the past run at the stored instant.
-        floor = as_aware(ws.clock_now)
-        evt = _next_event(session, ws, target, floor)
-        due = min((d for d in (cal, evt) if d is not None), key=lambda d: d.key, default=None)
-        if due is None:
-            break
-        run_at = max(due.key[0], floor)
-        ws.clock_now = run_at
-        ctx = jobs.JobContext(
-            session=session,
-            workspace_id=ws.id,
-            ids=minter(ws, session),
-            now=run_at,
-            settings=ws.settings,
-        )
-        faults.reached(due.name, "start")
-        if due.calendar_job is not None:
-            job = due.calendar_job
-            result = job.run(ctx)
-            ws.jobs_cursor_at, ws.jobs_cursor_rank, ws.jobs_cursor_name = run_at, job.rank, job.name
-            if result is not None:
-                runs.append(JobRun(job.name, "calendar", due.key[0], run_at, result))
-        else:
-            assert due.event is not None
-            event = due.event
-            handler = jobs.registry.handlers[event.kind]
-            result = handler.run(ctx, dict(event.payload))
-            event.status, event.ran_at = "done", run_at
-            runs.append(JobRun(event.kind, "event", as_aware(event.due_at), run_at, result))
-        session.flush()
-        faults.reached(due.name, "end")
-        checkpoint()
-        ws = _lock(session, workspace_id)
-    ws.clock_now = target
-    if ws.clock_mode is ClockMode.REAL:
-        ws.clock_offset_us = max(ws.clock_offset_us, _us(target - system.now()))
-    session.flush()
-    checkpoint()
-    return previous, runs
-
-
-def _us(delta: timedelta) -> int:
+def us(delta: timedelta) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

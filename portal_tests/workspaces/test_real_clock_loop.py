@@ -16,6 +16,7 @@ from portal.core.clock import FixedClock, SystemClock
 from portal.core.settings import Settings
 from portal.main import create_app
 from portal.sandbox import service as sandbox_service
+from portal.sandbox.jobs import REGISTRY
 from portal_tests.factories import OPERATOR, make_workspace
 
 
@@ -34,7 +35,7 @@ class TestRealClockLoop:
             ran.append(ctx.now)
             return {}
 
-        jobs.registry.add_calendar_job(jobs.CalendarJob("test.real", 5, next_due, run))
+        REGISTRY.add_calendar_job(jobs.CalendarJob("test.real", 5, next_due, run))
         fast = settings.model_copy(
             update={"run_real_clocks": True, "real_clock_tick_seconds": 0.02}
         )
@@ -47,7 +48,7 @@ class TestRealClockLoop:
                     time.sleep(0.02)
                 now = client.get(f"/v1/sandbox/workspaces/{ws['id']}/clock", headers=OPERATOR)
         finally:
-            jobs.registry.remove("test.real")
+            REGISTRY.remove("test.real")
         assert ran == [start + timedelta(hours=1)]  # at its own instant, not when the tick came
         assert now.json()["mode"] == "real"
         assert now.json()["now"] == (start + timedelta(hours=2)).isoformat().replace("+00:00", "Z")

@@ -12,11 +12,16 @@ from sqlmodel import Session
 
 from portal.core import jobs
 from portal.core.clock import ClockMode, FixedClock
+from portal.sandbox import clock as sandbox_clock
 from portal.sandbox import service as sandbox_service
+from portal.sandbox.jobs import REGISTRY
 from portal.workspaces import service
 from portal.workspaces.models import Workspace
 
 START = datetime(2026, 7, 2, 14, 0, tzinfo=UTC)  # Thursday 10:00 New York
+
+
+TEST_EVENT = jobs.EventKind("test.event", jobs.RANK_RETURNS)
 
 
 def make_ws(
@@ -66,7 +71,7 @@ def log() -> Iterator[Log]:
             entries.append((name, ctx.now))
             return {"n": len(entries)}
 
-        jobs.registry.add_calendar_job(jobs.CalendarJob(name, rank, every(hours, offset), run))
+        REGISTRY.add_calendar_job(jobs.CalendarJob(name, rank, every(hours, offset), run))
         names.append(name)
 
     def event(ctx: jobs.JobContext, payload: dict[str, Any]) -> jobs.JobResult:
@@ -75,29 +80,29 @@ def log() -> Iterator[Log]:
             jobs.schedule(
                 ctx.session,
                 ctx.ids,
-                kind="test.event",
+                kind=TEST_EVENT,
                 due_at=ctx.now + timedelta(hours=1),
                 payload={"tag": payload["chain"]},
                 now=ctx.now,
             )
         return {}
 
-    jobs.registry.add_handler(jobs.EventHandler("test.event", jobs.RANK_RETURNS, event))
+    REGISTRY.add_handler(jobs.EventHandler(TEST_EVENT, event))
     names.append("test.event")
     entries.add = add
     # Keep the production calendar jobs out of these counts.
-    saved = dict(jobs.registry.calendar)
-    jobs.registry.calendar.clear()
+    saved = dict(REGISTRY.calendar)
+    REGISTRY.calendar.clear()
     yield entries
     for name in names:
-        jobs.registry.remove(name)
-    jobs.registry.calendar.update(saved)
+        REGISTRY.remove(name)
+    REGISTRY.calendar.update(saved)
 
 
 def advance(
     session: Session, to: datetime, clock: FixedClock | None = None
-) -> list[service.JobRun]:
-    _prev, runs = service.advance_clock(
+) -> list[sandbox_clock.JobRun]:
+    _prev, runs = sandbox_clock.advance_clock(
         session, "ws_t", target=to, system=clock or FixedClock(START), checkpoint=session.commit
     )
     return runs
@@ -142,7 +147,7 @@ class TestAdvanceClock:
         jobs.schedule(
             session,
             service.minter(ws, session),
-            kind="test.event",
+            kind=TEST_EVENT,
             due_at=START + timedelta(hours=2),
             payload={"tag": "one", "chain": "two"},
             now=START,
@@ -161,7 +166,7 @@ class TestAdvanceClock:
         jobs.schedule(
             session,
             service.minter(ws, session),
-            kind="test.event",
+            kind=TEST_EVENT,
             due_at=START + timedelta(hours=1),
             payload={"tag": "x"},
             now=START,
@@ -184,7 +189,7 @@ class TestAdvanceClock:
                 raise RuntimeError("power cut")
             return {}
 
-        jobs.registry.add_calendar_job(
+        REGISTRY.add_calendar_job(
             jobs.CalendarJob("b.flaky", jobs.RANK_SETTLEMENT, every(1), flaky)
         )
         try:
@@ -206,12 +211,12 @@ class TestAdvanceClock:
             ]
             assert [n for n, _ in log].count("a.every1h") == 5  # none ran twice
         finally:
-            jobs.registry.remove("b.flaky")
+            REGISTRY.remove("b.flaky")
 
     def test_never_backwards(self, session: Session, log: Any) -> None:
         make_ws(session)
         advance(session, START + timedelta(hours=1))
-        with pytest.raises(service.ClockBackwards):
+        with pytest.raises(sandbox_clock.ClockBackwards):
             advance(session, START)
 
 
@@ -219,12 +224,12 @@ class TestTargetFor:
     def test_banking_days_keep_the_new_york_time_across_dst(self, session: Session) -> None:
         ws = make_ws(session)
         friday = datetime(2026, 10, 30, 14, 0, tzinfo=UTC)  # 10:00 EDT
-        monday = service.target_for(ws, friday, banking_days=1)
+        monday = sandbox_clock.target_for(ws, friday, banking_days=1)
         assert monday == datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # 10:00 EST
 
     def test_banking_days_skip_holidays(self, session: Session) -> None:
         ws = make_ws(session)
-        assert service.target_for(ws, START, banking_days=2) == datetime(
+        assert sandbox_clock.target_for(ws, START, banking_days=2) == datetime(
             2026, 7, 6, 14, 0, tzinfo=UTC
         )
 
