@@ -184,7 +184,7 @@ class TestValidation:
         [
             (rev("ann-rent", "return", et("07", "09:00")), "$.reversals[0].code"),
             (rev("ann-rent", "refund", et("07", "09:00"), code="R01"), "$.reversals[0].code"),
-            (rev("ann-rent", "return", et("07", "09:00"), code="R99"), "$.reversals[0].code"),
+            (rev("ann-rent", "return", et("07", "09:00"), code="R00"), "$.reversals[0].code"),
             (rev("ann-rent", "return", et("07", "09:00"), code="r01"), "$.reversals[0].code"),
             (rev("bob-rent", "chargeback", et("07", "09:00")), "$.reversals[0].reason_code"),
             (
