@@ -55,6 +55,7 @@ from portal.core.health import router as ops_router
 from portal.core.idempotency import Replay
 from portal.core.inputs import INVALID_ENCODING, InputGuardMiddleware
 from portal.core.settings import Settings
+from portal.payments import merges as payment_merges
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
 from portal.properties.router import router as properties_router
@@ -133,6 +134,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    # The features above residents that take part in a resident merge (residents cannot
+    # import them; portal.residents.approvals.MergeParticipant).
+    app.state.merge_participants = (payment_merges.PARTICIPANT,)
     for router in (
         ops_router,
         sandbox_router,

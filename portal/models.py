@@ -17,6 +17,7 @@ from portal.payments.models import (
 )
 from portal.properties.models import DepositAccount, DepositAccountProperty, Property, Unit
 from portal.receipts.models import ProcessedBatch
+from portal.residents.maintenance import TenantMaintenance
 from portal.residents.models import (
     AccountingRecord,
     Lease,
@@ -57,6 +58,7 @@ __all__ = [
     "Reversal",
     "ScheduledEvent",
     "ServerSecret",
+    "TenantMaintenance",
     "Unit",
     "WorkOrder",
     "WorkOrderEvent",

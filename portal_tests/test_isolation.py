@@ -33,11 +33,13 @@ UNKNOWN_WORKSPACE = "ws_doesnotexist"
 MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
+    ("PATCH", "/v1/integrations/{integration_id}"): {"name": "Walk"},
     ("POST", "/v1/properties/{property_id}/units"): {"name": "Walk"},
     ("PATCH", "/v1/properties/{property_id}"): {"post_reversals": False},
     ("PUT", "/v1/deposit-accounts/{deposit_account_id}/properties"): {"property_ids": []},
     ("PATCH", "/v1/residents/{resident_id}"): {"phone": "555-0199"},
     ("POST", "/v1/residents/{resident_id}/approve"): {"mode": "sync"},
+    ("POST", "/v1/residents/{resident_id}/merge"): {"merge_with": "res_walk"},
     ("PATCH", "/v1/leases/{lease_id}"): {"pay_full_balance_only": True},
     ("POST", "/v1/leases/{lease_id}/end"): {},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/payments/{payment_id}/return"): {"code": "R01"},
@@ -329,6 +331,7 @@ def walk_as(
 
 KNOWN_ROUTES = {
     "GET /v1/integrations/{integration_id}",
+    "PATCH /v1/integrations/{integration_id}",
     "GET /v1/integrations/{integration_id}/tokens",
     "POST /v1/integrations/{integration_id}/tokens",
     "DELETE /v1/integrations/{integration_id}/tokens/{token_id}",
@@ -343,6 +346,7 @@ KNOWN_ROUTES = {
     "PATCH /v1/residents/{resident_id}",
     "DELETE /v1/residents/{resident_id}",
     "POST /v1/residents/{resident_id}/approve",
+    "POST /v1/residents/{resident_id}/merge",
     "GET /v1/leases/{lease_id}",
     "PATCH /v1/leases/{lease_id}",
     "POST /v1/leases/{lease_id}/end",

@@ -50,6 +50,19 @@ class Feature(StrEnum):
     MAINTENANCE_COORDINATION = "maintenance_coordination"
     """The work-orders feed (seed S4)."""
 
+    @property
+    def label(self) -> str:
+        """The checkbox's name on the client's "Enabled Features" (seed S4), for sentences: a
+        refusal names the feature in words, never the enum (issue 15)."""
+        return _FEATURE_LABELS[self]
+
+
+_FEATURE_LABELS = {
+    Feature.APPLICANT_SCREENING: "applicant screening",
+    Feature.DOCUMENT_PORTAL: "document portal",
+    Feature.MAINTENANCE_COORDINATION: "maintenance coordination",
+}
+
 
 class ServerSecret(SQLModel, table=True):
     """Server-wide secrets generated on first start (operator key, signing key)."""

@@ -96,6 +96,25 @@ async def get_integration(
     return schemas.integration_read(integration, active.get(integration.id))
 
 
+@router.patch(
+    "/integrations/{integration_id}",
+    response_model=schemas.IntegrationRead,
+    responses=problem_responses(401, 404, 422),
+)
+async def update_integration(
+    integration_id: str, body: schemas.IntegrationPatch, landlord: LandlordDep, session: SessionDep
+) -> schemas.IntegrationRead:
+    """Change an integration's settings (name, flavor, enabled features, processing options,
+    lockbox format); what is left out keeps its value. A feature change applies to the
+    integration's current token at once."""
+    integration = service.get_integration(
+        session, landlord.workspace.id, integration_id, for_update=True
+    )
+    service.update_integration(session, integration, body.changes())
+    active = service.active_tokens(session, [integration.id], landlord.workspace.id)
+    return schemas.integration_read(integration, active.get(integration.id))
+
+
 @router.post(
     "/integrations/{integration_id}/tokens",
     status_code=201,

@@ -24,23 +24,42 @@ class AccessToken(BaseModel):
 
 
 class ProcessingOptions(BaseModel):
-    """The client's "Processing Options" (seed S4, Inosio Settings screen). All default off:
-    the seed's "Restore All Defaults" does not say what the defaults are (docs/decisions.md)."""
+    """The client's "Processing Options" (seed S4, Inosio Settings screen; domain.md §1), all
+    six. All default off: the seed's "Restore All Defaults" does not say what the defaults are
+    (docs/decisions.md).
+
+    Who reads each (issue 15, "every option is read by the code it names"): the first five
+    name moments only the client sees (its first logon of the day, its own background sending,
+    its posting of a deposit slip or of scheduled receivables), so the client reads them and
+    the portal keeps and reports them; ``send_maintenance_with_balances`` is read by balance
+    intake (``portal.residents.maintenance``), which then keeps the maintenance information
+    the lines carry."""
 
     model_config = ConfigDict(extra="forbid")
 
-    sync_daily: bool = Field(default=False, description="Synchronize with Server Daily")
+    sync_daily: bool = Field(
+        default=False,
+        description="Synchronize with Server Daily (the client, when its first user logs on)",
+    )
     send_in_background: bool = Field(
-        default=False, description="Send Data to the Server in the Background"
+        default=False, description="Send Data to the Server in the Background (the client)"
     )
     send_after_deposit_slip: bool = Field(
-        default=False, description="Send Balances After Posting Deposit Slip"
+        default=False, description="Send Balances After Posting Deposit Slip (the client)"
     )
     send_after_scheduled_receivables: bool = Field(
-        default=False, description="Send Balances After Posting Scheduled Receivables"
+        default=False,
+        description="Send Balances After Posting Scheduled Receivables (the client)",
+    )
+    send_balances_automatically: bool = Field(
+        default=False,
+        description="Send balances automatically in the background (the client's setting; the "
+        "portal keeps and reports it)",
     )
     send_maintenance_with_balances: bool = Field(
-        default=False, description="Send Maintenance Information with Balances"
+        default=False,
+        description="Send Maintenance Information with Balances: the portal keeps each balance "
+        "line's maintenance information (ignored while off)",
     )
 
 
@@ -66,6 +85,49 @@ class IntegrationCreate(BaseModel):
     @classmethod
     def _unique(cls, value: list[Feature]) -> list[Feature]:
         return sorted(set(value))
+
+
+class IntegrationPatch(BaseModel):
+    """The settings a landlord may change after creation (seed S4: the client's settings screen
+    is edited and saved again), validated as at creation. A field left out, or null, keeps its
+    value (as the other PATCH routes do); ``lockbox_format: null`` makes it an API client.
+    ``processing_options`` changes only the options it names; ``features`` is the whole new
+    list of enabled features. The kind never changes (its ID rules hold the data received)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    flavor: PortalFlavor | None = None
+    features: list[Feature] | None = Field(
+        default=None, description="The whole list of enabled features ([] for none)"
+    )
+    processing_options: ProcessingOptions | None = Field(
+        default=None, description="Only the options sent change"
+    )
+    lockbox_format: LockboxFormat | None = Field(
+        default=None, description="null: an API client (no lockbox files)"
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _unique(cls, value: list[Feature] | None) -> list[Feature] | None:
+        return None if value is None else sorted(set(value))
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as model values: features as strings, the options sent."""
+        out: dict[str, Any] = {}
+        sent = self.model_fields_set
+        if self.name is not None:
+            out["name"] = self.name
+        if self.flavor is not None:
+            out["flavor"] = self.flavor
+        if self.features is not None:
+            out["features"] = [f.value for f in self.features]
+        if self.processing_options is not None:
+            out["processing_options"] = self.processing_options.model_dump(exclude_unset=True)
+        if "lockbox_format" in sent:
+            out["lockbox_format"] = self.lockbox_format.value if self.lockbox_format else None
+        return out
 
 
 class TokenRead(BaseModel):

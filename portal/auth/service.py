@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from portal.auth.models import (
+    Feature,
     Integration,
     IntegrationKind,
     IntegrationToken,
@@ -29,6 +30,7 @@ from portal.auth.models import (
     PortalFlavor,
     ServerSecret,
 )
+from portal.auth.schemas import ProcessingOptions
 from portal.core.clock import Clock, ClockMode, workspace_now
 from portal.core.db import RawReader, get_row
 from portal.core.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -66,11 +68,16 @@ class FeatureNotEnabled(Forbidden):
     code = "feature_not_enabled"
 
 
-def require_feature(features: list[str], feature: str, what: str) -> None:
-    if feature not in features:
+def require_feature(features: list[str], feature: Feature, what: str) -> None:
+    """403 unless ``feature`` is among the integration's enabled ``features`` (the row's, read
+    on every call: a landlord's PATCH takes effect at once, with no new token). The refusal is
+    a sentence naming the feature in words (issue 15: it showed ``Feature.X``)."""
+    if feature.value not in features:
         raise FeatureNotEnabled(
-            f"{what} needs the integration feature {feature!r}; enable it on the integration.",
-            extra={"feature": feature},
+            f"{what}: the {feature.label} feature is not enabled for this integration. Once it "
+            f"is signed up for, the landlord enables it (PATCH /v1/integrations/{{id}} with "
+            f'"{feature.value}" in "features").',
+            extra={"feature": feature.value},
         )
 
 
@@ -316,6 +323,27 @@ def create_integration(
     return integration
 
 
+def update_integration(
+    session: Session, integration: Integration, changes: dict[str, Any]
+) -> Integration:
+    """Apply a landlord's settings change (``IntegrationPatch.changes``; the caller locked the
+    row). Processing options merge into the current ones, so an option left out keeps its
+    value; the stored set is completed with the defaults of options added since."""
+    for field, value in changes.items():
+        if field == "processing_options":
+            value = processing_options(integration).model_copy(update=value).model_dump()
+        setattr(integration, field, value)
+    session.add(integration)
+    session.flush()
+    return integration
+
+
+def processing_options(integration: Integration) -> ProcessingOptions:
+    """The integration's processing options, each with its default when never set (an
+    integration created before an option existed): the one way code reads an option."""
+    return ProcessingOptions.model_validate(integration.processing_options)
+
+
 def record_last_error(
     engine: Engine, workspace_id: str, integration_id: str, error: dict[str, Any]
 ) -> None:
@@ -410,6 +438,22 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def next_token_seq(session: Session, integration: Integration) -> int:
+    """The number of the integration's next token: 1, 2, 3... in issue order, never reused.
+    Tokens are listed by it (the workspace clock may stand still, so ``created_at`` cannot
+    order them). The one home of the rule (issue 15): every path (the landlord's route, a
+    scenario's ``issue_token: true``) issues through ``issue_token``, which calls this. The
+    caller holds the integration's row (locked by ``get_integration(for_update=True)``, or
+    created in the same transaction), so two issues never draw the same number."""
+    last = session.scalar(
+        select(func.max(IntegrationToken.seq)).where(
+            col(IntegrationToken.workspace_id) == integration.workspace_id,
+            col(IntegrationToken.integration_id) == integration.id,
+        )
+    )
+    return 1 + (last or 0)
+
+
 def issue_token(
     session: Session, ids: IdMinter, integration: Integration, *, key: str, now: datetime
 ) -> tuple[IntegrationToken, str]:
@@ -424,15 +468,7 @@ def issue_token(
         .values(active=False, revoked_at=now)
     )
     token_id = ids.new("integration_token", "tok")
-    seq = 1 + (
-        session.scalar(
-            select(func.max(IntegrationToken.seq)).where(
-                col(IntegrationToken.workspace_id) == integration.workspace_id,
-                col(IntegrationToken.integration_id) == integration.id,
-            )
-        )
-        or 0
-    )
+    seq = next_token_seq(session, integration)
     claims = {
         "iss": ISSUER,
         "typ": "integration",
@@ -441,6 +477,8 @@ def issue_token(
         "jti": token_id,
         "iat": int(now.timestamp()),
         "kind": integration.kind.value,
+        # The features as issued, for the client's information only: ``require_feature``
+        # reads the integration's row, so a landlord's PATCH applies to this token at once.
         "features": list(integration.features),
         # A nonce keeps two tokens of one instant distinct even with a reused token ID after a
         # workspace reset; it also makes the token as long as clients expect (seed S0).

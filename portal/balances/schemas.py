@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.core.money import Amount, Cents
+from portal.residents.maintenance import MaintenanceIn
 from portal.residents.models import PaymentsSetting
 
 Short = Field(min_length=1, max_length=64)
@@ -42,6 +43,25 @@ class BalanceLine(BaseModel):
     lease_start: date | None = None
     lease_end: date | None = None
     move_in: date | None = None
+    maintenance: MaintenanceIn | None = Field(
+        default=None,
+        description='Kept while the processing option "Send Maintenance Information with '
+        'Balances" is on (a work order for the tenant starts with it), ignored while off',
+    )
+
+
+class PropertyAccountsIn(BaseModel):
+    """What the client says of one of its properties beyond the rows (seed 000 §C: the
+    account codes of the bank accounts its money goes to)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    property_id: str = Field(min_length=1, max_length=64, description="The client's ID")
+    security_deposit_account: BankAccountIn | None = Field(
+        default=None,
+        description="Where the property's security deposits go (seed 002 'Security "
+        "Deposits'): found or created; it serves the property unless that has one already",
+    )
 
 
 class BalancesIn(BaseModel):
@@ -49,6 +69,7 @@ class BalancesIn(BaseModel):
 
     bank_account: BankAccountIn | None = None
     residents: list[BalanceLine] = Field(max_length=200_000)
+    properties: list[PropertyAccountsIn] = Field(default=[], max_length=10_000)
 
 
 class ResidentStatusOut(BaseModel):
@@ -74,7 +95,12 @@ class RosterLineOut(BaseModel):
     phone: str | None
     property: str
     amount: Cents = Field(description="Rent")
-    last_payment: Cents | None = Field(description="Until payments exist: null")
+    last_payment: Cents | None = Field(
+        description="The amount of the lease's last completed payment; null before one"
+    )
+    last_payment_date: date | None = Field(
+        description="Its business date (the receipt's date); null before one"
+    )
     balance: Cents
     disputed: Cents
 

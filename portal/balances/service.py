@@ -13,13 +13,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from portal.auth.models import Integration, PortalFlavor
+from portal.auth.models import Integration, IntegrationKind, PortalFlavor
 from portal.core import calendar
 from portal.core.errors import FieldError, Unprocessable
 from portal.core.ids import IdMinter
 from portal.notifications import service as notifications
+from portal.payments import batching
 from portal.properties import service as properties_service
-from portal.residents import intake
+from portal.properties.models import DepositAccountType
+from portal.residents import intake, maintenance
 from portal.residents.models import AccountingRecord
 
 from . import schemas
@@ -31,6 +33,10 @@ class BankAccountMissing(Unprocessable):
 
 class DuplicateResidentId(Unprocessable):
     code = "duplicate_resident_id"
+
+
+class UnknownPropertyId(Unprocessable):
+    code = "unknown_property_id"
 
 
 def _bank_account(integration: Integration, bank: schemas.BankAccountIn | None) -> tuple[str, str]:
@@ -105,9 +111,17 @@ def receive(
 ) -> schemas.BalancesOut:
     account, routing = _bank_account(integration, body.bank_account)
     rows = _rows(body.residents)
+    deposit_accounts = _security_deposit_accounts(session, integration, body)
     outcome = intake.receive(
-        session, ids, rows, integration_id=integration.id, today=calendar.local_date(now), now=now
+        session,
+        ids,
+        rows,
+        integration_id=integration.id,
+        amsi=integration.kind is IntegrationKind.AMSI,
+        today=calendar.local_date(now),
+        now=now,
     )
+    maintenance.receive(session, integration, body.residents, now=now)
     properties_service.intake_rent_account(
         session,
         ids,
@@ -116,6 +130,7 @@ def receive(
         property_ids=outcome.property_ids,
         now=now,
     )
+    _link_security_deposit_accounts(session, ids, deposit_accounts, now=now)
     integration.bank_account_number = account
     integration.bank_routing_number = routing or None
     integration.balances_received_at = now
@@ -142,26 +157,101 @@ def receive(
     )
 
 
+def _security_deposit_accounts(
+    session: Session, integration: Integration, body: schemas.BalancesIn
+) -> dict[tuple[str, str], list[str]]:
+    """The security-deposit accounts the call names (seed 002 "Security Deposits", seed 000
+    §C account codes), checked before anything is written: ``(account number, routing
+    number) -> the client's IDs of the properties it serves``. A property named must be one
+    of the call's rows or one the portal knows; the numbers follow the flavor's rule."""
+    named = [(n, p) for n, p in enumerate(body.properties) if p.security_deposit_account]
+    if not named:
+        return {}
+    known = {line.property_id for line in body.residents}
+    known |= set(properties_service.properties_by_external_id(session, integration.workspace_id))
+    unknown = [
+        FieldError(
+            f"$.properties[{n}].property_id",
+            f"property {p.property_id!r} is in no row of this call and unknown to the portal",
+            UnknownPropertyId.code,
+            row=n,
+        )
+        for n, p in named
+        if p.property_id not in known
+    ]
+    if unknown:
+        raise UnknownPropertyId(
+            "A security deposit account names a property the portal does not know; send the "
+            "property's residents in the same call.",
+            errors=unknown[:100],
+        )
+    out: dict[tuple[str, str], list[str]] = {}
+    for n, p in named:
+        try:
+            numbers = _bank_account(integration, p.security_deposit_account)
+        except BankAccountMissing as exc:
+            field = f"$.properties[{n}].security_deposit_account"
+            raise BankAccountMissing(
+                f"Property {p.property_id!r}: the security deposit account is incomplete. "
+                + exc.detail,
+                errors=[FieldError(field, exc.detail, BankAccountMissing.code, row=n)],
+            ) from None
+        out.setdefault(numbers, []).append(p.property_id)
+    return out
+
+
+def _link_security_deposit_accounts(
+    session: Session,
+    ids: IdMinter,
+    accounts: dict[tuple[str, str], list[str]],
+    *,
+    now: datetime,
+) -> None:
+    """Each named account, found or created, serves its properties that have no security
+    deposit account yet; security-deposit payments then go to it (``payments.service``
+    picks the account of the payment's type) and into its own deposit batches."""
+    if not accounts:
+        return
+    by_external = properties_service.properties_by_external_id(session, ids.scope)
+    for (account, routing), external_ids in accounts.items():
+        properties_service.intake_deposit_account(
+            session,
+            ids,
+            type=DepositAccountType.SECURITY_DEPOSIT,
+            account_number=account,
+            routing_number=routing,
+            property_ids=[by_external[e] for e in external_ids],
+            now=now,
+        )
+
+
 def roster(
     session: Session, integration: Integration, *, after: str | None, limit: int
 ) -> list[schemas.RosterLineOut]:
-    return [
-        schemas.RosterLineOut(
-            resident_id=line.resident_id,
-            status=line.status,
-            name=line.name,
-            email=line.email,
-            phone=line.phone,
-            property=line.property,
-            amount=line.rent_cents,
-            last_payment=None,
-            balance=line.balance_cents,
-            disputed=line.disputed_cents,
+    """One page of the client's grid; Last Payment for the whole page in one query."""
+    lines = intake.roster(
+        session, integration.workspace_id, integration.id, after=after, limit=limit
+    )
+    paid = batching.last_paid(session, integration.workspace_id, [ln.lease_id for ln in lines])
+    out = []
+    for line in lines:
+        last = paid.get(line.lease_id)
+        out.append(
+            schemas.RosterLineOut(
+                resident_id=line.resident_id,
+                status=line.status,
+                name=line.name,
+                email=line.email,
+                phone=line.phone,
+                property=line.property,
+                amount=line.rent_cents,
+                last_payment=last.amount_cents if last else None,
+                last_payment_date=last.business_date if last else None,
+                balance=line.balance_cents,
+                disputed=line.disputed_cents,
+            )
         )
-        for line in intake.roster(
-            session, integration.workspace_id, integration.id, after=after, limit=limit
-        )
-    ]
+    return out
 
 
 def sync_summary(session: Session, integration: Integration) -> schemas.SyncOut:

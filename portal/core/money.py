@@ -5,6 +5,12 @@ NaN/infinity, floats that are not exact, booleans and thousands separators are r
 than rounded. ``Amount`` is the pydantic type for wire fields: it accepts ``"1200.00"`` (and an
 integer or a float with at most two exact decimals, for lenient clients), holds ``int`` cents,
 and serializes back to ``"1200.00"``.
+
+The two-decimal string exists only on the wire: ``Amount`` and ``Cents`` serialize to it in
+JSON mode (responses, ``model_dump(mode="json")``, ``model_dump_json()``), while a Python-mode
+``model_dump()`` keeps the ``int`` cents the model holds. A PATCH body's ``changes`` built with
+``model_dump(exclude_unset=True)`` therefore carries cents, as every column does (issue 15: the
+string "4100.00" went into ``monthly_income_cents`` and was read back as 4,100 cents, $41.00).
 """
 
 from __future__ import annotations
@@ -85,7 +91,8 @@ AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]{0,10})\.[0-9]{2}$"
 Amount = Annotated[
     int,
     BeforeValidator(_validate),
-    PlainSerializer(format_cents, return_type=str, when_used="always"),
+    # JSON only: inside Python the value stays int cents (see the module docstring).
+    PlainSerializer(format_cents, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["1200.00"]}),
 ]
 """A wire money field: validated to int cents, serialized as a two-decimal string."""
@@ -93,7 +100,7 @@ Amount = Annotated[
 
 Cents = Annotated[
     int,
-    PlainSerializer(format_cents, return_type=str, when_used="always"),
+    PlainSerializer(format_cents, return_type=str, when_used="json"),
     # Sums of many amounts may have more digits than one amount may.
     WithJsonSchema(
         {"type": "string", "pattern": r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$", "examples": ["1200.00"]}

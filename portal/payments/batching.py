@@ -24,6 +24,7 @@ from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
 from portal.payments.models import (
+    PAYMENT_LABELS,
     BatchKind,
     BatchStatus,
     DepositBatch,
@@ -244,6 +245,8 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         .subquery("paid")
     )
     # Integrated leases are those the accounting system knows by its resident ID (domain.md §3).
+    # Every paid sum is positive, so each balance moves: ``balance_at`` is now
+    # (``leases.balance_set_at``).
     session.execute(
         update(Lease)
         .where(
@@ -277,6 +280,52 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
 
 
 # --- reading ------------------------------------------------------------------------------------
+
+#: The statuses that count as paid: the ones the resident and landlord screens call "Paid"
+#: (``PAYMENT_LABELS``; domain.md §11: RentTrack's ``complete`` is PAID). A payment refunded,
+#: returned or charged back after completing no longer counts.
+PAID_STATUSES = frozenset(s for s, label in PAYMENT_LABELS.items() if label == "Paid")
+
+
+@dataclass(frozen=True)
+class LastPaid:
+    business_date: date
+    amount_cents: int
+
+
+def last_paid(session: Session, workspace_id: str, lease_ids: Sequence[str]) -> dict[str, LastPaid]:
+    """Each lease's last completed payment (the latest business date, then the latest made),
+    for a page of leases in one query: the Send Balances roster's Last Payment (seed 000
+    §D). Leases never paid are absent."""
+    if not lease_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=col(Payment.lease_id),
+            order_by=(
+                col(Payment.business_date).desc(),
+                col(Payment.initiated_at).desc(),
+                col(Payment.transaction_id).desc(),
+            ),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(col(Payment.lease_id), col(Payment.business_date), col(Payment.amount_cents), rank)
+        .where(
+            col(Payment.workspace_id) == workspace_id,
+            col(Payment.lease_id).in_(list(lease_ids)),
+            col(Payment.status).in_(PAID_STATUSES),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.lease_id, ranked.c.business_date, ranked.c.amount_cents).where(
+            ranked.c.rank == 1
+        )
+    )
+    return {lease_id: LastPaid(day, cents) for lease_id, day, cents in rows}
 
 
 def batch_deposit_date(session: Session, payment: Payment) -> date | None:

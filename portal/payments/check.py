@@ -16,9 +16,9 @@ the check runs in well under a second at tens of thousands of payments. A rule y
   payment's is open or closed;
 - ``payment_batch_mismatch``: a payment's business date, deposit account and deposit type are its
   batch's (one batch per deposit account, kind and business date);
-- ``reversal_batch``: a void is in no batch; a reversal before the deposit is in its payment's
-  own deposit batch; one after it in a reversal batch of its business date and of the payment's
-  deposit account and type;
+- ``reversal_batch``: a void is in no batch, nor a receipt note (``post_reversals`` off); a
+  reversal before the deposit is in its payment's own deposit batch; one after it in a reversal
+  batch of its business date and of the payment's deposit account and type;
 - ``balance``: an integrated lease's balance equals its basis (the balance last set from
   outside) minus the payments completed since plus the balance changes of the reversals since,
   in ledger order (architecture.md §11);
@@ -434,7 +434,8 @@ def _reversal_batches(session: Session, workspace_id: str | None) -> Iterator[Vi
     for row in session.execute(query):
         subject = f"{row.kind} reversal {row.id}"
         problem = None
-        if row.placement == ReversalPlacement.NONE:
+        if row.placement in (ReversalPlacement.NONE, ReversalPlacement.RECEIPT_NOTE):
+            # A void, or a note on the receipt (post_reversals off, seed 002): in no batch.
             if row.deposit_batch_id is not None:
                 problem = f"a void is in no batch, but it is in {row.deposit_batch_id}"
         elif row.found is None:

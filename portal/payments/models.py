@@ -305,6 +305,10 @@ class ReversalPlacement(StrEnum):
     """Before the deposit: reversed inside the payment's own batch, which deposits the net."""
     REVERSAL_BATCH = "reversal_batch"
     """After the deposit: an item of a separate reversal batch of the reversal's day."""
+    RECEIPT_NOTE = "receipt_note"
+    """After the deposit, for a property whose ``post_reversals`` setting is off (seed 002:
+    posting reversals as separate debits "is a RentTrack setting"): in no batch; a note on the
+    payment's receipt in its original batch, which keeps its total."""
 
 
 class Reversal(SQLModel, table=True):

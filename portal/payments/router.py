@@ -4,7 +4,7 @@ landlord's payments and deposit batches (``/v1``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
@@ -20,27 +20,36 @@ from portal.payments.errors import PaymentNotFound
 from portal.payments.models import PAYMENT_LABELS, BatchKind, BatchStatus, Payment, PaymentStatus
 from portal.residents.dependencies import ResidentDep, require_resident
 from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
 
 router = APIRouter(prefix="/v1", tags=["landlord: payments and deposits"])
 resident_router = APIRouter(prefix="/v1/resident", tags=["resident: payments"])
 ResidentIdempotency = Annotated[Idempotency, idempotent(require_resident)]
 
 
-def _payment_read(session: Session, payment: Payment) -> schemas.PaymentRead:
-    return schemas.PaymentRead.of(payment, batching.batch_deposit_date(session, payment))
+def _payment_read(session: Session, payment: Payment, settings: Any) -> schemas.PaymentRead:
+    deadlines = payments_service.void_deadlines(session, payment.workspace_id, [payment], settings)
+    return schemas.PaymentRead.of(
+        payment, batching.batch_deposit_date(session, payment), deadlines.get(payment.id)
+    )
 
 
 def _payment_page(
-    session: Session, workspace_id: str, rows: list[Payment], limit: int
+    session: Session, workspace: Workspace, rows: list[Payment], limit: int
 ) -> schemas.PaymentPage:
     page, next_cursor = split_page(rows, limit, key=lambda p: p.id)
     batch_ids = sorted({p.deposit_batch_id for p in page if p.deposit_batch_id})
     dates = {
-        b.id: b.deposit_date for b in batching.list_batches_by_id(session, workspace_id, batch_ids)
+        b.id: b.deposit_date for b in batching.list_batches_by_id(session, workspace.id, batch_ids)
     }
+    deadlines = payments_service.void_deadlines(session, workspace.id, page, workspace.settings)
     return schemas.PaymentPage(
         data=[
-            schemas.PaymentRead.of(p, dates.get(p.deposit_batch_id) if p.deposit_batch_id else None)
+            schemas.PaymentRead.of(
+                p,
+                dates.get(p.deposit_batch_id) if p.deposit_batch_id else None,
+                deadlines.get(p.id),
+            )
             for p in page
         ],
         next_cursor=next_cursor,
@@ -127,7 +136,7 @@ async def make_payment(
         settings=caller.workspace.settings,
         now=caller.now,
     )
-    return idem.respond(_payment_read(session, payment), status_code=201)
+    return idem.respond(_payment_read(session, payment, caller.workspace.settings), status_code=201)
 
 
 @resident_router.get(
@@ -143,7 +152,7 @@ async def my_payments(
         after=decode_cursor(cursor),
         limit=limit + 1,
     )
-    return _payment_page(session, caller.workspace.id, rows, limit)
+    return _payment_page(session, caller.workspace, rows, limit)
 
 
 @resident_router.get(
@@ -157,7 +166,7 @@ async def my_payment(
     payment = payments_service.get_payment(session, caller.workspace.id, payment_id)
     if payment.resident_id != caller.resident.id:
         raise PaymentNotFound(f"No payment {payment_id!r}.")
-    return _payment_read(session, payment)
+    return _payment_read(session, payment, caller.workspace.settings)
 
 
 @resident_router.post(
@@ -253,7 +262,7 @@ async def list_payments(
         after=decode_cursor(cursor),
         limit=limit + 1,
     )
-    return _payment_page(session, landlord.workspace.id, rows, limit)
+    return _payment_page(session, landlord.workspace, rows, limit)
 
 
 @router.get(

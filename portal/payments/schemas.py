@@ -119,9 +119,20 @@ class PaymentRead(BaseModel):
     recurring_payment_id: str | None = None
     initiated_at: datetime
     completed_at: datetime | None = None
+    voidable_until: datetime | None = Field(
+        default=None,
+        description="A processing payment: the instant from which it can no longer be voided "
+        "or cancelled (the earlier of the end of the New York day it was made and its business "
+        "date's cut-off); it is refunded once deposited instead. Null for other statuses",
+    )
 
     @classmethod
-    def of(cls, p: Payment, deposit_date: date | None = None) -> PaymentRead:
+    def of(
+        cls,
+        p: Payment,
+        deposit_date: date | None = None,
+        voidable_until: datetime | None = None,
+    ) -> PaymentRead:
         return cls(
             id=p.id,
             transaction_id=p.transaction_id,
@@ -142,6 +153,7 @@ class PaymentRead(BaseModel):
             recurring_payment_id=p.recurring_id,
             initiated_at=p.initiated_at,
             completed_at=p.completed_at,
+            voidable_until=voidable_until,
         )
 
 

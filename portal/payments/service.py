@@ -96,6 +96,45 @@ def cutoff_for(source: PaymentSource, rules: WorkspaceSettings) -> time:
     return rules.cutoff_time
 
 
+def made_at(payment: Payment) -> datetime:
+    """When a payment was made, for the void rule: when it started processing (when the
+    resident paid, or the morning a scheduled payment ran)."""
+    return payment.processed_at or payment.initiated_at
+
+
+def void_deadline(payment: Payment, cutoff_time: time) -> datetime:
+    """The instant from which a processing payment can no longer be voided or cancelled: the
+    earlier of midnight New York time after the day it was made (seed 001: "Payments can only
+    be voided/canceled the same day they are made"; domain.md §6.2) and its business date's
+    cut-off (domain.md §4.2: from then its batch has gone to the bank). Made: ``made_at``.
+    ``cutoff_time`` is ``cutoff_for`` its source. The one home of the rule: voids, cancels and
+    the payment reads' ``voidable_until`` all call it."""
+    made_on = calendar.local_date(made_at(payment))
+    day_ends = calendar.at_local(made_on + timedelta(days=1), time(0))
+    return min(day_ends, calendar.at_local(payment.business_date, cutoff_time))
+
+
+def void_deadlines(
+    session: Session, workspace_id: str, payments: Sequence[Payment], settings: Any
+) -> dict[str, datetime]:
+    """``void_deadline`` of each processing payment among ``payments`` (one query for their
+    sources' cut-offs, whatever their number); other statuses have none."""
+    processing = [p for p in payments if p.status is PaymentStatus.PROCESSING]
+    if not processing:
+        return {}
+    rules = rules_of(settings)
+    srcs = {
+        s.id: s
+        for s in session.scalars(
+            select(PaymentSource).where(
+                col(PaymentSource.workspace_id) == workspace_id,
+                col(PaymentSource.id).in_(sorted({p.source_id for p in processing})),
+            )
+        )
+    }
+    return {p.id: void_deadline(p, cutoff_for(srcs[p.source_id], rules)) for p in processing}
+
+
 def payable_cents(lease: Lease) -> int:
     """What a full-balance-only resident must pay: the balance less any disputed part."""
     return lease.balance_cents - lease.disputed_cents

@@ -48,7 +48,8 @@ class PropertyCreate(_In):
     address: AddressIn
     post_reversals: bool = Field(
         default=True,
-        description="MRI: post reversals (refunds, returns, chargebacks) as separate debits",
+        description="Post reversals after the deposit (refunds, returns, chargebacks) as "
+        "separate debits, in a negative reversal batch; off: a note on the payment's receipt",
     )
 
 

@@ -184,6 +184,27 @@ def update_property(
     return prop
 
 
+def place_label(street: str, unit: str) -> str:
+    """Where a resident lives, as accounting clients show it: the street with the unit, the
+    street once (seed 000 §D's grid: ``2234 Chapala St #8``). A unit named with its whole
+    address (``4500 Candelaria Rd NE Apt 101``) is shown as it is, a unit the street already
+    names adds nothing. The one home of the place label (style.md B17): the Send Balances
+    roster, the receipts and the work-order feed call it."""
+    street, unit = street.strip(), unit.strip()
+    if not unit or _names(street, unit):
+        return street or unit
+    if street and _names(unit, street):
+        return unit
+    return f"{street} {unit}" if street else unit
+
+
+def _names(text: str, part: str) -> bool:
+    """Whether ``text`` contains ``part`` as whole words, whatever the case: unit ``1`` is
+    not named by ``2118 Oak Street``, unit ``2118`` is."""
+    words = " ".join(part.casefold().split())
+    return f" {words} " in f" {' '.join(text.casefold().split())} "
+
+
 def claim_properties(
     session: Session, workspace_id: str, property_ids: Sequence[str], integration_id: str
 ) -> None:
@@ -601,13 +622,44 @@ def intake_rent_account(
     property_ids: Sequence[str],
     now: datetime,
 ) -> str:
-    """The rent account an accounting client's bank details name (found or created), serving
-    every listed property that has no rent account yet. The client's numbers are opaque here:
-    Landlord 12 sends routing numbers such as ``0001234`` (domain.md §1), so no ABA check."""
+    """The rent account an accounting client's bank details name (``intake_deposit_account``)."""
+    return intake_deposit_account(
+        session,
+        ids,
+        type=DepositAccountType.RENT,
+        account_number=account_number,
+        routing_number=routing_number,
+        property_ids=property_ids,
+        now=now,
+    )
+
+
+#: The name an account created by a balance intake gets, by type.
+_INTAKE_ACCOUNT_NAMES = {
+    DepositAccountType.RENT: "Accounting system bank account",
+    DepositAccountType.SECURITY_DEPOSIT: "Accounting system security deposit account",
+    DepositAccountType.APPLICATION_FEE: "Accounting system application fee account",
+}
+
+
+def intake_deposit_account(
+    session: Session,
+    ids: IdMinter,
+    *,
+    type: DepositAccountType,
+    account_number: str,
+    routing_number: str,
+    property_ids: Sequence[str],
+    now: datetime,
+) -> str:
+    """The ``type`` account an accounting client's bank details name (found or created),
+    serving every listed property that has no account of that type yet: one the landlord
+    chose stays. The client's numbers are opaque here: Landlord 12 sends routing numbers
+    such as ``0001234`` (domain.md §1), so no ABA check."""
     account_id = session.scalars(
         select(col(DepositAccount.id)).where(
             col(DepositAccount.workspace_id) == ids.scope,
-            col(DepositAccount.type) == DepositAccountType.RENT,
+            col(DepositAccount.type) == type,
             col(DepositAccount.account_number) == account_number,
             col(DepositAccount.routing_number) == routing_number,
         )
@@ -618,8 +670,8 @@ def intake_rent_account(
             insert(DepositAccount).values(
                 workspace_id=ids.scope,
                 id=account_id,
-                type=DepositAccountType.RENT,
-                name="Accounting system bank account",
+                type=type,
+                name=_INTAKE_ACCOUNT_NAMES[type],
                 account_number=account_number,
                 routing_number=routing_number[:9],
                 created_at=now,
@@ -629,7 +681,7 @@ def intake_rent_account(
         session.scalars(
             select(col(DepositAccountProperty.property_id)).where(
                 col(DepositAccountProperty.workspace_id) == ids.scope,
-                col(DepositAccountProperty.type) == DepositAccountType.RENT,
+                col(DepositAccountProperty.type) == type,
             )
         )
     )
@@ -638,7 +690,7 @@ def intake_rent_account(
             "workspace_id": ids.scope,
             "deposit_account_id": account_id,
             "property_id": pid,
-            "type": DepositAccountType.RENT,
+            "type": type,
         }
         for pid in dict.fromkeys(property_ids)
         if pid not in served

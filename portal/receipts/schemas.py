@@ -71,6 +71,11 @@ class ReceiptRead(BaseModel):
     return_code: str | None = None
     reason_code: str | None = None
     original_transaction_id: str | None = None
+    note: str | None = Field(
+        default=None,
+        description="A payment reversed after the deposit with no separate debit (the "
+        "property's post_reversals setting is off): the reversal, to enter by hand",
+    )
 
     @classmethod
     def of(cls, r: Receipt) -> ReceiptRead:
@@ -93,6 +98,7 @@ class ReceiptRead(BaseModel):
             return_code=r.return_code,
             reason_code=r.reason_code,
             original_transaction_id=r.original_transaction_id,
+            note=r.note,
         )
 
 

@@ -17,7 +17,7 @@ The same functions serve the ORM-session callers (``raw_of(session)``: its trans
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -29,9 +29,18 @@ from portal.auth.models import PortalFlavor
 from portal.core.db import RawReader, raw_of
 from portal.core.errors import NotFound
 from portal.core.money import format_usd
-from portal.payments.models import BatchKind, BatchStatus, PaymentStatus, PaymentType, SourceType
+from portal.payments.models import (
+    BatchKind,
+    BatchStatus,
+    PaymentStatus,
+    PaymentType,
+    ReversalPlacement,
+    SourceType,
+)
+from portal.properties import service as properties_service
 from portal.properties.models import DepositAccountType
 from portal.receipts.models import ProcessedBatch
+from portal.reversals.ledger import receipt_note
 
 
 class ReceiptBatchNotFound(NotFound):
@@ -219,16 +228,9 @@ class Receipt:
     return_code: str | None = None
     reason_code: str | None = None
     original_transaction_id: str | None = None
-
-
-def place(street: str, unit: str) -> str:
-    """Where the payer lives, as the client shows it: the address, with the unit when the
-    address does not already name it (``2118 Oak Street``; ``4500 Candelaria Rd NE Apt 101``)."""
-    if not unit or unit in street:
-        return street or unit
-    if street and street in unit:
-        return unit
-    return f"{street} {unit}" if street else unit
+    note: str | None = None
+    """A payment reversed after the deposit without a separate debit (the property's
+    ``post_reversals`` setting is off, seed 002): what happened, to enter by hand."""
 
 
 def memo(flavor: PortalFlavor, transaction_id: str, batch_id: str) -> str:
@@ -258,15 +260,27 @@ _PAYMENTS = (
     + "WHERE p.workspace_id = :ws AND p.deposit_batch_id = :batch AND p.status <> 'cancelled' "
     "ORDER BY p.initiated_at, p.transaction_id"
 )
-_REVERSALS = (
+_REVERSAL_COLUMNS = (
     "SELECT p.id, p.transaction_id, p.business_date, p.amount_cents, p.method, p.type, p.status,"
     + _FACTS
     + ", v.transaction_id, v.business_date, v.reversal_date, v.amount_cents, v.reason, "
-    "v.return_code, v.reason_code "
-    "FROM reversal v JOIN payment p ON p.workspace_id = v.workspace_id AND p.id = v.payment_id"
+    "v.return_code, v.reason_code, v.placement, v.created_at "
+)
+# The reversals booked in the batch, and (second part) the notes left on its payments' receipts
+# by reversals after the deposit of a property that does not post reversals (seed 002): one
+# round trip, in the order they happened (columns 26 and 18: created_at, transaction ID).
+_REVERSALS = (
+    _REVERSAL_COLUMNS
+    + "FROM reversal v JOIN payment p ON p.workspace_id = v.workspace_id AND p.id = v.payment_id"
     + _JOINS
     + "WHERE v.workspace_id = :ws AND v.deposit_batch_id = :batch "
-    "ORDER BY v.created_at, v.transaction_id"
+    "UNION ALL "
+    + _REVERSAL_COLUMNS
+    + "FROM payment p JOIN reversal v ON v.workspace_id = p.workspace_id AND v.payment_id = p.id"
+    + _JOINS
+    + "WHERE p.workspace_id = :ws AND p.deposit_batch_id = :batch "
+    f"AND v.placement = '{ReversalPlacement.RECEIPT_NOTE.value}' "
+    "ORDER BY 26, 18"
 )
 
 
@@ -274,10 +288,25 @@ def receipts(
     raw: RawReader, workspace_id: str, batch_id: str, *, flavor: PortalFlavor
 ) -> list[Receipt]:
     """The batch's receipts: payments in the order they were made, then the reversals booked
-    in it in the order they happened. Two queries."""
+    in it in the order they happened; a payment reversed after the deposit without a separate
+    debit (``receipt_note``) carries the reversal as its ``note``. Two queries."""
     params = {"ws": workspace_id, "batch": batch_id}
     out = [_receipt(raw, row, batch_id, flavor) for row in raw.rows(_PAYMENTS, params)]
-    out += [_receipt(raw, row, batch_id, flavor) for row in raw.rows(_REVERSALS, params)]
+    notes: dict[str, list[str]] = {}
+    for row in raw.rows(_REVERSALS, params):
+        if row[24] == ReversalPlacement.RECEIPT_NOTE.value:
+            notes.setdefault(row[0], []).append(
+                receipt_note(row[21], row[17], raw.date(row[19]), int(row[20]))
+            )
+        else:
+            out.append(_receipt(raw, row, batch_id, flavor))
+    if notes:
+        out = [
+            replace(r, note="; ".join(notes[r.payment_id]))
+            if r.item == "payment" and r.payment_id in notes
+            else r
+            for r in out
+        ]
     return out
 
 
@@ -285,7 +314,7 @@ def _receipt(raw: RawReader, row: Sequence[Any], batch_id: str, flavor: PortalFl
     payment_id, transaction_id, business_date, amount, method, type_, status = row[:7]
     payer, external_resident, basis, due_day, street, external_property = row[7:13]
     unit_name, external_unit, routing, last4 = row[13:17]
-    where = place(street, unit_name)
+    where = properties_service.place_label(street, unit_name)
     common: dict[str, Any] = {
         "description": f"{payer} for {where}",
         "payment_id": payment_id,
@@ -313,7 +342,9 @@ def _receipt(raw: RawReader, row: Sequence[Any], batch_id: str, flavor: PortalFl
             transaction_id=transaction_id,
             **common,
         )
-    own_transaction, own_business, own_day, own_amount, reason, return_code, reason_code = row[17:]
+    own_transaction, own_business, own_day, own_amount, reason, return_code, reason_code = row[
+        17:24
+    ]
     return Receipt(
         item="reversal",
         date=raw.date(own_business if own_business is not None else own_day),

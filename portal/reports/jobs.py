@@ -94,6 +94,7 @@ def _text_batch(b: ReportBatch, *, with_items: bool) -> list[str]:
                 if i.item == "reversal"
                 else ""
             )
+            + (f"  Note: {i.note}" if i.note else "")
             for i in b.items
         ]
     items = "item" if b.item_count == 1 else "items"

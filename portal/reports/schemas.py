@@ -92,6 +92,11 @@ class ReportTransaction(BaseModel):
     original_transaction_id: str | None = Field(
         default=None, description="A reversal's payment; transaction_id is the reversal's own"
     )
+    note: str | None = Field(
+        default=None,
+        description="A payment reversed after the deposit with no separate debit (the "
+        "property's post_reversals setting is off): the reversal, to enter by hand",
+    )
 
     @classmethod
     def of(cls, i: ReportItem) -> ReportTransaction:
@@ -116,6 +121,7 @@ class ReportTransaction(BaseModel):
             reason=i.reason,
             return_code=i.return_code,
             original_transaction_id=i.original_transaction_id,
+            note=i.note,
         )
 
 
@@ -205,6 +211,7 @@ BATCH_DEPOSIT_COLUMNS = (
     "Reason",
     "Return Code",
     "Original Transaction ID",
+    "Note",
 )
 
 
@@ -252,6 +259,7 @@ def _batch_rows(b: ReportBatch) -> Iterable[list[str]]:
             i.reason or "",
             i.return_code or "",
             i.original_transaction_id or "",
+            i.note or "",
         ]
 
 

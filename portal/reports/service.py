@@ -11,19 +11,21 @@
 Amounts are as the bank sees them: a payment is positive; a reversal is negative (money taken
 back), except a won dispute's credit; a reversal batch's total is the sum of its items, so
 negative unless it holds only credits (architecture.md §11). A reversal made before the
-deposit is an item of the payment's own batch, which deposits the net. Each report is a fixed
-number of set-based queries, however many payments the day holds. Functions here only read;
-they never flush or commit.
+deposit is an item of the payment's own batch, which deposits the net. A reversal after the
+deposit of a property that does not post reversals (``post_reversals`` off, seed 002) is in no
+batch: its payment's transaction carries it as a ``note``, and no reversal batch is listed for
+it. Each report is a fixed number of set-based queries, however many payments the day holds.
+Functions here only read; they never flush or commit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, union_all
 from sqlmodel import Session, col
 
 from portal.payments.models import (
@@ -34,10 +36,12 @@ from portal.payments.models import (
     PaymentStatus,
     PaymentType,
     Reversal,
+    ReversalPlacement,
     SourceType,
 )
 from portal.properties.models import DepositAccount, DepositAccountType, Property, Unit
 from portal.residents.models import Resident
+from portal.reversals.ledger import receipt_note
 
 #: The order of account types within a report (the portal's own order of deposit types).
 _TYPE_ORDER = {t: n for n, t in enumerate(DepositAccountType)}
@@ -72,6 +76,8 @@ class ReportItem:
     """A reversal's reason as booked: voided, refunded, NSF, CHARGE BACK..."""
     return_code: str | None = None
     original_transaction_id: str | None = None
+    note: str | None = None
+    """A payment reversed after the deposit with no separate debit (``post_reversals`` off)."""
 
 
 @dataclass(frozen=True)
@@ -180,8 +186,9 @@ def _items_of(
     session: Session, workspace_id: str, batch_ids: set[str]
 ) -> dict[str, list[ReportItem]]:
     """The transactions of the day's batches, by batch: payments in the order they were
-    initiated, then reversals in the order they happened. A voided payment left its batch
-    (domain.md §6.2) and is not listed. Two queries."""
+    initiated (with the notes their ``receipt_note`` reversals left, seed 002), then reversals
+    in the order they happened. A voided payment left its batch (domain.md §6.2) and is not
+    listed. Two queries."""
     if not batch_ids:
         return {}
     # The batches already read, not a subquery: on PostgreSQL a batch created since (a payment
@@ -216,51 +223,81 @@ def _items_of(
         .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
     ):
         out.setdefault(row[0], []).append(_item(row))
-    for row in session.execute(
-        _with_places(
-            select(
-                col(Reversal.deposit_batch_id),
-                col(Payment.id),
-                col(Reversal.transaction_id),
-                col(Payment.status),
-                col(Payment.type),
-                col(Payment.method),
-                col(Payment.resident_id),
-                col(Resident.name),
-                col(Payment.lease_id),
-                col(Payment.property_id),
-                col(Property.name),
-                col(Payment.unit_id),
-                col(Unit.name),
-                col(Reversal.created_at),
-                col(Reversal.amount_cents),
-                col(Reversal.reason),
-                col(Reversal.return_code),
-                col(Payment.transaction_id),
-            ).join(
-                Reversal,
-                and_(
-                    col(Reversal.workspace_id) == col(Payment.workspace_id),
-                    col(Reversal.payment_id) == col(Payment.id),
-                ),
-            )
-        )
-        .where(
-            col(Payment.workspace_id) == workspace_id,
+    # The reversals booked in the batches and, in the same statement, the ones in no batch
+    # that left a note on a payment of the batches (the property does not post reversals).
+    both = union_all(
+        _reversal_rows(
+            workspace_id,
+            col(Reversal.deposit_batch_id),
             col(Reversal.deposit_batch_id).in_(wanted),
-        )
-        .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
-    ):
+        ),
+        _reversal_rows(
+            workspace_id,
+            col(Payment.deposit_batch_id),
+            col(Payment.deposit_batch_id).in_(wanted),
+            col(Reversal.placement) == ReversalPlacement.RECEIPT_NOTE,
+        ),
+    ).subquery()
+    notes: dict[str, list[str]] = {}
+    for row in session.execute(select(both).order_by(both.c.at, both.c.transaction_id)):
+        if row.placement == ReversalPlacement.RECEIPT_NOTE:
+            notes.setdefault(row.payment_id, []).append(
+                receipt_note(row.reason, row.transaction_id, row.reversal_date, row.amount)
+            )
+            continue
         out.setdefault(row[0], []).append(
             _item(
                 row,
                 item="reversal",
-                reason=row[15],
-                return_code=row[16],
-                original_transaction_id=row[17],
+                reason=row.reason,
+                return_code=row.return_code,
+                original_transaction_id=row.original_transaction_id,
             )
         )
+    if notes:
+        for items in out.values():
+            items[:] = [
+                replace(i, note="; ".join(notes[i.payment_id]))
+                if i.item == "payment" and i.payment_id in notes
+                else i
+                for i in items
+            ]
     return out
+
+
+def _reversal_rows(workspace_id: str, batch: Any, *where: Any) -> Any:
+    """Reversals with their payment's facts, keyed by ``batch`` (the column naming the batch
+    they are listed under), in ``_item``'s column order."""
+    return _with_places(
+        select(
+            batch.label("batch_id"),
+            col(Payment.id).label("payment_id"),
+            col(Reversal.transaction_id).label("transaction_id"),
+            col(Payment.status).label("status"),
+            col(Payment.type).label("type"),
+            col(Payment.method).label("method"),
+            col(Payment.resident_id).label("resident_id"),
+            col(Resident.name).label("resident_name"),
+            col(Payment.lease_id).label("lease_id"),
+            col(Payment.property_id).label("property_id"),
+            col(Property.name).label("property_name"),
+            col(Payment.unit_id).label("unit_id"),
+            col(Unit.name).label("unit_name"),
+            col(Reversal.created_at).label("at"),
+            col(Reversal.amount_cents).label("amount"),
+            col(Reversal.reason).label("reason"),
+            col(Reversal.return_code).label("return_code"),
+            col(Payment.transaction_id).label("original_transaction_id"),
+            col(Reversal.placement).label("placement"),
+            col(Reversal.reversal_date).label("reversal_date"),
+        ).join(
+            Reversal,
+            and_(
+                col(Reversal.workspace_id) == col(Payment.workspace_id),
+                col(Reversal.payment_id) == col(Payment.id),
+            ),
+        )
+    ).where(col(Payment.workspace_id) == workspace_id, *where)
 
 
 def _item(row: Any, **extra: Any) -> ReportItem:

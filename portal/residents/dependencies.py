@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -13,6 +14,7 @@ from sqlmodel import col
 from portal.auth import service as auth_service
 from portal.auth.dependencies import BearerDep, ClockDep, token_of
 from portal.core.db import SessionDep
+from portal.residents.approvals import MergeParticipant
 from portal.residents.models import Resident, ResidentStatus
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -49,3 +51,12 @@ async def require_resident(
 
 
 ResidentDep = Annotated[ResidentCaller, Depends(require_resident)]
+
+
+def merge_participants(request: Request) -> Sequence[MergeParticipant]:
+    """The features above residents that take part in a merge (``portal.main`` lists them)."""
+    participants: Sequence[MergeParticipant] = request.app.state.merge_participants
+    return participants
+
+
+MergeParticipantsDep = Annotated[Sequence[MergeParticipant], Depends(merge_participants)]

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
-from portal.core.db import bulk_insert
+from portal.core.db import UTCDateTime, bulk_insert
+from portal.core.errors import FieldError
 from portal.core.ids import IdMinter, new_secrets, reserve
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
-from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
 from portal.properties.models import Unit
 from portal.residents import leases as leases_service
@@ -36,12 +36,7 @@ from portal.residents.models import (
     Resident,
     ResidentStatus,
 )
-from portal.residents.service import (
-    INVITATION_SUBJECT,
-    invite_digest,
-    invite_email,
-    new_invite_code,
-)
+from portal.residents.service import invitation, invite_digest, new_invite_code
 
 #: The status the client's grid shows (seed S0: ACTIVE, INVITE, WAITING).
 CLIENT_STATUS = {
@@ -123,15 +118,45 @@ def _email(value: str | None) -> str | None:
     return value.strip().lower() if value and value.strip() else None
 
 
+def check_resident_ids(rows: Sequence[Row], *, amsi: bool) -> None:
+    """The lease-ID rules of the single-resident paths, for a whole call (the same function,
+    ``leases.amsi_full_id_refusal``, per row): an AMSI client's whole
+    Property-Building-Unit-ResiID identifier refuses the call, as any other bad row does
+    (422, nothing written), each such row named with its index (seed S1, domain.md §2.4)."""
+    if not amsi:
+        return
+    refused = [
+        (n, refusal)
+        for n, row in enumerate(rows)
+        if (refusal := leases_service.amsi_full_id_refusal(row.resident_id)) is not None
+    ]
+    if not refused:
+        return
+    first = refused[0][1]
+    more = f" ({len(refused)} rows send such IDs; see errors.)" if len(refused) > 1 else ""
+    raise leases_service.AmsiResidentIdFormat(
+        first.detail + more,
+        errors=[
+            FieldError(f"$.residents[{n}].resident_id", refusal.detail, refusal.code, row=n)
+            for n, refusal in refused[:100]
+        ],
+        extra=first.extra,
+    )
+
+
 def receive(
     session: Session,
     ids: IdMinter,
     rows: Sequence[Row],
     *,
     integration_id: str,
+    amsi: bool,
     today: date,
     now: datetime,
 ) -> Outcome:
+    """Upsert the call's rows (the module docstring); ``amsi``: the caller is an AMSI
+    integration, whose resident IDs follow the ResiID rule."""
+    check_resident_ids(rows, amsi=amsi)
     ws = ids.scope
     out = Outcome()
     unit_ids = _places(session, ids, rows, out, now=now)
@@ -163,7 +188,12 @@ def receive(
             invitations.append(invited)
             out.invited += 1
         if diff and lease["status"] is LeaseStatus.ACTIVE:
-            lease_updates.append({"b_id": lease["id"], **{**lease, **wanted}, "now": now})
+            balance_at = leases_service.balance_set_at(
+                lease["balance_cents"], wanted["balance_cents"], now
+            )
+            lease_updates.append(
+                {"b_id": lease["id"], **{**lease, **wanted}, "balance_at": balance_at}
+            )
         if (diff and lease["status"] is LeaseStatus.ACTIVE) or changed_person:
             out.updated += 1
         else:
@@ -286,18 +316,8 @@ def _person_changes(
     if status is ResidentStatus.WAITING and wanted["email"]:
         status = ResidentStatus.INVITE
         code, digest = new_invite_code()
-        invited = invite_email(
-            Resident(
-                workspace_id="",
-                id=person["id"],
-                name=wanted["name"],
-                email=wanted["email"],
-                status=status,
-                status_changed_at=now,
-                created_at=now,
-            ),
-            None,
-            code,
+        invited = invitation(
+            wanted["email"], wanted["name"], person["id"], person["lease_id"], code
         )
     if not changed and invited is None:
         return False, status, None
@@ -376,7 +396,7 @@ def _create(
                 "due_day": 1,
                 "external_resident_id": row.resident_id,
                 "payments": PaymentsSetting.ALLOWED,
-                "balance_at": now,
+                "balance_at": leases_service.balance_set_at(None, row.balance_cents, now),
                 "uncollected_balance_cents": None,
                 "ended_at": None,
                 "created_at": now,
@@ -414,18 +434,7 @@ def _create(
         session,
         ids,
         [
-            notifications.Message(
-                to=email,
-                subject=INVITATION_SUBJECT,
-                kind=EmailKind.INVITATION,
-                body=f"Hello {row.name}, your property manager invites you to pay rent online. "
-                f"Your invite code is {code}.",
-                data={
-                    "invite_code": code,
-                    "resident_id": resident_ids[n],
-                    "lease_id": lease_ids[n],
-                },
-            )
+            invitation(email, row.name, resident_ids[n], lease_ids[n], code)
             for n, (row, email, code) in enumerate(zip(rows, emails, codes, strict=True))
             if email and code
         ],
@@ -456,14 +465,17 @@ def _write_lease_updates(
             {f: bindparam(f) for f in _LEASE_FIELDS}
             # What the accounting system sent is the basis the ledger check replays from.
             | {
-                "balance_at": bindparam("now"),
+                # None from ``leases.balance_set_at``: the balance did not move, keep it.
+                "balance_at": func.coalesce(
+                    bindparam("balance_at", type_=UTCDateTime()), col(Lease.balance_at)
+                ),
                 "balance_basis_cents": bindparam("balance_cents"),
                 "balance_basis_seq": leases_service.ledger_seq(session, ws),
             }
         )
     )
     session.connection().execute(
-        stmt, [{k: u[k] for k in (*_LEASE_FIELDS, "b_id", "now")} for u in updates]
+        stmt, [{k: u[k] for k in (*_LEASE_FIELDS, "b_id", "balance_at")} for u in updates]
     )
     first_seq = reserve(session, ws, "lease_event_seq", len(updates))
     event_ids = ids.many("lease_event", len(updates), "lev")
@@ -575,6 +587,7 @@ def _records(
 @dataclass(frozen=True)
 class RosterLine:
     resident_id: str
+    lease_id: str
     status: str
     name: str
     email: str | None
@@ -611,24 +624,18 @@ def roster(
         lines.append(
             RosterLine(
                 resident_id=record.external_resident_id,
+                lease_id=lease.id,
                 status=CLIENT_STATUS[person.status] if person else "DELETED",
                 name=person.name if person else record.name,
                 email=person.email if person else record.email,
                 phone=person.phone if person else record.phone,
-                property=_place(record.property_address, record.unit_name),
+                property=properties_service.place_label(record.property_address, record.unit_name),
                 rent_cents=lease.rent_cents,
                 balance_cents=lease.balance_cents,
                 disputed_cents=lease.disputed_cents,
             )
         )
     return lines
-
-
-def _place(address: str, unit: str) -> str:
-    """The grid's Property column: the address with the unit (``2234 Chapala St #8``)."""
-    if not unit or unit in address:
-        return address or unit
-    return f"{address} {unit}" if address else unit
 
 
 def _people_of(session: Session, ws: str, lease_ids: list[str]) -> dict[str, Resident]:

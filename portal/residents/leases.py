@@ -171,6 +171,22 @@ def holders_of_external_id(
 _AMSI_FULL_ID = re.compile(r"^[^-\s]+-[^-\s]+-[^-\s]+-([^-\s]+)$")
 
 
+def amsi_full_id_refusal(value: str) -> AmsiResidentIdFormat | None:
+    """The AMSI ResiID rule, the one home of its check and advice (seed S1: "Do not provide
+    the entire Property-Building-Unit-ResiID identifier ... only the last part", domain.md
+    §2.4): the refusal for a whole AMSI identifier, None for an acceptable one. Every path
+    that sets a lease ID for an AMSI integration asks it: manual add, approval, the mapping
+    edit (``check_external_resident_id``) and balance intake (``intake.check_resident_ids``)."""
+    match = _AMSI_FULL_ID.match(value)
+    if match is None:
+        return None
+    return AmsiResidentIdFormat(
+        f"{value!r} looks like AMSI's full Property-Building-Unit-ResiID string; send only "
+        f"the trailing ResiID segment ({match.group(1)!r}).",
+        extra={"suggested": match.group(1)},
+    )
+
+
 def check_external_resident_id(
     session: Session,
     workspace_id: str,
@@ -181,27 +197,26 @@ def check_external_resident_id(
     for_resident: Resident | None = None,
 ) -> None:
     """Refuse an AMSI full ID and an ID already mapped to another lease (domain.md §2.4)."""
-    match = _AMSI_FULL_ID.match(value)
-    if amsi and match:
-        raise AmsiResidentIdFormat(
-            f"{value!r} looks like AMSI's full Property-Building-Unit-ResiID string; send only "
-            f"the trailing ResiID segment ({match.group(1)!r}).",
-            extra={"suggested": match.group(1)},
-        )
+    if amsi and (refusal := amsi_full_id_refusal(value)) is not None:
+        raise refusal
     held = holders_of_external_id(session, workspace_id, value)
     if held is None or (lease is not None and held[0].id == lease.id):
         return
     other_lease, others = held
     people = [r for r in others if for_resident is None or r.id != for_resident.id]
     names = ", ".join(f"{r.name} <{r.email or 'no e-mail'}>" for r in people) or "nobody"
+    # No merge offered here: whether one is possible is ``approvals.merge_refusal``'s call,
+    # and approvals and lease edits re-raise this with the offer (approvals.lease_id_taken).
     raise ResidentIdTaken(
-        f"Resident ID {value!r} is already used by {names} (lease {other_lease.id}). If that "
-        "is the same person, approve with mode 'merge' and merge_with their resident ID; "
-        "otherwise each person needs a unique resident ID.",
+        f"Resident ID {value!r} is already used by {names} (lease {other_lease.id}); each "
+        "person needs a unique resident ID.",
         extra={
-            "merge_with": people[0].id if people else None,
+            "merge_with": None,
             "other_lease_id": other_lease.id,
-            "other_residents": [{"id": r.id, "name": r.name, "email": r.email} for r in people],
+            "other_residents": [
+                {"id": r.id, "name": r.name, "email": r.email, "status": r.status.value}
+                for r in people
+            ],
         },
     )
 
@@ -223,6 +238,16 @@ def rebase(session: Session, lease: Lease) -> None:
     new basis the ledger check replays from."""
     lease.balance_basis_cents = lease.balance_cents
     lease.balance_basis_seq = ledger_seq(session, lease.workspace_id)
+
+
+def balance_set_at(old_cents: int | None, new_cents: int, now: datetime) -> datetime | None:
+    """The ``balance_at`` rule, its one home (style.md B17): when a lease's balance was last
+    set moves only when the balance changes (docs/decisions.md, "Balance intake"); a new
+    lease's (no old balance) is set ``now``. None: keep the instant already stored. The
+    single-resident paths (``create_lease``, ``update_lease``) and the bulk intake
+    (``intake.receive``) call it; a settlement or a reversal always changes the balance, so
+    those stamp ``now``."""
+    return now if old_cents is None or old_cents != new_cents else None
 
 
 def create_lease(
@@ -257,7 +282,7 @@ def create_lease(
         accounting_payments=accounting_payments,
         pay_full_balance_only=pay_full_balance_only,
         balance_cents=balance_cents,
-        balance_at=now,
+        balance_at=balance_set_at(None, balance_cents, now),
         created_at=now,
     )
     rebase(session, lease)
@@ -295,14 +320,15 @@ def update_lease(
         check_external_resident_id(
             session, lease.workspace_id, changes["external_resident_id"], amsi=amsi, lease=lease
         )
+    old_balance_cents = lease.balance_cents
     diff: dict[str, Any] = {}
     for field, value in changes.items():
         old = getattr(lease, field)
         if old != value:
             setattr(lease, field, value)
             diff[field] = {"from": _plain(old), "to": _plain(value)}
-    if "balance_cents" in diff:
-        lease.balance_at = now
+    if (balance_at := balance_set_at(old_balance_cents, lease.balance_cents, now)) is not None:
+        lease.balance_at = balance_at
     if "balance_cents" in diff or "external_resident_id" in diff:
         rebase(session, lease)
     if diff:

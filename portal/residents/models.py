@@ -1,8 +1,9 @@
 """Residents, leases and what accounting clients have told us about them (domain.md §2).
 
 Resident statuses are the portal's own (domain.md §2.2, [H:1367315]); ``RESIDENT_TRANSITIONS``
-is the whole lifecycle. A lease links one or more residents to a unit. Whether a lease may pay
-is the stricter of the portal's switch and the accounting system's flag (domain.md §2.7).
+and the merge's retirement path ``RESIDENT_MERGE_RETIREMENT`` are the whole lifecycle. A lease
+links one or more residents to a unit. Whether a lease may pay is the stricter of the portal's
+switch and the accounting system's flag (domain.md §2.7).
 ``AccountingRecord`` holds the latest row an accounting client sent for a resident (balance
 intake fills it); approving "by sync" matches a pending resident against it (domain.md §2.3).
 """
@@ -54,6 +55,20 @@ RESIDENT_TRANSITIONS: dict[ResidentStatus, frozenset[ResidentStatus]] = {
     ResidentStatus.FINISHED: frozenset(),
     ResidentStatus.DELETED: frozenset(),
 }
+
+#: The merge's retirement path, the one way into ``deleted`` besides the table above: a
+#: resident merged into the one being approved is retired whatever its state, once it has
+#: logged in and paid too (seed S3 "merge the lease details from your accounting system to
+#: the resident you are approving"; domain.md §2.4). ``service.set_status(...,
+#: merged_into=...)`` takes it; the landlord's red "x" never does (domain.md §2.6).
+RESIDENT_MERGE_RETIREMENT: frozenset[ResidentStatus] = frozenset(
+    {
+        ResidentStatus.WAITING,
+        ResidentStatus.INVITE,
+        ResidentStatus.APPROVED,
+        ResidentStatus.CURRENT,
+    }
+)
 
 
 class PaymentsSetting(StrEnum):

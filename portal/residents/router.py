@@ -18,7 +18,7 @@ from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split
 from portal.residents import approvals, schemas
 from portal.residents import leases as leases_service
 from portal.residents import service as residents_service
-from portal.residents.dependencies import ResidentDep
+from portal.residents.dependencies import MergeParticipantsDep, ResidentDep
 from portal.residents.models import Lease, Resident, ResidentStatus
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -125,7 +125,8 @@ async def get_resident(
 async def update_resident(
     resident_id: str, body: schemas.ResidentPatch, landlord: LandlordDep, session: SessionDep
 ) -> schemas.ResidentRead:
-    """Edit name, e-mail or phone; a waiting resident given an e-mail is invited."""
+    """Edit name, e-mail or phone; a waiting resident given an e-mail is invited. Before
+    approval, correct a pending (or waiting) resident's property and unit."""
     resident = residents_service.get_resident(
         session, landlord.workspace.id, resident_id, for_update=True
     )
@@ -145,19 +146,33 @@ async def update_resident(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def approve_resident(
-    resident_id: str, body: schemas.Approval, landlord: LandlordDep, session: SessionDep
+    resident_id: str,
+    body: schemas.Approval,
+    landlord: LandlordDep,
+    session: SessionDep,
+    participants: MergeParticipantsDep,
 ) -> schemas.ResidentRead:
     """Approve a pending resident: merge with a known resident, sync, or manually."""
     ws = landlord.workspace
     ids = workspaces_service.minter(ws, session)
     resident = residents_service.get_resident(session, ws.id, resident_id, for_update=True)
     if isinstance(body, schemas.MergeApproval):
-        approvals.approve_by_merge(
-            session, ids, resident, merge_with=body.merge_with, now=landlord.now
+        approvals.merge(
+            session,
+            ids,
+            resident,
+            merge_with=body.merge_with,
+            participants=participants,
+            now=landlord.now,
         )
     elif isinstance(body, schemas.SyncApproval):
         approvals.approve_by_sync(
-            session, ids, resident, amsi=_amsi(session, ws.id), now=landlord.now
+            session,
+            ids,
+            resident,
+            amsi=_amsi(session, ws.id),
+            participants=participants,
+            now=landlord.now,
         )
     else:
         approvals.approve_manually(
@@ -170,8 +185,37 @@ async def approve_resident(
             due_day=body.due_day,
             external_resident_id=body.external_resident_id,
             amsi=_amsi(session, ws.id),
+            participants=participants,
             now=landlord.now,
         )
+    return _resident_read(session, resident)
+
+
+@router.post(
+    "/residents/{resident_id}/merge",
+    response_model=schemas.ResidentRead,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def merge_resident(
+    resident_id: str,
+    body: schemas.MergeIn,
+    landlord: LandlordDep,
+    session: SessionDep,
+    participants: MergeParticipantsDep,
+) -> schemas.ResidentRead:
+    """Merge another resident (the same person) into this one: their leases move here and the
+    other ID is retired; a pending resident is approved by it."""
+    resident = residents_service.get_resident(
+        session, landlord.workspace.id, resident_id, for_update=True
+    )
+    approvals.merge(
+        session,
+        workspaces_service.minter(landlord.workspace, session),
+        resident,
+        merge_with=body.merge_with,
+        participants=participants,
+        now=landlord.now,
+    )
     return _resident_read(session, resident)
 
 
@@ -207,20 +251,25 @@ async def get_lease(lease_id: str, landlord: LandlordDep, session: SessionDep) -
     responses=problem_responses(401, 404, 409, 422),
 )
 async def update_lease(
-    lease_id: str, body: schemas.LeasePatch, landlord: LandlordDep, session: SessionDep
+    lease_id: str,
+    body: schemas.LeasePatch,
+    landlord: LandlordDep,
+    session: SessionDep,
+    participants: MergeParticipantsDep,
 ) -> schemas.LeaseRead:
     """Map the accounting resident ID; set balance, rent, payments switch, full-balance rule."""
     lease = leases_service.get_lease(session, landlord.workspace.id, lease_id, for_update=True)
-    # Attributes, not model_dump(): money fields dump as wire strings.
+    # The fields sent, by attribute (the money fields are cents inside, core/money.py).
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     renames = {"balance": "balance_cents", "rent": "rent_cents"}
     changes = {renames.get(k, k): v for k, v in fields.items() if v is not None or k == "end_date"}
-    leases_service.update_lease(
+    approvals.update_lease(
         session,
         workspaces_service.minter(landlord.workspace, session),
         lease,
         changes,
         amsi=_amsi(session, landlord.workspace.id),
+        participants=participants,
         now=landlord.now,
     )
     return _lease_read(session, lease, history=True)

@@ -48,11 +48,28 @@ class ResidentPatch(_In):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     email: Email | None = None
     phone: str | None = Field(default=None, max_length=40)
+    property_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="Pending or waiting residents only; defaults to the unit's property",
+    )
+    unit_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Pending or waiting residents only: a unit of the property; null: none",
+    )
 
 
 class MergeApproval(_In):
     mode: Literal["merge"]
     merge_with: str = Field(description="The resident already known (with the accounting lease)")
+
+
+class MergeIn(_In):
+    merge_with: str = Field(
+        description="The resident whose leases (with the accounting details) move here"
+    )
 
 
 class SyncApproval(_In):

@@ -6,7 +6,7 @@ Every status change goes through ``set_status`` and the transition table in ``mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,13 +17,15 @@ from portal.auth import service as auth_service
 from portal.core.db import get_row
 from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.core.ids import IdMinter, new_secret
+from portal.core.money import format_usd
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
-from portal.properties.models import Property
+from portal.properties.models import Property, Unit
 from portal.residents import leases as leases_service
 from portal.residents.models import (
+    RESIDENT_MERGE_RETIREMENT,
     RESIDENT_TRANSITIONS,
     Lease,
     LeaseStatus,
@@ -63,6 +65,10 @@ class MergeNotPossible(Conflict):
     code = "merge_not_possible"
 
 
+class AddressNotEditable(Conflict):
+    code = "address_not_editable"
+
+
 class ResidentEmailTaken(Conflict):
     code = "email_taken"
 
@@ -83,12 +89,25 @@ def normalize_email(email: str | None) -> str | None:
     return email.strip().lower() if email and email.strip() else None
 
 
-def set_status(resident: Resident, target: ResidentStatus, now: datetime) -> None:
-    """The one place a resident's status changes (style.md B7)."""
-    if target not in RESIDENT_TRANSITIONS[resident.status]:
+def set_status(
+    resident: Resident, target: ResidentStatus, now: datetime, *, merged_into: str | None = None
+) -> None:
+    """The one place a resident's status changes (style.md B7). ``merged_into`` retires the
+    resident by a merge: ``deleted`` from any status of ``RESIDENT_MERGE_RETIREMENT``, with
+    the pointer its ID answers with from then on (seed S3)."""
+    allowed = RESIDENT_TRANSITIONS[resident.status]
+    if merged_into is not None:
+        allowed = (
+            frozenset({ResidentStatus.DELETED})
+            if resident.status in RESIDENT_MERGE_RETIREMENT
+            else frozenset()
+        )
+    if target not in allowed:
         raise InvalidTransition("resident", resident.status.value, target.value)
     resident.status = target
     resident.status_changed_at = now
+    if merged_into is not None:
+        resident.merged_into = merged_into
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -145,19 +164,23 @@ def new_invite_code() -> tuple[str, str]:
 
 def invite_email(resident: Resident, lease_id: str | None, code: str) -> notifications.Message:
     assert resident.email is not None
+    return invitation(resident.email, resident.name, resident.id, lease_id, code)
+
+
+def invitation(
+    to: str, name: str, resident_id: str, lease_id: str | None, code: str
+) -> notifications.Message:
+    """The invitation e-mail, the one home of its text (style.md B17): every path that
+    invites sends this, the bulk intake too (``intake``: no Resident objects there)."""
     return notifications.Message(
-        to=resident.email,
+        to=to,
         subject=INVITATION_SUBJECT,
         kind=EmailKind.INVITATION,
         body=(
-            f"Hello {resident.name}, your property manager invites you to pay rent online. "
+            f"Hello {name}, your property manager invites you to pay rent online. "
             f"Your invite code is {code}."
         ),
-        data={
-            "invite_code": code,
-            "resident_id": resident.id,
-            "lease_id": lease_id,
-        },
+        data={"invite_code": code, "resident_id": resident_id, "lease_id": lease_id},
     )
 
 
@@ -227,7 +250,18 @@ def update_resident(
     changes: Mapping[str, Any],
     now: datetime,
 ) -> Resident:
-    """Edit name, e-mail, phone. A waiting resident who gets an e-mail is invited (§2.2)."""
+    """Edit name, e-mail, phone, and a pending or waiting resident's property and unit. A
+    waiting resident who gets an e-mail is invited (§2.2)."""
+    if "property_id" in changes or "unit_id" in changes:
+        set_place(
+            session,
+            ids,
+            resident,
+            property_id=changes.get("property_id"),
+            unit_id=changes.get("unit_id"),
+            unit_given="unit_id" in changes,
+            now=now,
+        )
     if changes.get("name"):
         resident.name = changes["name"]
     if "phone" in changes:
@@ -245,6 +279,79 @@ def update_resident(
     session.add(resident)
     session.flush()
     return resident
+
+
+#: Whose property and unit the landlord may correct: before approval, "make sure the correct
+#: address and unit are specified" (seed S3, domain.md §2.3); a waiting resident (no e-mail, no
+#: login, never paid) moves with the lease they alone hold.
+PLACE_EDITABLE = (ResidentStatus.PENDING, ResidentStatus.WAITING)
+
+
+def set_place(
+    session: Session,
+    ids: IdMinter,
+    resident: Resident,
+    *,
+    property_id: str | None,
+    unit_id: str | None,
+    unit_given: bool,
+    now: datetime,
+) -> None:
+    """Correct where the resident lives: the unit must be a unit of the property, both of
+    this workspace. Only the property: the unit is kept if it is in that property, else it
+    is cleared (pick one before approving). A pending resident may be left without a unit
+    ("UNASSIGNED", domain.md §2.1); a waiting one holds a lease, which needs a unit."""
+    if resident.status not in PLACE_EDITABLE:
+        raise AddressNotEditable(
+            f"Resident {resident.id} is {resident.status.value}; the property and unit can be "
+            "corrected only before approval (pending) or while waiting. To move an approved "
+            "resident, end their lease (POST /v1/leases/{id}/end) and invite them to the new "
+            "unit."
+        )
+    unit = properties_service.get_unit(session, ids.scope, unit_id) if unit_id else None
+    target = property_id or (unit.property_id if unit else resident.property_id)
+    if target is None:
+        raise PropertyMissing(f"Resident {resident.id} has no property yet; send property_id.")
+    prop = properties_service.get_property(session, ids.scope, target)
+    if unit is not None and unit.property_id != prop.id:
+        raise properties_service.UnitNotFound(
+            f"Unit {unit.id!r} is not in property {prop.id!r}; pick a unit of that property "
+            f"(GET /v1/properties/{prop.id}/units)."
+        )
+    if not unit_given:
+        kept = session.get(Unit, (ids.scope, resident.unit_id)) if resident.unit_id else None
+        unit = kept if kept is not None and kept.property_id == prop.id else None
+    if resident.status is ResidentStatus.WAITING:
+        _move_leases(session, ids, resident, unit.id if unit else None, now)
+    resident.property_id = prop.id
+    resident.unit_id = unit.id if unit else None
+    session.add(resident)
+
+
+def _move_leases(
+    session: Session, ids: IdMinter, resident: Resident, unit_id: str | None, now: datetime
+) -> None:
+    """A waiting resident's lease goes where they go: it is theirs alone (a shared lease stays
+    where the others live) and nothing has been paid on it, since they cannot log in."""
+    if unit_id is None:
+        raise AddressNotEditable(
+            f"Resident {resident.id} is waiting with a lease, and a lease needs a unit; send "
+            "unit_id."
+        )
+    leases = [
+        lease
+        for lease in leases_service.leases_of(session, ids.scope, resident.id)
+        if lease.status is LeaseStatus.ACTIVE and lease.unit_id != unit_id
+    ]
+    holders = leases_service.resident_ids_of(session, ids.scope, [lease.id for lease in leases])
+    for found in leases:
+        if holders[found.id] != [resident.id]:
+            raise AddressNotEditable(
+                f"Lease {found.id} is shared with other residents; it stays in its unit. "
+                "End it and invite the resident to the new unit instead."
+            )
+        lease = leases_service.get_lease(session, ids.scope, found.id, for_update=True)
+        leases_service.update_lease(session, ids, lease, {"unit_id": unit_id}, amsi=False, now=now)
 
 
 def resolve_workspace(session: Session, *, workspace_id: str | None, property_id: str) -> Workspace:
@@ -381,7 +488,16 @@ def find_login(
     return matches[0]
 
 
-def send_approved(session: Session, ids: IdMinter, resident: Resident, now: datetime) -> None:
+def send_approved(
+    session: Session,
+    ids: IdMinter,
+    resident: Resident,
+    now: datetime,
+    *,
+    merged: Sequence[Lease] = (),
+) -> None:
+    """Seed S3: "Your resident will receive an email and can now set up their first
+    payment"; after a merge it says which lease came with the approval."""
     if resident.email:
         notifications.send(
             session,
@@ -390,11 +506,71 @@ def send_approved(session: Session, ids: IdMinter, resident: Resident, now: date
                 to=resident.email,
                 subject="You can now pay rent online",
                 kind=EmailKind.APPROVED,
-                body=f"Hello {resident.name}, your property manager approved your account.",
-                data={"resident_id": resident.id},
+                body=f"Hello {resident.name}, your property manager approved your account."
+                + (f" {_leases_text(merged)}" if merged else ""),
+                data={"resident_id": resident.id, "lease_ids": [lease.id for lease in merged]},
             ),
             now=now,
         )
+
+
+def _leases_text(leases: Sequence[Lease]) -> str:
+    described = "; ".join(
+        f"lease {lease.id} (resident ID {lease.external_resident_id or 'not mapped'}, rent "
+        f"{format_usd(lease.rent_cents)}, balance {format_usd(lease.balance_cents)})"
+        for lease in leases
+    )
+    return (
+        f"The lease details from the accounting system are now on your account: {described}. "
+        "Payments already made on it stay with the lease, and you see them with your own."
+    )
+
+
+def merge_emails(
+    into: Resident, retired: Resident, leases: Sequence[Lease], *, approval_sent: bool
+) -> list[notifications.Message]:
+    """What a merge tells each person (seed S3; domain.md §9.2): the resident who received
+    the lease (the approval e-mail, or this one if they were approved already) and the retired
+    record, if it had an e-mail, whose invitation or login no longer works."""
+    out: list[notifications.Message] = []
+    if into.email and not approval_sent:
+        out.append(
+            notifications.Message(
+                to=into.email,
+                subject="Your lease from the accounting system was added to your account",
+                kind=EmailKind.LEASE_MERGED,
+                body=f"Hello {into.name}, your property manager merged the record "
+                f"{retired.name} into your account. {_leases_text(leases)}",
+                data={
+                    "resident_id": into.id,
+                    "merged_from": retired.id,
+                    "lease_ids": [lease.id for lease in leases],
+                },
+            )
+        )
+    if retired.email:
+        login = (
+            "Your login for this record no longer works"
+            if retired.password_hash
+            else "The invitation sent for this record no longer works"
+        )
+        out.append(
+            notifications.Message(
+                to=retired.email,
+                subject="Your property manager merged your account",
+                kind=EmailKind.MERGED,
+                body=f"Hello {retired.name}, your property manager confirmed that you are the "
+                f"same person as {into.name} <{into.email or 'no e-mail'}> and moved your lease "
+                f"to that account. {login}; sign in as {into.email or 'that resident'} instead. "
+                "Payments you made stay on the lease.",
+                data={
+                    "resident_id": retired.id,
+                    "merged_into": into.id,
+                    "lease_ids": [lease.id for lease in leases],
+                },
+            )
+        )
+    return out
 
 
 def tell_landlords(

@@ -7,11 +7,14 @@ published by Nacha and the card networks, so they live here as literal tables th
 and checked against the sources line by line, instead of being scattered through ``if``
 branches in the services.
 
-ACH invariants: the table holds every return reason code Nacha defines in R01..R85 and nothing
-else. It follows the list in moov-io/ach (``docs/returns.md``, which formats.md §3.3 verified,
-plus R36, R62 and R77 that its ``addenda99.go`` also carries); titles are Nacha's current ones.
-Unassigned or retired numbers (R48-R49, R54-R60, R63-R66, R78-R79) are absent. A code is
-looked up only in its exact upper-case form (``"R01"``).
+ACH invariants: the table holds every code R01..R99 and nothing else, because seed 001 says a
+payment "returned due to one of the NACHA reason codes (R01 - R99)" is booked as a Return with
+reason NSF: the portal accepts the whole range it names. The codes Nacha assigns follow the
+list in moov-io/ach (``docs/returns.md``, which formats.md §3.3 verified, plus R36, R62 and R77
+that its ``addenda99.go`` also carries), with Nacha's current titles. The numbers Nacha has not
+assigned or has retired (R48-R49, R54-R60, R63-R66, R78-R79, R86-R99) are in the table as
+"Unassigned" (group ``unassigned``, the standard window); like every code they are booked as
+NSF. A code is looked up only in its exact upper-case form (``"R01"``).
 
 Everything here is pure: no database, no clock, no other portal module.
 """
@@ -46,6 +49,9 @@ class ReturnGroup(StrEnum):
     """The RDFI contests a dishonored return: R71-R77."""
     IAT = "iat"
     """International (IAT) entries returned by a gateway: R80-R85."""
+    UNASSIGNED = "unassigned"
+    """A number of R01-R99 with no Nacha meaning (unassigned or retired); accepted because seed
+    001 names the whole range."""
 
 
 class WindowKind(StrEnum):
@@ -62,8 +68,8 @@ Window: TypeAlias = tuple[WindowKind, int]
 # formats.md §3.3: a return must be available by the 2nd banking day after settlement; the
 # consumer "unauthorized"-type returns get 60 calendar days; the ODFI has 5 banking days to
 # dishonor a return, the RDFI 2 banking days to contest a dishonor. R06 and R31 are returned by
-# agreement with the ODFI; the simulator gives them the standard window. Government (ENR) and
-# IAT returns have no window of their own in formats.md, so they take the standard one too.
+# agreement with the ODFI; the simulator gives them the standard window. Government (ENR), IAT
+# and unassigned codes have no window of their own in formats.md: they take the standard one.
 _BD2: Final[Window] = (WindowKind.BANKING_DAYS, 2)
 _BD5: Final[Window] = (WindowKind.BANKING_DAYS, 5)
 _CD60: Final[Window] = (WindowKind.CALENDAR_DAYS, 60)
@@ -96,6 +102,11 @@ class ReturnCode:
     def unauthorized(self) -> bool:
         """Whether the return counts toward the 0.5 % unauthorized return rate."""
         return self.group is ReturnGroup.UNAUTHORIZED
+
+    @property
+    def assigned(self) -> bool:
+        """Whether Nacha gives the code a meaning (else its name is ``UNASSIGNED_NAME``)."""
+        return self.group is not ReturnGroup.UNASSIGNED
 
 
 _G = ReturnGroup
@@ -223,9 +234,20 @@ _RETURN_ROWS: Final[tuple[tuple[str, str, ReturnGroup, Window], ...]] = (
     ("R85", "Incorrectly Coded Outbound International Payment", _G.IAT, _BD2),
 )
 
+#: The name of a code Nacha has not assigned (issue 15: "the NACHA meaning where one exists and
+#: 'unassigned' otherwise").
+UNASSIGNED_NAME: Final = "Unassigned"
+_ASSIGNED: Final = {code: (name, group, window) for code, name, group, window in _RETURN_ROWS}
+
 RETURN_CODES: Final[dict[str, ReturnCode]] = {
     code: ReturnCode(code, name, group, kind, length)
-    for code, name, group, (kind, length) in _RETURN_ROWS
+    for code, (name, group, (kind, length)) in (
+        (
+            f"R{n:02d}",
+            _ASSIGNED.get(f"R{n:02d}", (UNASSIGNED_NAME, ReturnGroup.UNASSIGNED, _BD2)),
+        )
+        for n in range(1, 100)
+    )
 }
 
 

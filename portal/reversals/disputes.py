@@ -346,8 +346,13 @@ def decide(
         session,
         ids,
         dispute,
-        f"won: {format_usd(dispute.amount_cents)} is credited back in reversal batch "
-        f"{credit.deposit_batch_id}",
+        f"won: {format_usd(dispute.amount_cents)} is credited back "
+        + (
+            f"in reversal batch {credit.deposit_batch_id}"
+            if credit.deposit_batch_id is not None
+            # post_reversals off (seed 002): no batch, a note on the payment's receipt.
+            else "with no separate credit (the property does not post reversals): enter it by hand"
+        ),
         now=now,
     )
     return dispute

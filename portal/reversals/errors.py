@@ -14,7 +14,8 @@ class DisputeNotFound(NotFound):
 
 
 class PaymentNotVoidable(Conflict):
-    """Only a processing payment whose cut-off has not passed (domain.md §6.2)."""
+    """Only a processing payment, the day it was made and before its cut-off (domain.md §6.2,
+    seed 001); the refusal names the refund route and ``refundable_from``."""
 
     code = "payment_not_voidable"
 

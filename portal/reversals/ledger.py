@@ -11,13 +11,21 @@ domain.md §6, seeds 001 and 002). Exposed on every reversal; push connectors wi
 - **Landlord 12** (pull; domain.md §8): nothing is pushed. A reversal after the deposit is a
   negative receipt of a reversal batch the client loads; one before the deposit is a negative
   receipt inside the original batch; a void removed the payment from its batch before it closed.
+
+With the property's ``post_reversals`` setting off, a reversal after the deposit is in no batch
+(placement ``receipt_note``): every system gets it as a note on the payment's receipt in its
+original batch (``receipt_note``), to be entered by hand.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from portal.core.money import format_usd
 from portal.payments.models import Reversal, ReversalKind, ReversalPlacement
+
+_NOT_POSTED = "not posted as a separate debit: the property's post_reversals setting is off"
 
 
 @dataclass(frozen=True)
@@ -25,11 +33,20 @@ class LedgerEntry:
     integration_kind: str
     entry: str
     """``negative_payment``, ``return``, ``payment``, ``debit``, ``credit``,
-    ``negative_receipt``, ``receipt``, ``notice`` or ``none``."""
+    ``negative_receipt``, ``receipt``, ``note``, ``notice`` or ``none``."""
     reason: str | None
     batch: str | None
     """``original`` (the payment's own batch), ``reversal`` (a separate batch) or None."""
     note: str
+
+
+def receipt_note(reason: str, transaction_id: str, on: date, amount_cents: int) -> str:
+    """The note a ``receipt_note`` reversal leaves on its payment's receipt (seed 002), as the
+    receipt-batch API and the Batch Deposit Report show it."""
+    return (
+        f"{reason} on {on.isoformat()} ({format_usd(amount_cents)}, Trans #{transaction_id}): "
+        f"{_NOT_POSTED}"
+    )
 
 
 def _batch(r: Reversal) -> str | None:
@@ -37,27 +54,40 @@ def _batch(r: Reversal) -> str | None:
         ReversalPlacement.ORIGINAL_BATCH: "original",
         ReversalPlacement.REVERSAL_BATCH: "reversal",
         ReversalPlacement.NONE: None,
+        ReversalPlacement.RECEIPT_NOTE: None,
     }[r.placement]
 
 
+def _noted(r: Reversal) -> bool:
+    return r.placement is ReversalPlacement.RECEIPT_NOTE
+
+
 def amsi(r: Reversal) -> LedgerEntry:
+    noted = f"; {_NOT_POSTED} (a note on the original receipt)" if _noted(r) else ""
     if r.kind is ReversalKind.RETURN:
         return LedgerEntry(
             "amsi",
             "return",
             "NSF",
             _batch(r),
-            f"Return with reason NSF ({r.return_code} {r.return_name})",
+            f"Return with reason NSF ({r.return_code} {r.return_name}){noted}",
         )
     if r.kind is ReversalKind.DISPUTE_WON:
         return LedgerEntry(
-            "amsi", "payment", r.reason, _batch(r), "Payment re-posting the charged-back funds"
+            "amsi",
+            "payment",
+            r.reason,
+            _batch(r),
+            f"Payment re-posting the charged-back funds{noted}",
         )
-    where = {
-        "original": "in the batch the original payment was posted in",
-        "reversal": "in a separate batch deposit with a negative amount",
-        None: "on the day of the void; no deposit moves",
-    }[_batch(r)]
+    if _noted(r):
+        where = f"noted on the original receipt; {_NOT_POSTED}"
+    else:
+        where = {
+            "original": "in the batch the original payment was posted in",
+            "reversal": "in a separate batch deposit with a negative amount",
+            None: "on the day of the void; no deposit moves",
+        }[_batch(r)]
     return LedgerEntry("amsi", "negative_payment", r.reason, _batch(r), f"Negative payment {where}")
 
 
@@ -70,7 +100,7 @@ def mri(r: Reversal, *, post_reversals: bool) -> LedgerEntry:
             None,
             "Cancellation notice: void the payment by hand in MRI",
         )
-    if not post_reversals:
+    if not post_reversals or _noted(r):
         return LedgerEntry(
             "mri",
             "none",
@@ -92,6 +122,14 @@ def landlord12(r: Reversal) -> LedgerEntry:
             r.reason,
             None,
             "Removed from its batch before the batch closed: never delivered",
+        )
+    if _noted(r):
+        return LedgerEntry(
+            "landlord12",
+            "note",
+            r.reason,
+            None,
+            f"A note on the payment's receipt in its original batch; {_NOT_POSTED}",
         )
     entry = "receipt" if r.amount_cents > 0 else "negative_receipt"
     where = "its original batch" if _batch(r) == "original" else "a reversal batch"

@@ -5,11 +5,13 @@ fact for a whole page, shared by the landlord, resident and operator routes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.payments import batching
+from portal.payments import service as payments_service
 from portal.payments.models import Payment, Reversal
 from portal.payments.schemas import PaymentRead
 from portal.properties.models import Property
@@ -66,9 +68,12 @@ def chargeback_read(
     return ChargebackRead(**dict(base), dispute=DisputeRead.of(dispute))
 
 
-def payment_detail(session: Session, payment: Payment) -> PaymentDetail:
+def payment_detail(session: Session, payment: Payment, settings: Any) -> PaymentDetail:
     ws = payment.workspace_id
-    base = PaymentRead.of(payment, batching.batch_deposit_date(session, payment))
+    deadlines = payments_service.void_deadlines(session, ws, [payment], settings)
+    base = PaymentRead.of(
+        payment, batching.batch_deposit_date(session, payment), deadlines.get(payment.id)
+    )
     return PaymentDetail(
         **dict(base),
         reversals=reversal_reads(session, ws, service.reversals_of(session, ws, payment.id)),

@@ -53,7 +53,7 @@ def parse_code(code: str) -> ReturnCode:
     found = return_code(code)
     if found is None:
         raise InvalidReturnCode(
-            f"{code!r} is not a NACHA return code (R01 to R85, as Nacha assigns them).",
+            f"{code!r} is not a NACHA return code: R01 to R99 (seed 001's range).",
             extra={"return_code": code},
         )
     return found

@@ -41,7 +41,7 @@ async def get_payment(payment_id: str, landlord: LandlordDep, session: SessionDe
     """One payment with its reversal history (voids, refunds, returns, chargebacks) and
     disputes."""
     payment = payments_service.get_payment(session, landlord.workspace.id, payment_id)
-    return reads.payment_detail(session, payment)
+    return reads.payment_detail(session, payment, landlord.workspace.settings)
 
 
 @router.post(
@@ -52,9 +52,10 @@ async def get_payment(payment_id: str, landlord: LandlordDep, session: SessionDe
 async def void_payment(
     payment_id: str, landlord: LandlordDep, session: SessionDep
 ) -> PaymentDetail:
-    """Void a processing payment before its business date's cut-off (it leaves its open batch;
-    the balance is not changed), or cancel a scheduled one; otherwise 409
-    ``payment_not_voidable`` with the reason and ``refundable_from``."""
+    """Void a processing payment the day it was made, before its business date's cut-off
+    (``voidable_until``; it leaves its open batch, the balance is not changed), or cancel a
+    scheduled one; otherwise 409 ``payment_not_voidable`` with the reason, the refund route
+    and ``refundable_from``."""
     ws = landlord.workspace
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     service.void(
@@ -65,7 +66,7 @@ async def void_payment(
         now=landlord.now,
         initiated_by="landlord",
     )
-    return reads.payment_detail(session, payment)
+    return reads.payment_detail(session, payment, ws.settings)
 
 
 @router.post(
@@ -77,8 +78,9 @@ async def void_payment(
 async def refund_payment(
     payment_id: str, landlord: LandlordDep, session: SessionDep, idem: LandlordIdempotency
 ) -> Response:
-    """Refund a completed payment: a separate debit in today's reversal batch; the balance
-    rises. Before the deposit: 409 ``payment_not_refundable`` with ``refundable_from``. Send an
+    """Refund a completed payment: a separate debit in today's reversal batch (a note on the
+    payment's receipt when its property does not post reversals); the balance rises. Before
+    the deposit: 409 ``payment_not_refundable`` with ``refundable_from``. Send an
     ``Idempotency-Key``: a retried request never refunds twice."""
     ws = landlord.workspace
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
@@ -199,8 +201,8 @@ async def challenge_dispute(
 async def cancel_payment(
     payment_id: str, caller: ResidentDep, session: SessionDep
 ) -> PaymentDetail:
-    """Cancel your payment: a scheduled one, or a processing one before its cut-off; otherwise
-    409 ``payment_not_voidable``."""
+    """Cancel your payment: a scheduled one, or a processing one the day you made it, before
+    its cut-off (``voidable_until``); otherwise 409 ``payment_not_voidable``."""
     ws = caller.workspace
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     if payment.resident_id != caller.resident.id:
@@ -213,4 +215,4 @@ async def cancel_payment(
         now=caller.now,
         initiated_by="resident",
     )
-    return reads.payment_detail(session, payment)
+    return reads.payment_detail(session, payment, ws.settings)

@@ -25,7 +25,7 @@ class _In(BaseModel):
 
 
 class ReturnIn(_In):
-    code: str = Field(max_length=8, examples=["R01"], description="A NACHA return code, R01-R85")
+    code: str = Field(max_length=8, examples=["R01"], description="A NACHA return code, R01-R99")
 
 
 class ChargebackIn(_In):

@@ -10,7 +10,11 @@ Where a reversal lands (domain.md §6.1, seed 001):
   item of the payment's own batch, which then deposits the net;
 - a reversal **after the deposit** (a refund, return or chargeback of a completed payment, and a
   won dispute's credit) is an item of the reversal batch of its deposit account and business
-  date, which closes at the cut-off and is debited (or credited) on the next banking day.
+  date, which closes at the cut-off and is debited (or credited) on the next banking day: a
+  separate debit from the bank (seed 002). That is the property's ``post_reversals`` setting
+  (on by default); with it off, the reversal is in no batch and stays with the payment's
+  receipt in its original batch as a note (``receipt_note``; seed 002: "your specific property
+  may not have enabled this feature").
 
 Balances: completing a payment lowered an integrated lease's balance (domain.md §11), so taking
 a completed payment back raises it by the amount and a won dispute lowers it again; reversals of
@@ -53,6 +57,7 @@ from portal.payments.models import (
     ReversalKind,
     ReversalPlacement,
 )
+from portal.properties.models import Property
 from portal.residents import leases as leases_service
 from portal.residents.models import Lease
 from portal.reversals.codes import ChargebackReason, ReturnCode
@@ -92,15 +97,11 @@ def apply(
     rules = payments_service.rules_of(settings)
     day = calendar.local_date(now)
     reversal_day = calendar.business_date(now, rules.cutoff_time)
-    placements: list[ReversalPlacement] = []
+    posting = _posting(session, ws, items)
+    placements = [placement_of(it, it.payment.property_id in posting) for it in items]
     keys: dict[int, batching.BatchKey] = {}
     for n, it in enumerate(items):
-        if it.kind is ReversalKind.VOID:
-            placements.append(ReversalPlacement.NONE)
-        elif it.payment.status is PaymentStatus.PROCESSING:
-            placements.append(ReversalPlacement.ORIGINAL_BATCH)
-        else:
-            placements.append(ReversalPlacement.REVERSAL_BATCH)
+        if placements[n] is ReversalPlacement.REVERSAL_BATCH:
             keys[n] = batching.BatchKey(
                 it.payment.deposit_account_id,
                 it.payment.type.account_type,
@@ -119,7 +120,10 @@ def apply(
         p = it.payment
         signed = p.amount_cents if it.kind is ReversalKind.DISPUTE_WON else -p.amount_cents
         placement = placements[n]
-        if placement is ReversalPlacement.NONE:
+        if placement is ReversalPlacement.RECEIPT_NOTE:
+            # No batch moves: the note is read with the payment's receipt (seed 002).
+            batch_id, business_date = None, None
+        elif placement is ReversalPlacement.NONE:
             batch_id, business_date = None, None
             # The payment leaves its batch (domain.md §6.2): total and count shrink.
             if p.deposit_batch_id is not None:
@@ -175,6 +179,39 @@ def apply(
     _move_payments(session, ws, items, now=now)
     _move_balances(session, ws, moved, now=now)
     return list_by_id(session, ws, reversal_ids)
+
+
+def placement_of(it: Reverse, posts_reversals: bool) -> ReversalPlacement:
+    """Where a reversal lands (see the module docstring): the one home of the rule, including
+    the property's ``post_reversals`` setting (seed 002) for reversals after the deposit."""
+    if it.kind is ReversalKind.VOID:
+        return ReversalPlacement.NONE
+    if it.payment.status is PaymentStatus.PROCESSING:
+        return ReversalPlacement.ORIGINAL_BATCH
+    if posts_reversals:
+        return ReversalPlacement.REVERSAL_BATCH
+    return ReversalPlacement.RECEIPT_NOTE
+
+
+def _posting(session: Session, workspace_id: str, items: Sequence[Reverse]) -> set[str]:
+    """The properties among the items' that post reversals as separate debits (one query, and
+    none when every item is a void or before the deposit)."""
+    wanted = {
+        it.payment.property_id
+        for it in items
+        if it.kind is not ReversalKind.VOID and it.payment.status is not PaymentStatus.PROCESSING
+    }
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(col(Property.id)).where(
+                col(Property.workspace_id) == workspace_id,
+                col(Property.id).in_(sorted(wanted)),
+                col(Property.post_reversals).is_(True),
+            )
+        )
+    )
 
 
 def _balance_delta(it: Reverse, integrated: bool) -> int:
@@ -358,21 +395,30 @@ def deposit_date_of(session: Session, payment: Payment) -> date:
     )
 
 
+def refund_path(payment: Payment) -> str:
+    """The landlord's route that refunds ``payment`` once it is deposited."""
+    return f"/v1/payments/{payment.id}/refund"
+
+
 def void_refusal(
     session: Session, payment: Payment, *, settings: Any, now: datetime
 ) -> PaymentNotVoidable | None:
-    """Why ``payment`` cannot be voided now, or None (domain.md §6.2; architecture.md §4: only
-    while processing, before its business date's cut-off). A scheduled payment that has not
-    started may always be cancelled."""
+    """Why ``payment`` cannot be voided now, or None. A processing payment is voidable until
+    ``payments_service.void_deadline``: the end of the New York day it was made (seed 001:
+    "only ... the same day they are made") or its business date's cut-off, whichever comes
+    first (domain.md §6.2; architecture.md §4), and only while its batch is open. A scheduled
+    payment that has not started may always be cancelled. Every refusal names the refund
+    route and the day from which a refund is possible (domain.md §6.3)."""
     status = payment.status
     if status is PaymentStatus.SCHEDULED:
         return None
     if status is PaymentStatus.COMPLETED:
         return PaymentNotVoidable(
-            "The payment was already deposited; refund it instead.",
+            f"The payment was already deposited; refund it instead: POST {refund_path(payment)}.",
             extra={
                 "reason": "deposited",
                 "refundable_from": deposit_date_of(session, payment).isoformat(),
+                "refund_path": refund_path(payment),
             },
         )
     if status is not PaymentStatus.PROCESSING:
@@ -382,22 +428,36 @@ def void_refusal(
     cutoff_time = payments_service.cutoff_for(
         _source(session, payment), payments_service.rules_of(settings)
     )
-    cutoff = calendar.at_local(payment.business_date, cutoff_time)
+    deadline = payments_service.void_deadline(payment, cutoff_time)
     assert payment.deposit_batch_id is not None
     batch = batching.get_batch(session, payment.workspace_id, payment.deposit_batch_id)
-    if now >= cutoff or batch.status is not BatchStatus.OPEN:
+    if now < deadline and batch.status is BatchStatus.OPEN:
+        return None
+    cutoff = calendar.at_local(payment.business_date, cutoff_time)
+    refund = (
+        f"It can be refunded from {batch.deposit_date.isoformat()}, once deposited: "
+        f"POST {refund_path(payment)}."
+    )
+    extra = {
+        "voidable_until": deadline.isoformat(),
+        "cutoff": cutoff.isoformat(),
+        "refundable_from": batch.deposit_date.isoformat(),
+        "refund_path": refund_path(payment),
+    }
+    if deadline < cutoff:
+        made_on = calendar.local_date(payments_service.made_at(payment))
         return PaymentNotVoidable(
-            f"The cut-off of its business date ({cutoff_time:%H:%M} New York time on "
-            f"{payment.business_date.isoformat()}) has passed and its batch is "
-            f"{batch.status.value}; it can be refunded from {batch.deposit_date.isoformat()}, "
-            "once deposited.",
-            extra={
-                "reason": "cutoff_passed",
-                "cutoff": cutoff.isoformat(),
-                "refundable_from": batch.deposit_date.isoformat(),
-            },
+            "A payment can only be voided or cancelled the same day it is made; this one was "
+            f"made on {made_on.isoformat()} (New York time) and is processing for "
+            f"{payment.business_date.isoformat()}. {refund}",
+            extra={"reason": "day_ended", "made_on": made_on.isoformat(), **extra},
         )
-    return None
+    return PaymentNotVoidable(
+        f"The cut-off of its business date ({cutoff_time:%H:%M} New York time on "
+        f"{payment.business_date.isoformat()}) has passed and its batch is "
+        f"{batch.status.value}. {refund}",
+        extra={"reason": "cutoff_passed", **extra},
+    )
 
 
 def void(
@@ -459,7 +519,8 @@ def refund_refusal(session: Session, payment: Payment) -> PaymentNotRefundable |
         when = deposit_date_of(session, payment)
         return PaymentNotRefundable(
             f"The payment has not been deposited yet; it can be refunded from "
-            f"{when.isoformat()} (until its cut-off it can be voided instead).",
+            f"{when.isoformat()} (the day it was made, before its cut-off, it can be voided "
+            "instead).",
             extra={"refundable_from": when.isoformat()},
         )
     if status is PaymentStatus.SCHEDULED:

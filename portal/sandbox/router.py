@@ -61,8 +61,10 @@ async def create_workspace(
     landlord = ws_schemas.LandlordLogin(
         email=created.landlord_email, password=created.landlord_password
     )
+    # Attributes, not model_dump(): a Python-mode dump keeps money as int cents, which the
+    # settings' Amount would read again as dollars (portal/core/money.py).
     return idem.respond(
-        ws_schemas.WorkspaceCreated(**read.model_dump(), landlord=landlord), status_code=201
+        ws_schemas.WorkspaceCreated(**dict(read), landlord=landlord), status_code=201
     )
 
 
@@ -282,7 +284,7 @@ async def return_payment(
     session: SessionDep,
     idem: WorkspaceIdempotency,
 ) -> Response:
-    """The bank returns an ACH payment with a NACHA code (R01-R85): inside its batch before the
+    """The bank returns an ACH payment with a NACHA code (R01-R99): inside its batch before the
     deposit, as a negative reversal batch after it; 409 ``return_window_closed`` once the
     code's window after settlement has passed (2 banking days; 60 calendar days for the
     unauthorized codes)."""

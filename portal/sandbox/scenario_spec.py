@@ -241,7 +241,7 @@ class ReversalSpec(_Strict):
         default=None,
         max_length=8,
         validate_default=True,
-        description="return: the NACHA return code (R01-R85)",
+        description="return: the NACHA return code (R01-R99)",
     )
     reason_code: str | None = Field(
         default=None,
@@ -267,7 +267,7 @@ class ReversalSpec(_Strict):
     def _code(cls, value: str | None, info: ValidationInfo) -> str | None:
         _only_for(value, info, "return", required=True)
         if value is not None and return_code(value) is None:
-            raise ValueError(f"{value!r} is not a NACHA return code (R01 to R85)")
+            raise ValueError(f"{value!r} is not a NACHA return code (R01 to R99)")
         return value
 
     @field_validator("reason_code")

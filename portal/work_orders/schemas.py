@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.core.money import Amount, Cents
 from portal.properties.models import Property, Unit
+from portal.properties.service import place_label
 from portal.work_orders.models import (
     STATUS_LABELS,
     Priority,
@@ -223,13 +224,9 @@ class FeedPage(BaseModel):
 
 
 def place_name(prop: Property, unit: Unit | None) -> str:
-    """The site as Promas lists it: the unit's name with the street when the name does not
-    carry it (``Willow Brooke 201``, ``212 Main Street``)."""
-    if unit is None:
-        return prop.street or prop.name
-    if prop.street and prop.street not in unit.name and unit.name not in prop.street:
-        return f"{prop.street} {unit.name}"
-    return unit.name if len(unit.name) >= len(prop.street) else prop.street
+    """The site as Promas lists it (``Willow Brooke 201``, ``212 Main Street``): the place
+    label's one home, ``properties.service.place_label``."""
+    return place_label(prop.street, unit.name if unit else "") or prop.name
 
 
 def feed_item(

@@ -5,7 +5,8 @@ seed 004 §E).
 Every change stamps ``last_modified`` (workspace time), takes the next work-order sequence
 number (``modified_seq``: the feed's order and cursor, since the simulated clock may stand
 still) and is kept as history. New work orders are e-mailed to the landlord users; status
-changes to the tenant.
+changes to the tenant. A work order for a tenant's lease starts with the tenant's Notification
+when the client sent one with balances (``portal.residents.maintenance``; seed 004).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
 from portal.properties.models import Property, Unit
+from portal.residents import maintenance
 from portal.residents.models import Lease, LeaseResident, LeaseStatus, Resident
 from portal.work_orders.models import (
     STATUS_LABELS,
@@ -131,6 +133,13 @@ def create(
         external_id = str(FIRST_NUMBER + reserve(session, ws, "work_order_number"))
     elif _by_external_id(session, ws, external_id) is not None:
         raise WorkOrderNumberTaken(f"Work order number {external_id} is already used.")
+    fields = dict(fields or {})
+    if lease_id is not None and not fields.get("notification"):
+        # The tenant's Notification comes with the work order, as Promas shows it (seed 004
+        # §E: "Notification Required: Notify ..."), when the client sent it with balances.
+        notification = maintenance.notification_for_lease(session, ws, lease_id)
+        if notification is not None:
+            fields["notification"] = notification
     seq = _next_seq(session, ws)
     wo = WorkOrder(
         workspace_id=ws,
@@ -148,7 +157,7 @@ def create(
         last_modified=now,
         modified_seq=seq,
         created_at=now,
-        **(fields or {}),
+        **fields,
     )
     session.add(wo)
     _record(

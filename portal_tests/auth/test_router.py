@@ -35,6 +35,7 @@ ALL_OPTIONS_OFF = {
     "send_in_background": False,
     "send_after_deposit_slip": False,
     "send_after_scheduled_receivables": False,
+    "send_balances_automatically": False,
     "send_maintenance_with_balances": False,
 }
 

@@ -58,6 +58,7 @@ def transaction(p: Portfolio, key: str, payer: str, unit: str, prop: str) -> dic
         "reason": None,
         "return_code": None,
         "original_transaction_id": None,
+        "note": None,
     }
 
 
@@ -277,12 +278,13 @@ class TestBatchDepositCsv:
                 "",
                 "",
                 "",
+                "",
             ]
             for b in as_json["batches"]
             for t in b["transactions"]
         ]
         assert rows == expected
-        assert [r[-5] for r in rows] == ["1200.00", "950.00", "700.25", "500.00", "50.00"]
+        assert [r[-6] for r in rows] == ["1200.00", "950.00", "700.25", "500.00", "50.00"]
 
     def test_accept_decides_the_format(self, client: TestClient, world: World) -> None:
         for accept in ("text/csv", "text/csv; charset=utf-8", "application/json;q=0.5, text/csv"):

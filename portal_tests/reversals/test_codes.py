@@ -19,9 +19,10 @@ from portal.reversals.codes import (
 
 EXTENDED_60_DAY = {"R05", "R07", "R10", "R11", "R33", "R37", "R38", "R51", "R52", "R53"}
 UNAUTHORIZED = {"R05", "R07", "R10", "R11", "R29", "R51"}
-# Unassigned or retired in R01..R85 (moov-io/ach addenda99.go and docs/returns.md).
+# Unassigned or retired in R01..R99 (moov-io/ach addenda99.go and docs/returns.md): seed 001
+# names R01-R99, so they are accepted as "Unassigned" (issue 15, item 10).
 UNASSIGNED = {"R48", "R49", *(f"R{n}" for n in range(54, 61)), "R63", "R64", "R65", "R66"}
-UNASSIGNED |= {"R78", "R79"}
+UNASSIGNED |= {"R78", "R79", *(f"R{n}" for n in range(86, 100))}
 
 
 class TestReturnCodeLookup:
@@ -35,13 +36,25 @@ class TestReturnCodeLookup:
         assert r01.window_length == 2
         assert r01.window == ("banking_days", 2)
 
-    @pytest.mark.parametrize("code", ["R00", "R86", "r01", "R1", "X01", "", " R01", "R01 "])
+    @pytest.mark.parametrize(
+        "code", ["R00", "R100", "R999", "r01", "r99", "R1", "X01", "", " R01", "R01 ", "R9"]
+    )
     def test_unknown_or_malformed_code_gives_none(self, code: str) -> None:
         assert return_code(code) is None
 
     @pytest.mark.parametrize("code", sorted(UNASSIGNED))
-    def test_unassigned_code_is_absent(self, code: str) -> None:
-        assert return_code(code) is None
+    def test_unassigned_code_is_accepted_as_unassigned(self, code: str) -> None:
+        entry = return_code(code)
+        assert entry is not None
+        assert (entry.name, entry.group, entry.assigned) == (
+            "Unassigned",
+            ReturnGroup.UNASSIGNED,
+            False,
+        )
+        # Nothing beyond the NSF booking: the standard window, no source disabled, no flag.
+        assert entry.window == ("banking_days", 2)
+        assert not entry.disables_source
+        assert not entry.unauthorized
 
     def test_known_names(self) -> None:
         names = {code: RETURN_CODES[code].name for code in ("R02", "R03", "R04", "R09")}
@@ -57,14 +70,16 @@ class TestReturnCodeTable:
     def test_every_code_is_well_formed_and_in_range(self) -> None:
         for key, entry in RETURN_CODES.items():
             assert key == entry.code
-            assert re.fullmatch(r"R[0-8][0-9]", key)
-            assert 1 <= int(key[1:]) <= 85
+            assert re.fullmatch(r"R[0-9][0-9]", key)
+            assert 1 <= int(key[1:]) <= 99
             assert entry.name
 
-    def test_every_assigned_number_is_present(self) -> None:
-        every_number = {f"R{n:02d}" for n in range(1, 86)}
-        assert set(RETURN_CODES) == every_number - UNASSIGNED
-        assert len(RETURN_CODES) == 70
+    def test_every_number_of_seed_001s_range_is_present(self) -> None:
+        # Seed 001: "one of the NACHA reason codes (R01 - R99)".
+        assert set(RETURN_CODES) == {f"R{n:02d}" for n in range(1, 100)}
+        assigned = {code for code, entry in RETURN_CODES.items() if entry.assigned}
+        assert assigned == set(RETURN_CODES) - UNASSIGNED
+        assert len(assigned) == 70
 
     def test_only_r02_r03_r04_disable_the_source(self) -> None:
         disabling = {code for code, entry in RETURN_CODES.items() if entry.disables_source}

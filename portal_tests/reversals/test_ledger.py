@@ -82,11 +82,13 @@ def test_mri_posts_nothing_when_the_property_does_not_post_reversals(client: Tes
     refund = client.post(f"/v1/payments/{made['id']}/refund", headers=world.landlord).json()
 
     mri = by_kind(refund)["mri"]
-    assert mri == ("none", "refunded", "reversal")
+    # Issue 15, item 6: with the setting off the refund is in no batch, a note on the receipt.
+    assert refund["placement"] == "receipt_note"
+    assert mri == ("none", "refunded", None)
     [note] = [e["note"] for e in refund["ledger"] if e["integration_kind"] == "mri"]
     assert "post_reversals" in note
-    # AMSI's entry does not depend on the MRI setting.
-    assert by_kind(refund)["amsi"] == ("negative_payment", "refunded", "reversal")
+    assert by_kind(refund)["amsi"] == ("negative_payment", "refunded", None)
+    assert by_kind(refund)["landlord12"] == ("note", "refunded", None)
 
 
 def test_a_won_dispute_is_booked_as_a_payment(client: TestClient) -> None:

@@ -342,7 +342,8 @@ class TestRefused:
         self, client: TestClient, deposited: tuple[World, Payer, dict[str, Any], str]
     ) -> None:
         world, _payer, made, _source = deposited
-        for code in ("R00", "R48", "R86", "r01", "NSF"):
+        # R48 and R86 are no longer here: seed 001 names R01-R99 (issue 15, item 10).
+        for code in ("R00", "R100", "r01", "NSF"):
             problem(operator_return(client, world, made["id"], code), 422, "invalid_return_code")
         assert payment(client, world, made["id"])["reversals"] == []
 
@@ -443,7 +444,8 @@ class TestMagicAccounts:
     ) -> None:
         world, payer = integrated_payer(client)
         move(client, world, payer, et(MONDAY, "14:00:00"))
-        made = pay(client, payer, add_bank(client, payer, "1000000099")["id"])
+        # R00 is no code (R99 is: seed 001 names R01-R99, issue 15 item 10).
+        made = pay(client, payer, add_bank(client, payer, "1000000000")["id"])
 
         move(client, world, None, et("2026-07-10"))
 
