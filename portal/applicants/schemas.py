@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from portal.applicants.models import Applicant, ApplicantType, Application, ApplicationStatus
 from portal.core.money import Amount, Cents, format_cents
+from portal.core.pagination import Page
 from portal.properties.models import Property, Unit
 
 
@@ -122,9 +123,7 @@ class ApplicationRead(BaseModel):
         )
 
 
-class ApplicationPage(BaseModel):
-    data: list[ApplicationRead]
-    next_cursor: str | None
+ApplicationPage = Page[ApplicationRead]
 
 
 class FeedApplicant(BaseModel):
@@ -149,9 +148,7 @@ class FeedApplicant(BaseModel):
     last_modified: datetime
 
 
-class FeedPage(BaseModel):
-    data: list[FeedApplicant]
-    next_cursor: str | None
+FeedPage = Page[FeedApplicant]
 
 
 def feed_applicant(

@@ -32,6 +32,7 @@ from portal.auth import service as auth_service
 from portal.core.db import get_row
 from portal.core.errors import Conflict, FieldError, InvalidTransition, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
@@ -330,9 +331,7 @@ def list_applications(
         query = query.where(col(Application.status) == status)
     if resident_id is not None:
         query = query.where(col(Application.resident_id) == resident_id)
-    if after is not None:
-        query = query.where(col(Application.id) > after)
-    return list(session.scalars(query.order_by(col(Application.id)).limit(limit)))
+    return list(session.scalars(keyset(query, col(Application.id), after=after, limit=limit)))
 
 
 def applicants_of(
@@ -376,9 +375,9 @@ def feed(
     )
     if since is not None:
         query = query.where(col(Applicant.last_modified) > since)
-    if after_seq is not None:
-        query = query.where(col(Applicant.modified_seq) > after_seq)
-    rows = session.execute(query.order_by(col(Applicant.modified_seq)).limit(limit)).all()
+    rows = session.execute(
+        keyset(query, col(Applicant.modified_seq), after=after_seq, limit=limit)
+    ).all()
     return [(p, a) for p, a in rows]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from portal.auth.models import Feature, IntegrationKind, LockboxFormat, PortalFlavor
+from portal.core.pagination import Page
 
 
 class LoginIn(BaseModel):
@@ -144,9 +145,7 @@ class TokenCreated(BaseModel):
     created_at: datetime
 
 
-class TokenPage(BaseModel):
-    data: list[TokenRead]
-    next_cursor: str | None = None
+TokenPage = Page[TokenRead]
 
 
 class BankAccountRead(BaseModel):
@@ -170,9 +169,7 @@ class IntegrationRead(BaseModel):
     created_at: datetime
 
 
-class IntegrationPage(BaseModel):
-    data: list[IntegrationRead]
-    next_cursor: str | None
+IntegrationPage = Page[IntegrationRead]
 
 
 class LastError(BaseModel):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.core.money import Amount, Cents
+from portal.core.pagination import Page
 from portal.residents.maintenance import MaintenanceIn
 from portal.residents.models import PaymentsSetting
 
@@ -105,9 +106,7 @@ class RosterLineOut(BaseModel):
     disputed: Cents
 
 
-class RosterPage(BaseModel):
-    data: list[RosterLineOut]
-    next_cursor: str | None
+RosterPage = Page[RosterLineOut]
 
 
 class SyncOut(BaseModel):

@@ -10,9 +10,10 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
+from pydantic import BaseModel, Field
 from sqlalchemy import Select
 
 from portal.core.errors import BadRequest
@@ -67,9 +68,18 @@ def decode_seq_cursor(cursor: str | None) -> int | None:
     return int(key)
 
 
-def keyset(query: SelectT, key: Any, *, after: str | None, limit: int) -> SelectT:
-    """Order ``query`` by ``key`` and take ``limit`` rows after the cursor's key: the one
-    keyset-pagination clause every list shares."""
+class Page(BaseModel, Generic[T]):
+    """Every list's page (issue 15: one generic schema, not a class per list)."""
+
+    data: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page"
+    )
+
+
+def keyset(query: SelectT, key: Any, *, after: str | int | None, limit: int) -> SelectT:
+    """Order ``query`` by ``key`` and take ``limit`` rows after the cursor's key (an ID, or a
+    sequence number): the one keyset-pagination clause every cursor list shares."""
     if after is not None:
         query = query.where(key > after)
     return query.order_by(key).limit(limit)

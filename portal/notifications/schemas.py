@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from portal.core.pagination import Page
 from portal.notifications.models import Email, EmailAttachment, EmailKind
 
 
@@ -46,9 +47,7 @@ class EmailRead(BaseModel):
         )
 
 
-class MailboxPage(BaseModel):
-    data: list[EmailRead]
-    next_cursor: str | None
+MailboxPage = Page[EmailRead]
 
 
 class EventRead(BaseModel):
@@ -58,6 +57,4 @@ class EventRead(BaseModel):
     data: dict[str, Any]
 
 
-class EventPage(BaseModel):
-    data: list[EventRead]
-    next_cursor: str | None
+EventPage = Page[EventRead]

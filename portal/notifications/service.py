@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from portal.core.db import bulk_insert
 from portal.core.ids import IdMinter, reserve
+from portal.core.pagination import keyset
 from portal.notifications.models import Email, EmailAttachment, EmailKind, Event
 
 
@@ -117,9 +118,7 @@ def mailbox(
         query = query.where(col(Email.to) == to.strip().lower())
     if kind is not None:
         query = query.where(col(Email.kind) == kind)
-    if after_seq is not None:
-        query = query.where(col(Email.seq) > after_seq)
-    return list(session.scalars(query.order_by(col(Email.seq)).limit(limit)))
+    return list(session.scalars(keyset(query, col(Email.seq), after=after_seq, limit=limit)))
 
 
 def record_event(
@@ -145,6 +144,4 @@ def events(
     query = select(Event).where(col(Event.workspace_id) == workspace_id)
     if kind is not None:
         query = query.where(col(Event.kind) == kind)
-    if after_seq is not None:
-        query = query.where(col(Event.seq) > after_seq)
-    return list(session.scalars(query.order_by(col(Event.seq)).limit(limit)))
+    return list(session.scalars(keyset(query, col(Event.seq), after=after_seq, limit=limit)))

@@ -23,6 +23,7 @@ from portal.core.db import expire_loaded, get_row
 from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
 from portal.core.money import format_usd
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, service, sources
@@ -140,9 +141,7 @@ def list_schedules(
         col(RecurringPayment.workspace_id) == workspace_id,
         col(RecurringPayment.resident_id) == resident_id,
     )
-    if after is not None:
-        query = query.where(col(RecurringPayment.id) > after)
-    return list(session.scalars(query.order_by(col(RecurringPayment.id)).limit(limit)))
+    return list(session.scalars(keyset(query, col(RecurringPayment.id), after=after, limit=limit)))
 
 
 def cancel_schedule(schedule: RecurringPayment, *, now: datetime) -> RecurringPayment:

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from portal.core.money import Amount, Cents
+from portal.core.pagination import Page
 from portal.payments.models import (
     PAYMENT_LABELS,
     BatchKind,
@@ -84,9 +85,7 @@ class SourceRead(BaseModel):
         )
 
 
-class SourcePage(BaseModel):
-    data: list[SourceRead]
-    next_cursor: str | None
+SourcePage = Page[SourceRead]
 
 
 class PaymentIn(_In):
@@ -157,9 +156,7 @@ class PaymentRead(BaseModel):
         )
 
 
-class PaymentPage(BaseModel):
-    data: list[PaymentRead]
-    next_cursor: str | None
+PaymentPage = Page[PaymentRead]
 
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
@@ -215,9 +212,7 @@ class RecurringRead(BaseModel):
         )
 
 
-class RecurringPage(BaseModel):
-    data: list[RecurringRead]
-    next_cursor: str | None
+RecurringPage = Page[RecurringRead]
 
 
 class BatchItem(BaseModel):
@@ -284,6 +279,4 @@ class BatchRead(BaseModel):
         )
 
 
-class BatchPage(BaseModel):
-    data: list[BatchRead]
-    next_cursor: str | None
+BatchPage = Page[BatchRead]

@@ -37,6 +37,7 @@ from portal.core.db import bulk_insert, get_row
 from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
 from portal.core.money import format_cents, format_usd
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, sources
@@ -253,9 +254,7 @@ def list_payments(
         query = query.where(col(Payment.business_date) >= date_from)
     if date_to is not None:
         query = query.where(col(Payment.business_date) <= date_to)
-    if after is not None:
-        query = query.where(col(Payment.id) > after)
-    return list(session.scalars(query.order_by(col(Payment.id)).limit(limit)))
+    return list(session.scalars(keyset(query, col(Payment.id), after=after, limit=limit)))
 
 
 def deposit_accounts_by_property(

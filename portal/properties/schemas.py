@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from portal.core.pagination import Page
 from portal.properties import service
 from portal.properties.models import DepositAccount, DepositAccountType, Property, Unit
 
@@ -135,9 +136,7 @@ class UnitRead(BaseModel):
     created_at: datetime
 
 
-class UnitPage(BaseModel):
-    data: list[UnitRead]
-    next_cursor: str | None
+UnitPage = Page[UnitRead]
 
 
 class PropertyRead(BaseModel):
@@ -152,9 +151,7 @@ class PropertyRead(BaseModel):
     created_at: datetime
 
 
-class PropertyPage(BaseModel):
-    data: list[PropertyRead]
-    next_cursor: str | None
+PropertyPage = Page[PropertyRead]
 
 
 class DepositAccountRead(BaseModel):
@@ -167,9 +164,7 @@ class DepositAccountRead(BaseModel):
     created_at: datetime
 
 
-class DepositAccountPage(BaseModel):
-    data: list[DepositAccountRead]
-    next_cursor: str | None
+DepositAccountPage = Page[DepositAccountRead]
 
 
 def unit_read(unit: Unit) -> UnitRead:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from portal.core.money import Cents
+from portal.core.pagination import Page
 from portal.payments.models import BatchKind, PaymentStatus, PaymentType, SourceType
 from portal.properties.models import DepositAccountType
 from portal.receipts.service import Receipt, ReceiptBatch
@@ -44,9 +45,7 @@ class ReceiptBatchSummary(BaseModel):
         )
 
 
-class ReceiptBatchPage(BaseModel):
-    data: list[ReceiptBatchSummary]
-    next_cursor: str | None
+ReceiptBatchPage = Page[ReceiptBatchSummary]
 
 
 class ReceiptRead(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.core.money import Amount, Cents
+from portal.core.pagination import Page
 from portal.residents.models import (
     Lease,
     LeaseEvent,
@@ -166,9 +167,7 @@ class ResidentRead(BaseModel):
         )
 
 
-class ResidentPage(BaseModel):
-    data: list[ResidentRead]
-    next_cursor: str | None
+ResidentPage = Page[ResidentRead]
 
 
 class LeaseEventRead(BaseModel):
@@ -233,6 +232,4 @@ class LeaseRead(BaseModel):
         )
 
 
-class LeasePage(BaseModel):
-    data: list[LeaseRead]
-    next_cursor: str | None = None
+LeasePage = Page[LeaseRead]

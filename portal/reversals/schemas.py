@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.core.money import Cents
+from portal.core.pagination import Page
 from portal.payments.models import (
     PaymentType,
     Reversal,
@@ -131,9 +132,7 @@ class ReversalRead(BaseModel):
         )
 
 
-class ReversalPage(BaseModel):
-    data: list[ReversalRead]
-    next_cursor: str | None
+ReversalPage = Page[ReversalRead]
 
 
 class DisputeRead(BaseModel):
@@ -174,9 +173,7 @@ class DisputeRead(BaseModel):
         )
 
 
-class DisputePage(BaseModel):
-    data: list[DisputeRead]
-    next_cursor: str | None
+DisputePage = Page[DisputeRead]
 
 
 class ChargebackRead(ReversalRead):

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from portal.core.money import Amount, Cents
+from portal.core.pagination import Page
 from portal.properties.models import Property, Unit
 from portal.properties.service import place_label
 from portal.work_orders.models import (
@@ -204,9 +205,7 @@ class WorkOrderDetail(WorkOrderRead):
     history: list[WorkOrderEventRead]
 
 
-class WorkOrderPage(BaseModel):
-    data: list[WorkOrderRead]
-    next_cursor: str | None
+WorkOrderPage = Page[WorkOrderRead]
 
 
 class FeedWorkOrder(WorkOrderRead):
@@ -218,9 +217,7 @@ class FeedWorkOrder(WorkOrderRead):
     tenant: Tenant | None
 
 
-class FeedPage(BaseModel):
-    data: list[FeedWorkOrder]
-    next_cursor: str | None
+FeedPage = Page[FeedWorkOrder]
 
 
 def place_name(prop: Property, unit: Unit | None) -> str:

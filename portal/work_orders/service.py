@@ -23,6 +23,7 @@ from portal.core import calendar
 from portal.core.db import get_row
 from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
+from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
@@ -339,9 +340,9 @@ def list_work_orders(
         query = query.where(col(WorkOrder.resident_id) == resident_id)
     if modified_since is not None:
         query = query.where(col(WorkOrder.last_modified) > modified_since)
-    if after_seq is not None:
-        query = query.where(col(WorkOrder.modified_seq) > after_seq)
-    return list(session.scalars(query.order_by(col(WorkOrder.modified_seq)).limit(limit)))
+    return list(
+        session.scalars(keyset(query, col(WorkOrder.modified_seq), after=after_seq, limit=limit))
+    )
 
 
 def places(

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from portal.core import calendar
 from portal.core.clock import ClockMode
 from portal.core.money import Amount
+from portal.core.pagination import Page
 
 #: The years a workspace clock may show: the banking calendar's rules hold from 2000 on, and a
 #: bounded range keeps every date computation (and every advance) finite.
@@ -174,9 +175,7 @@ class WorkspaceCreated(WorkspaceRead):
     landlord: LandlordLogin
 
 
-class WorkspacePage(BaseModel):
-    data: list[WorkspaceRead]
-    next_cursor: str | None
+WorkspacePage = Page[WorkspaceRead]
 
 
 class ClockAdvance(BaseModel):
