@@ -78,6 +78,7 @@ from portal.payments.models import (  # noqa: E402
     SourceType,
 )
 from portal.payments.recurring import next_occurrence  # noqa: E402
+from portal.properties import accounts  # noqa: E402
 from portal.properties import service as properties  # noqa: E402
 from portal.properties.models import DepositAccountType  # noqa: E402
 from portal.residents.models import (  # noqa: E402
@@ -140,7 +141,7 @@ def generate(session: Session, workspace_id: str, n: int) -> None:
         now=now,
     )
     for p, property_id in enumerate(props.values()):
-        properties.create_deposit_account(
+        accounts.create_deposit_account(
             session,
             ids,
             type=DepositAccountType.RENT,

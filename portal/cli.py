@@ -242,3 +242,31 @@ def migrate(database_url: DatabaseUrl = None) -> None:
     """Upgrade the database to the newest migration (serve does this too)."""
     _prepared_engine(_settings(database_url)).dispose()
     console.print("database is at the newest migration")
+
+
+reference_app = typer.Typer(
+    help="Reference vendor servers (docs/reference-amsi.md).", no_args_is_help=True
+)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("amsi")
+def reference_amsi(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+) -> None:
+    """Serve the reference AMSI eSite: SOAP Leasing and Ledger, admin API under /_ref."""
+    import uvicorn
+
+    console.print(f"[bold]reference AMSI eSite[/bold] on http://{host}:{port}")
+    console.print(f"eSite URL: http://{host}:{port}/amsiweb/edexweb/esite  (admin: /_ref/docs)")
+    # One process: the state is in its memory. A hung call (timeout fault) must not hold up
+    # a shutdown for long.
+    uvicorn.run(
+        "portal.reference.amsi.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=2,
+    )

@@ -135,7 +135,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     # The features above residents that take part in a resident merge (residents cannot
-    # import them; portal.residents.approvals.MergeParticipant).
+    # import them; portal.residents.merges.MergeParticipant).
     app.state.merge_participants = (payment_merges.PARTICIPANT,)
     for router in (
         ops_router,

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from portal.core.db import make_engine
 from portal.core.migrate import current_revision, head_revision, revisions, upgrade
+from portal.residents import invitations
 from portal.residents import service as residents_service
 from portal.residents.models import ResidentStatus
 
@@ -194,7 +195,7 @@ class TestInviteCodesBecomeDigests:
             "z": hashlib.sha256(b"other").hexdigest(),
         }
         with Session(engine) as session:
-            accepted = residents_service.accept_invite(
+            accepted = invitations.accept_invite(
                 session,
                 code=code,
                 password="s3cret-pass",
@@ -202,7 +203,7 @@ class TestInviteCodesBecomeDigests:
             )
             assert (accepted.id, accepted.status) == ("x", ResidentStatus.APPROVED)
             with pytest.raises(residents_service.InviteNotFound):
-                residents_service.accept_invite(
+                invitations.accept_invite(
                     session, code=stored["x"], password="s3cret-pass", now_of=lambda _ws: None
                 )
             session.rollback()

@@ -19,9 +19,11 @@ from portal.core.errors import FieldError, Unprocessable
 from portal.core.ids import IdMinter
 from portal.notifications import service as notifications
 from portal.payments import batching
+from portal.properties import accounts as accounts_service
 from portal.properties import service as properties_service
 from portal.properties.models import DepositAccountType
-from portal.residents import intake, maintenance
+from portal.residents import intake, intake_rows, maintenance
+from portal.residents import roster as roster_service
 from portal.residents.models import AccountingRecord
 
 from . import schemas
@@ -57,7 +59,7 @@ def _bank_account(integration: Integration, bank: schemas.BankAccountIn | None) 
     return account, routing
 
 
-def _rows(lines: Sequence[schemas.BalanceLine]) -> list[intake.Row]:
+def _rows(lines: Sequence[schemas.BalanceLine]) -> list[intake_rows.Row]:
     seen: dict[str, int] = {}
     duplicates = [
         FieldError(
@@ -79,7 +81,7 @@ def _rows(lines: Sequence[schemas.BalanceLine]) -> list[intake.Row]:
     rows = []
     for line in lines:
         rows.append(
-            intake.Row(
+            intake_rows.Row(
                 resident_id=line.resident_id,
                 property_id=line.property_id,
                 property_address=line.property_address,
@@ -122,7 +124,7 @@ def receive(
         now=now,
     )
     maintenance.receive(session, integration, body.residents, now=now)
-    properties_service.intake_rent_account(
+    accounts_service.intake_rent_account(
         session,
         ids,
         account_number=account,
@@ -214,7 +216,7 @@ def _link_security_deposit_accounts(
         return
     by_external = properties_service.properties_by_external_id(session, ids.scope)
     for (account, routing), external_ids in accounts.items():
-        properties_service.intake_deposit_account(
+        accounts_service.intake_deposit_account(
             session,
             ids,
             type=DepositAccountType.SECURITY_DEPOSIT,
@@ -229,7 +231,7 @@ def roster(
     session: Session, integration: Integration, *, after: str | None, limit: int
 ) -> list[schemas.RosterLineOut]:
     """One page of the client's grid; Last Payment for the whole page in one query."""
-    lines = intake.roster(
+    lines = roster_service.roster(
         session, integration.workspace_id, integration.id, after=after, limit=limit
     )
     paid = batching.last_paid(session, integration.workspace_id, [ln.lease_id for ln in lines])
@@ -267,7 +269,7 @@ def sync_summary(session: Session, integration: Integration) -> schemas.SyncOut:
     counts = {"ACTIVE": 0, "INVITE": 0, "WAITING": 0}
     after = None
     while True:
-        page = intake.roster(
+        page = roster_service.roster(
             session, integration.workspace_id, integration.id, after=after, limit=5000
         )
         for line in page:

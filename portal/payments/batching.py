@@ -18,23 +18,24 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from portal.core import calendar
+from portal.core import calendar, transitions
 from portal.core.db import expire_loaded, get_row
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
 from portal.payments.models import (
+    BATCH_TRANSITIONS,
     PAYMENT_LABELS,
+    PAYMENT_TRANSITIONS,
     BatchKind,
     BatchStatus,
     DepositBatch,
     Payment,
     PaymentStatus,
-    Reversal,
 )
 from portal.properties.models import DepositAccount, DepositAccountType
 from portal.residents import leases as leases_service
-from portal.residents.models import Lease, Resident
+from portal.residents.models import Lease
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,9 @@ def close_batches(session: Session, workspace_id: str, *, day: date, now: dateti
         update(DepositBatch)
         .where(
             col(DepositBatch.workspace_id) == workspace_id,
-            col(DepositBatch.status) == BatchStatus.OPEN,
+            transitions.moving(
+                col(DepositBatch.status), BATCH_TRANSITIONS, [BatchStatus.OPEN], BatchStatus.CLOSED
+            ),
             col(DepositBatch.business_date) <= day,
         )
         .values(status=BatchStatus.CLOSED, closed_at=now)
@@ -195,7 +198,12 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         select(col(DepositBatch.id))
         .where(
             col(DepositBatch.workspace_id) == workspace_id,
-            col(DepositBatch.status) == BatchStatus.CLOSED,
+            transitions.moving(
+                col(DepositBatch.status),
+                BATCH_TRANSITIONS,
+                [BatchStatus.CLOSED],
+                BatchStatus.DEPOSITED,
+            ),
             col(DepositBatch.deposit_date) <= day,
         )
         .scalar_subquery()
@@ -205,7 +213,12 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         .select_from(DepositBatch)
         .where(
             col(DepositBatch.workspace_id) == workspace_id,
-            col(DepositBatch.status) == BatchStatus.CLOSED,
+            transitions.moving(
+                col(DepositBatch.status),
+                BATCH_TRANSITIONS,
+                [BatchStatus.CLOSED],
+                BatchStatus.DEPOSITED,
+            ),
             col(DepositBatch.deposit_date) <= day,
         )
     )
@@ -213,7 +226,12 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         return Settled(0, 0, 0)
     completing = and_(
         col(Payment.workspace_id) == workspace_id,
-        col(Payment.status) == PaymentStatus.PROCESSING,
+        transitions.moving(
+            col(Payment.status),
+            PAYMENT_TRANSITIONS,
+            [PaymentStatus.PROCESSING],
+            PaymentStatus.COMPLETED,
+        ),
         col(Payment.deposit_batch_id).in_(due),
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -270,7 +288,12 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
         update(DepositBatch)
         .where(
             col(DepositBatch.workspace_id) == workspace_id,
-            col(DepositBatch.status) == BatchStatus.CLOSED,
+            transitions.moving(
+                col(DepositBatch.status),
+                BATCH_TRANSITIONS,
+                [BatchStatus.CLOSED],
+                BatchStatus.DEPOSITED,
+            ),
             col(DepositBatch.deposit_date) <= day,
         )
         .values(status=BatchStatus.DEPOSITED, deposited_at=now)
@@ -385,30 +408,6 @@ def account_last4s(session: Session, workspace_id: str, account_ids: set[str]) -
     return {account_id: number[-4:] for account_id, number in rows}
 
 
-def batch_payments(
-    session: Session, workspace_id: str, batch_ids: Sequence[str]
-) -> list[tuple[Payment, str]]:
-    """The payments of the batches with their resident's name, by transaction ID."""
-    if not batch_ids:
-        return []
-    rows = session.execute(
-        select(Payment, col(Resident.name))
-        .join(
-            Resident,
-            and_(
-                col(Resident.workspace_id) == col(Payment.workspace_id),
-                col(Resident.id) == col(Payment.resident_id),
-            ),
-        )
-        .where(
-            col(Payment.workspace_id) == workspace_id,
-            col(Payment.deposit_batch_id).in_(batch_ids),
-        )
-        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
-    ).all()
-    return [(p, name) for p, name in rows]
-
-
 def list_batches_by_id(
     session: Session, workspace_id: str, batch_ids: Sequence[str]
 ) -> list[DepositBatch]:
@@ -422,35 +421,3 @@ def list_batches_by_id(
             )
         )
     )
-
-
-def batch_reversals(
-    session: Session, workspace_id: str, batch_ids: Sequence[str]
-) -> list[tuple[Reversal, Payment, str]]:
-    """The reversal items of the batches, with their payment and resident's name, in the
-    order they happened."""
-    if not batch_ids:
-        return []
-    rows = session.execute(
-        select(Reversal, Payment, col(Resident.name))
-        .join(
-            Payment,
-            and_(
-                col(Payment.workspace_id) == col(Reversal.workspace_id),
-                col(Payment.id) == col(Reversal.payment_id),
-            ),
-        )
-        .join(
-            Resident,
-            and_(
-                col(Resident.workspace_id) == col(Reversal.workspace_id),
-                col(Resident.id) == col(Reversal.resident_id),
-            ),
-        )
-        .where(
-            col(Reversal.workspace_id) == workspace_id,
-            col(Reversal.deposit_batch_id).in_(batch_ids),
-        )
-        .order_by(col(Reversal.created_at), col(Reversal.transaction_id))
-    ).all()
-    return [(r, p, name) for r, p, name in rows]

@@ -21,7 +21,7 @@ from portal.payments.models import (
     RecurringStatus,
     Reversal,
 )
-from portal.residents.approvals import Carried, MergeParticipant
+from portal.residents.merges import Carried, MergeParticipant
 from portal.residents.models import Lease, Resident
 
 

@@ -35,6 +35,13 @@ class SourceStatus(StrEnum):
     """Disabled by an ACH return (R02/R03/R04); payments with it are refused."""
 
 
+#: R02/R03/R04 disable a source for good (domain.md §6.3).
+SOURCE_TRANSITIONS: dict[SourceStatus, frozenset[SourceStatus]] = {
+    SourceStatus.ACTIVE: frozenset({SourceStatus.DISABLED}),
+    SourceStatus.DISABLED: frozenset(),
+}
+
+
 class CardFunding(StrEnum):
     CREDIT = "credit"
     DEBIT = "debit"
@@ -178,6 +185,17 @@ class RecurringStatus(StrEnum):
     """Stopped by the resident."""
     RETURNED = "returned"
     """Closed because one of its payments came back (domain.md §11 ``recurring_returned``)."""
+
+
+#: A schedule ends once, whichever way (domain.md §4.4, §11 ``recurring_returned``).
+RECURRING_TRANSITIONS: dict[RecurringStatus, frozenset[RecurringStatus]] = {
+    RecurringStatus.ACTIVE: frozenset(
+        {RecurringStatus.ENDED, RecurringStatus.CANCELLED, RecurringStatus.RETURNED}
+    ),
+    RecurringStatus.ENDED: frozenset(),
+    RecurringStatus.CANCELLED: frozenset(),
+    RecurringStatus.RETURNED: frozenset(),
+}
 
 
 class RecurringPayment(SQLModel, table=True):

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from portal.core import calendar, faults
+from portal.core import calendar, faults, transitions
 from portal.core.db import expire_loaded, get_row
 from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
@@ -29,6 +29,8 @@ from portal.notifications.models import EmailKind
 from portal.payments import batching, service, sources
 from portal.payments.errors import RecurringNotActive, RecurringPaymentNotFound
 from portal.payments.models import (
+    PAYMENT_TRANSITIONS,
+    RECURRING_TRANSITIONS,
     Payment,
     PaymentSource,
     PaymentStatus,
@@ -145,7 +147,7 @@ def list_schedules(
 
 
 def cancel_schedule(schedule: RecurringPayment, *, now: datetime) -> RecurringPayment:
-    if schedule.status is not RecurringStatus.ACTIVE:
+    if RecurringStatus.CANCELLED not in RECURRING_TRANSITIONS[schedule.status]:
         raise RecurringNotActive(f"This recurring payment is already {schedule.status.value}.")
     schedule.status = RecurringStatus.CANCELLED
     schedule.next_date = None
@@ -282,7 +284,16 @@ def _start_scheduled(
     if params:
         session.connection().execute(
             update(table)
-            .where(table.c.workspace_id == ids.scope, table.c.id == bindparam("pid"))
+            .where(
+                table.c.workspace_id == ids.scope,
+                table.c.id == bindparam("pid"),
+                transitions.moving(
+                    table.c.status,
+                    PAYMENT_TRANSITIONS,
+                    [PaymentStatus.SCHEDULED],
+                    PaymentStatus.PROCESSING,
+                ),
+            )
             .values(
                 status=PaymentStatus.PROCESSING,
                 business_date=bindparam("bd"),
@@ -295,7 +306,16 @@ def _start_scheduled(
     if skipped:
         session.connection().execute(
             update(table)
-            .where(table.c.workspace_id == ids.scope, table.c.id == bindparam("pid"))
+            .where(
+                table.c.workspace_id == ids.scope,
+                table.c.id == bindparam("pid"),
+                transitions.moving(
+                    table.c.status,
+                    PAYMENT_TRANSITIONS,
+                    [PaymentStatus.SCHEDULED],
+                    PaymentStatus.CANCELLED,
+                ),
+            )
             .values(status=PaymentStatus.CANCELLED),
             [{"pid": p.id} for p, _ in skipped],
         )
@@ -449,16 +469,20 @@ def _move_on(
     table = RecurringPayment.__table__  # type: ignore[attr-defined]
     conn = session.connection()
     where = (table.c.workspace_id == workspace_id, table.c.id == bindparam("rid"))
-    for values, rows in (
-        ({"next_date": bindparam("next")}, following),
-        ({"status": RecurringStatus.ENDED, "next_date": None, "ended_at": now}, ended),
+    ending = transitions.moving(
+        table.c.status, RECURRING_TRANSITIONS, [RecurringStatus.ACTIVE], RecurringStatus.ENDED
+    )
+    for values, rows, extra in (
+        ({"next_date": bindparam("next")}, following, ()),
+        ({"status": RecurringStatus.ENDED, "next_date": None, "ended_at": now}, ended, (ending,)),
         (
             {"last_payment_id": bindparam("last")},
             [{"rid": rid, "last": payment_id} for rid, payment_id in last.items()],
+            (),
         ),
     ):
         if rows:
-            conn.execute(update(table).where(*where).values(**values), rows)
+            conn.execute(update(table).where(*where, *extra).values(**values), rows)
     expire_loaded(session, RecurringPayment, workspace_id, (s[0] for s in schedules))
 
 

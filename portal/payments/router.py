@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from portal.auth.dependencies import LandlordDep
-from portal.core.db import SessionDep
+from portal.core.db import SessionDep, raw_of
 from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
 from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
-from portal.payments import batching, recurring, schemas, sources
+from portal.payments import batch_items, batching, recurring, schemas, sources
 from portal.payments import service as payments_service
 from portal.payments.errors import PaymentNotFound
-from portal.payments.models import PAYMENT_LABELS, BatchKind, BatchStatus, Payment, PaymentStatus
+from portal.payments.models import BatchKind, BatchStatus, Payment, PaymentStatus
 from portal.residents.dependencies import ResidentDep, require_resident
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -307,50 +307,12 @@ async def list_deposit_batches(
 async def get_deposit_batch(
     batch_id: str, landlord: LandlordDep, session: SessionDep
 ) -> schemas.BatchRead:
-    """One batch with its items."""
+    """One batch with its items: payments, then reversals; a payment reversed after the
+    deposit without a separate debit carries the reversal as its ``note``."""
     ws_id = landlord.workspace.id
     batch = batching.get_batch(session, ws_id, batch_id)
-    items = [
-        schemas.BatchItem(
-            payment_id=p.id,
-            transaction_id=p.transaction_id,
-            status=p.status,
-            status_label=PAYMENT_LABELS[p.status],
-            amount=p.amount_cents,
-            type=p.type,
-            method=p.method,
-            resident_id=p.resident_id,
-            resident_name=name,
-            lease_id=p.lease_id,
-            property_id=p.property_id,
-            unit_id=p.unit_id,
-            initiated_at=p.initiated_at,
-        )
-        for p, name in batching.batch_payments(session, ws_id, [batch.id])
-    ] + [
-        schemas.BatchItem(
-            item="reversal",
-            payment_id=p.id,
-            transaction_id=r.transaction_id,
-            status=p.status,
-            status_label=PAYMENT_LABELS[p.status],
-            amount=r.amount_cents,
-            type=p.type,
-            method=p.method,
-            resident_id=p.resident_id,
-            resident_name=name,
-            lease_id=p.lease_id,
-            property_id=p.property_id,
-            unit_id=p.unit_id,
-            initiated_at=r.created_at,
-            reversal_id=r.id,
-            reversal_kind=r.kind,
-            reason=r.reason,
-            return_code=r.return_code,
-            reason_code=r.reason_code,
-            original_transaction_id=p.transaction_id,
-        )
-        for r, p, name in batching.batch_reversals(session, ws_id, [batch.id])
-    ]
+    items = batch_items.items_of_batch(raw_of(session), ws_id, batch.id)
     last4 = batching.account_last4s(session, ws_id, {batch.deposit_account_id})
-    return schemas.BatchRead.of(batch, last4[batch.deposit_account_id], items)
+    return schemas.BatchRead.of(
+        batch, last4[batch.deposit_account_id], [schemas.BatchItem.of(i) for i in items]
+    )

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from portal.core.money import Amount, Cents
 from portal.core.pagination import Page
+from portal.payments import batch_items
 from portal.payments.models import (
     PAYMENT_LABELS,
     BatchKind,
@@ -239,6 +240,37 @@ class BatchItem(BaseModel):
     return_code: str | None = None
     reason_code: str | None = None
     original_transaction_id: str | None = None
+    note: str | None = Field(
+        default=None,
+        description="A payment reversed after the deposit with no separate debit (the "
+        "property's post_reversals setting is off): the reversal, to enter by hand",
+    )
+
+    @classmethod
+    def of(cls, i: batch_items.BatchItem) -> BatchItem:
+        return cls(
+            item=i.item,
+            payment_id=i.payment_id,
+            transaction_id=i.transaction_id,
+            status=i.status,
+            status_label=PAYMENT_LABELS[i.status],
+            amount=i.amount_cents,
+            type=i.type,
+            method=i.method,
+            resident_id=i.resident_id,
+            resident_name=i.resident_name,
+            lease_id=i.lease_id,
+            property_id=i.property_id,
+            unit_id=i.unit_id,
+            initiated_at=i.initiated_at,
+            reversal_id=i.reversal_id,
+            reversal_kind=i.reversal_kind,
+            reason=i.reason,
+            return_code=i.return_code,
+            reason_code=i.reason_code,
+            original_transaction_id=i.original_transaction_id,
+            note=i.note,
+        )
 
 
 class BatchRead(BaseModel):

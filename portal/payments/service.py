@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, select, update
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
-from portal.core import calendar
+from portal.core import calendar, transitions
 from portal.core.db import bulk_insert, get_row
 from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
@@ -71,6 +71,7 @@ from portal.payments.models import (
 from portal.properties.models import DepositAccountProperty, Unit
 from portal.residents import leases as leases_service
 from portal.residents.models import (
+    RESIDENT_TRANSITIONS,
     Lease,
     LeaseResident,
     LeaseStatus,
@@ -406,7 +407,12 @@ def mark_paying(
             .where(
                 col(Resident.workspace_id) == workspace_id,
                 col(Resident.id).in_(chunk),
-                col(Resident.status) == ResidentStatus.APPROVED,
+                transitions.moving(
+                    col(Resident.status),
+                    RESIDENT_TRANSITIONS,
+                    [ResidentStatus.APPROVED],
+                    ResidentStatus.CURRENT,
+                ),
             )
             .values(status=ResidentStatus.CURRENT, status_changed_at=now)
             .execution_options(synchronize_session=False)

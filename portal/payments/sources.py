@@ -20,7 +20,7 @@ from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
 from portal.payments.errors import CardExpired, InvalidCardNumber, PaymentSourceNotFound
 from portal.payments.models import CardFunding, PaymentSource, SourceStatus, SourceType
-from portal.properties import service as properties_service
+from portal.properties import bank_numbers
 
 #: Sandbox magic values (architecture.md §8).
 DECLINED_CARD = "4000000000000002"
@@ -76,9 +76,9 @@ def create_bank_account(
     now: datetime,
 ) -> PaymentSource:
     for field, code, check, value in (
-        ("$.routing_number", "invalid_routing_number", properties_service.validate_routing_number,
+        ("$.routing_number", "invalid_routing_number", bank_numbers.validate_routing_number,
          routing_number),
-        ("$.account_number", "invalid_account_number", properties_service.validate_account_number,
+        ("$.account_number", "invalid_account_number", bank_numbers.validate_account_number,
          account_number),
     ):  # fmt: skip
         try:

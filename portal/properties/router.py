@@ -16,6 +16,7 @@ from portal.auth.dependencies import LandlordDep
 from portal.core.db import SessionDep
 from portal.core.errors import problem_responses
 from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
+from portal.properties import accounts as accounts_service
 from portal.properties import schemas, service
 from portal.properties.models import DepositAccount, Property
 from portal.workspaces import service as workspaces_service
@@ -32,14 +33,14 @@ def _property_reads(
 ) -> list[schemas.PropertyRead]:
     ids = [p.id for p in props]
     units = service.units_by_property(session, workspace_id, ids)
-    accounts = service.accounts_by_property(session, workspace_id, ids)
+    accounts = accounts_service.accounts_by_property(session, workspace_id, ids)
     return [schemas.property_read(p, units[p.id], accounts[p.id]) for p in props]
 
 
 def _account_reads(
     session: Session, workspace_id: str, accounts: Sequence[DepositAccount]
 ) -> list[schemas.DepositAccountRead]:
-    served = service.properties_by_account(session, workspace_id, [a.id for a in accounts])
+    served = accounts_service.properties_by_account(session, workspace_id, [a.id for a in accounts])
     return [schemas.deposit_account_read(a, served[a.id]) for a in accounts]
 
 
@@ -189,7 +190,7 @@ async def create_deposit_account(
     body: schemas.DepositAccountCreate, landlord: LandlordDep, session: SessionDep
 ) -> schemas.DepositAccountRead:
     """Create a deposit account receiving one type of payment for the given properties."""
-    account = service.create_deposit_account(
+    account = accounts_service.create_deposit_account(
         session,
         workspaces_service.minter(landlord.workspace, session),
         **body.model_dump(),
@@ -211,7 +212,7 @@ async def list_deposit_accounts(
 ) -> schemas.DepositAccountPage:
     """List the workspace's deposit accounts (account numbers are shown as last 4 only)."""
     ws_id = landlord.workspace.id
-    rows = service.list_deposit_accounts(
+    rows = accounts_service.list_deposit_accounts(
         session, ws_id, after=decode_cursor(cursor), limit=limit + 1
     )
     page, next_cursor = split_page(rows, limit, key=lambda r: r.id)
@@ -229,7 +230,9 @@ async def get_deposit_account(
     deposit_account_id: str, landlord: LandlordDep, session: SessionDep
 ) -> schemas.DepositAccountRead:
     """One deposit account and the properties it serves."""
-    account = service.get_deposit_account(session, landlord.workspace.id, deposit_account_id)
+    account = accounts_service.get_deposit_account(
+        session, landlord.workspace.id, deposit_account_id
+    )
     return _account_reads(session, landlord.workspace.id, [account])[0]
 
 
@@ -245,6 +248,8 @@ async def replace_deposit_account_properties(
     session: SessionDep,
 ) -> schemas.DepositAccountRead:
     """Replace the list of properties the account serves (an empty list serves none)."""
-    account = service.get_deposit_account(session, landlord.workspace.id, deposit_account_id)
-    served = service.replace_served_properties(session, account, body.property_ids)
+    account = accounts_service.get_deposit_account(
+        session, landlord.workspace.id, deposit_account_id
+    )
+    served = accounts_service.replace_served_properties(session, account, body.property_ids)
     return schemas.deposit_account_read(account, served)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from portal.core.pagination import Page
-from portal.properties import service
+from portal.properties import bank_numbers
 from portal.properties.models import DepositAccount, DepositAccountType, Property, Unit
 
 _ID_LIST_MAX = 5000
@@ -94,7 +94,7 @@ class DepositAccountCreate(_In):
     @classmethod
     def _account_number(cls, value: str) -> str:
         try:
-            return service.validate_account_number(value)
+            return bank_numbers.validate_account_number(value)
         except ValueError as exc:
             raise PydanticCustomError("invalid_account_number", str(exc)) from None
 
@@ -102,7 +102,7 @@ class DepositAccountCreate(_In):
     @classmethod
     def _routing_number(cls, value: str) -> str:
         try:
-            return service.validate_routing_number(value)
+            return bank_numbers.validate_routing_number(value)
         except ValueError as exc:
             raise PydanticCustomError("invalid_routing_number", str(exc)) from None
 

@@ -1,38 +1,26 @@
-"""Properties, units and the deposit accounts their payments go to (architecture.md §7).
+"""Properties and units (architecture.md §7).
 
 The accounting system names properties and units by its own IDs (Landlord 12's property and
 unit IDs, domain.md §2.4, §3): an ``external_id`` is unique per workspace, so a balance line or a
-sign-up resolves to one place. A unit's name is unique within its property.
-
-Deposit batches are cut per deposit-account type (rent, security deposit, application fee,
-domain.md §5.1), so a property has at most one account of each type; the database keeps that
-rule too (``deposit_account_property``), the check here only gives the better message.
-Routing numbers pass the ABA checksum and a valid Fed prefix (formats.md §4); account numbers
-are 4-17 digits and never leave the server whole (formats.md §4: stored, shown as last 4).
+sign-up resolves to one place. A unit's name is unique within its property. Balance intake
+creates them in bulk (the last section). The deposit accounts their payments go to are in
+``accounts``, the bank-number rules in ``bank_numbers``, the place label in ``places``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
-from stdnum.us import rtn
 
 from portal.core.db import bulk_insert
-from portal.core.errors import Conflict, FieldError, NotFound, Unprocessable
+from portal.core.errors import Conflict, NotFound
 from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
-from portal.properties.models import (
-    DepositAccount,
-    DepositAccountProperty,
-    DepositAccountType,
-    Property,
-    Unit,
-)
+from portal.properties.models import Property, Unit
 
 
 class PropertyNotFound(NotFound):
@@ -41,10 +29,6 @@ class PropertyNotFound(NotFound):
 
 class UnitNotFound(NotFound):
     code = "unit_not_found"
-
-
-class DepositAccountNotFound(NotFound):
-    code = "deposit_account_not_found"
 
 
 class PropertyExternalIdTaken(Conflict):
@@ -57,58 +41,6 @@ class UnitNameTaken(Conflict):
 
 class UnitExternalIdTaken(Conflict):
     code = "unit_external_id_taken"
-
-
-class DepositAccountTypeTaken(Conflict):
-    code = "deposit_account_type_taken"
-
-
-# --- bank numbers (formats.md §4) -------------------------------------------------------------
-
-_DIGITS = "0123456789"
-_NINE_DIGITS = re.compile(r"[0-9]{9}")
-_ACCOUNT_NUMBER = re.compile(r"[0-9]{4,17}")
-#: 00 government, 01-12 Fed districts, 21-32 thrifts, 61-72 electronic, 80 traveler's checks.
-_ROUTING_PREFIXES = frozenset([*range(0, 13), *range(21, 33), *range(61, 73), 80])
-
-
-def validate_routing_number(value: str) -> str:
-    """The routing number if it is 9 digits with a correct ABA check digit and a prefix the Fed
-    assigns; otherwise ValueError saying which of the three rules failed."""
-    if not _NINE_DIGITS.fullmatch(value):
-        if value.strip(_DIGITS):
-            raise ValueError("A routing number has only the digits 0-9.")
-        raise ValueError(f"A routing number is 9 digits long, not {len(value)}.")
-    if not rtn.is_valid(value):
-        raise ValueError("The routing number's check digit is wrong (ABA checksum).")
-    if int(value[:2]) not in _ROUTING_PREFIXES:
-        raise ValueError(
-            f"A routing number starts with 00-12, 21-32, 61-72 or 80, not {value[:2]}."
-        )
-    return value
-
-
-def validate_account_number(value: str) -> str:
-    """The account number if it is 4 to 17 digits; the error never repeats the number."""
-    if not _ACCOUNT_NUMBER.fullmatch(value):
-        if value.strip(_DIGITS):
-            raise ValueError("An account number has only the digits 0-9.")
-        raise ValueError(f"An account number is 4 to 17 digits long, not {len(value)}.")
-    return value
-
-
-def _check_bank_numbers(account_number: str, routing_number: str) -> None:
-    """Callers validate at their boundary; this keeps a bad number out of the table anyway."""
-    for field, code, check, value in (
-        ("account_number", "invalid_account_number", validate_account_number, account_number),
-        ("routing_number", "invalid_routing_number", validate_routing_number, routing_number),
-    ):
-        try:
-            check(value)
-        except ValueError as exc:
-            raise Unprocessable(
-                str(exc), code=code, errors=[FieldError(f"$.{field}", str(exc), code)]
-            ) from None
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -184,27 +116,6 @@ def update_property(
     return prop
 
 
-def place_label(street: str, unit: str) -> str:
-    """Where a resident lives, as accounting clients show it: the street with the unit, the
-    street once (seed 000 §D's grid: ``2234 Chapala St #8``). A unit named with its whole
-    address (``4500 Candelaria Rd NE Apt 101``) is shown as it is, a unit the street already
-    names adds nothing. The one home of the place label (style.md B17): the Send Balances
-    roster, the receipts and the work-order feed call it."""
-    street, unit = street.strip(), unit.strip()
-    if not unit or _names(street, unit):
-        return street or unit
-    if street and _names(unit, street):
-        return unit
-    return f"{street} {unit}" if street else unit
-
-
-def _names(text: str, part: str) -> bool:
-    """Whether ``text`` contains ``part`` as whole words, whatever the case: unit ``1`` is
-    not named by ``2118 Oak Street``, unit ``2118`` is."""
-    words = " ".join(part.casefold().split())
-    return f" {words} " in f" {' '.join(text.casefold().split())} "
-
-
 def claim_properties(
     session: Session, workspace_id: str, property_ids: Sequence[str], integration_id: str
 ) -> None:
@@ -250,26 +161,6 @@ def units_by_property(
     )
     for unit in rows:
         out[unit.property_id].append(unit)
-    return out
-
-
-def accounts_by_property(
-    session: Session, workspace_id: str, property_ids: Sequence[str]
-) -> dict[str, dict[DepositAccountType, str]]:
-    """For each property, the ID of its deposit account of each type it has (one query)."""
-    out: dict[str, dict[DepositAccountType, str]] = {pid: {} for pid in property_ids}
-    rows = session.execute(
-        select(
-            col(DepositAccountProperty.property_id),
-            col(DepositAccountProperty.type),
-            col(DepositAccountProperty.deposit_account_id),
-        ).where(
-            col(DepositAccountProperty.workspace_id) == workspace_id,
-            col(DepositAccountProperty.property_id).in_(property_ids),
-        )
-    )
-    for property_id, type_, account_id in rows:
-        out[property_id][type_] = account_id
     return out
 
 
@@ -339,167 +230,6 @@ def list_units(
     )
     query = keyset(query, col(Unit.id), after=after, limit=limit)
     return list(session.scalars(query))
-
-
-# --- deposit accounts -------------------------------------------------------------------------
-
-
-def get_deposit_account(session: Session, workspace_id: str, account_id: str) -> DepositAccount:
-    account = session.get(DepositAccount, (workspace_id, account_id))
-    if account is None:
-        raise DepositAccountNotFound(f"No deposit account {account_id!r}.")
-    return account
-
-
-def deposit_account_for(
-    session: Session, workspace_id: str, property_id: str, type: DepositAccountType
-) -> DepositAccount | None:
-    """The account that receives this property's payments of this type, if it has one."""
-    return session.scalars(
-        select(DepositAccount)
-        .join(
-            DepositAccountProperty,
-            (col(DepositAccountProperty.workspace_id) == col(DepositAccount.workspace_id))
-            & (col(DepositAccountProperty.deposit_account_id) == col(DepositAccount.id)),
-        )
-        .where(
-            col(DepositAccountProperty.workspace_id) == workspace_id,
-            col(DepositAccountProperty.property_id) == property_id,
-            col(DepositAccountProperty.type) == type,
-        )
-    ).first()
-
-
-def list_deposit_accounts(
-    session: Session, workspace_id: str, *, after: str | None, limit: int
-) -> list[DepositAccount]:
-    query = select(DepositAccount).where(col(DepositAccount.workspace_id) == workspace_id)
-    query = keyset(query, col(DepositAccount.id), after=after, limit=limit)
-    return list(session.scalars(query))
-
-
-def properties_by_account(
-    session: Session, workspace_id: str, account_ids: Sequence[str]
-) -> dict[str, list[str]]:
-    """For each account, the IDs of the properties it serves, in ID order (one query)."""
-    out: dict[str, list[str]] = {aid: [] for aid in account_ids}
-    rows = session.execute(
-        select(
-            col(DepositAccountProperty.deposit_account_id), col(DepositAccountProperty.property_id)
-        )
-        .where(
-            col(DepositAccountProperty.workspace_id) == workspace_id,
-            col(DepositAccountProperty.deposit_account_id).in_(account_ids),
-        )
-        .order_by(col(DepositAccountProperty.property_id))
-    )
-    for account_id, property_id in rows:
-        out[account_id].append(property_id)
-    return out
-
-
-def _servable(
-    session: Session,
-    workspace_id: str,
-    type: DepositAccountType,
-    property_ids: Sequence[str],
-    *,
-    account_id: str | None,
-) -> list[str]:
-    """The distinct property IDs, once each exists and has no other account of ``type``."""
-    wanted = list(dict.fromkeys(property_ids))
-    if not wanted:
-        return wanted
-    found = set(
-        session.scalars(
-            select(col(Property.id)).where(
-                col(Property.workspace_id) == workspace_id, col(Property.id).in_(wanted)
-            )
-        )
-    )
-    missing = [pid for pid in wanted if pid not in found]
-    if missing:
-        raise PropertyNotFound(f"No property {', '.join(repr(pid) for pid in missing)}.")
-    taken = session.execute(
-        select(
-            col(DepositAccountProperty.property_id), col(DepositAccountProperty.deposit_account_id)
-        )
-        .where(
-            col(DepositAccountProperty.workspace_id) == workspace_id,
-            col(DepositAccountProperty.property_id).in_(wanted),
-            col(DepositAccountProperty.type) == type,
-            col(DepositAccountProperty.deposit_account_id) != (account_id or ""),
-        )
-        .order_by(col(DepositAccountProperty.property_id))
-    ).first()
-    if taken is not None:
-        raise DepositAccountTypeTaken(
-            f"Property {taken[0]!r} already has a {type.value} deposit account, {taken[1]!r}; "
-            "take the property off that account first."
-        )
-    return wanted
-
-
-def create_deposit_account(
-    session: Session,
-    ids: IdMinter,
-    *,
-    type: DepositAccountType,
-    name: str | None,
-    account_number: str,
-    routing_number: str,
-    property_ids: Sequence[str],
-    now: datetime,
-) -> DepositAccount:
-    """A new account serving ``property_ids`` (none is fine: assign them later)."""
-    _check_bank_numbers(account_number, routing_number)
-    served = _servable(session, ids.scope, type, property_ids, account_id=None)
-    account = DepositAccount(
-        workspace_id=ids.scope,
-        id=ids.new("deposit_account", "dacct"),
-        type=type,
-        name=name or "",
-        account_number=account_number,
-        routing_number=routing_number,
-        created_at=now,
-    )
-    session.add(account)
-    session.flush()
-    session.add_all(_link(account, pid) for pid in served)
-    session.flush()
-    return account
-
-
-def replace_served_properties(
-    session: Session, account: DepositAccount, property_ids: Sequence[str]
-) -> list[str]:
-    """Make ``account`` serve exactly ``property_ids``; returns them in ID order. Properties
-    already served stay linked, so replacing with the same list changes nothing."""
-    served = set(
-        _servable(session, account.workspace_id, account.type, property_ids, account_id=account.id)
-    )
-    current = session.scalars(
-        select(DepositAccountProperty).where(
-            col(DepositAccountProperty.workspace_id) == account.workspace_id,
-            col(DepositAccountProperty.deposit_account_id) == account.id,
-        )
-    ).all()
-    for link in current:
-        if link.property_id not in served:
-            session.delete(link)
-    kept = {link.property_id for link in current}
-    session.add_all(_link(account, pid) for pid in sorted(served - kept))
-    session.flush()
-    return sorted(served)
-
-
-def _link(account: DepositAccount, property_id: str) -> DepositAccountProperty:
-    return DepositAccountProperty(
-        workspace_id=account.workspace_id,
-        deposit_account_id=account.id,
-        property_id=property_id,
-        type=account.type,
-    )
 
 
 def properties_by_id(
@@ -611,90 +341,3 @@ def bulk_create_units(
         )
     bulk_insert(session, Unit, rows)
     return {ext: uid for uid, (ext, _pid, _name) in zip(new_ids, specs, strict=True)}
-
-
-def intake_rent_account(
-    session: Session,
-    ids: IdMinter,
-    *,
-    account_number: str,
-    routing_number: str,
-    property_ids: Sequence[str],
-    now: datetime,
-) -> str:
-    """The rent account an accounting client's bank details name (``intake_deposit_account``)."""
-    return intake_deposit_account(
-        session,
-        ids,
-        type=DepositAccountType.RENT,
-        account_number=account_number,
-        routing_number=routing_number,
-        property_ids=property_ids,
-        now=now,
-    )
-
-
-#: The name an account created by a balance intake gets, by type.
-_INTAKE_ACCOUNT_NAMES = {
-    DepositAccountType.RENT: "Accounting system bank account",
-    DepositAccountType.SECURITY_DEPOSIT: "Accounting system security deposit account",
-    DepositAccountType.APPLICATION_FEE: "Accounting system application fee account",
-}
-
-
-def intake_deposit_account(
-    session: Session,
-    ids: IdMinter,
-    *,
-    type: DepositAccountType,
-    account_number: str,
-    routing_number: str,
-    property_ids: Sequence[str],
-    now: datetime,
-) -> str:
-    """The ``type`` account an accounting client's bank details name (found or created),
-    serving every listed property that has no account of that type yet: one the landlord
-    chose stays. The client's numbers are opaque here: Landlord 12 sends routing numbers
-    such as ``0001234`` (domain.md §1), so no ABA check."""
-    account_id = session.scalars(
-        select(col(DepositAccount.id)).where(
-            col(DepositAccount.workspace_id) == ids.scope,
-            col(DepositAccount.type) == type,
-            col(DepositAccount.account_number) == account_number,
-            col(DepositAccount.routing_number) == routing_number,
-        )
-    ).first()
-    if account_id is None:
-        account_id = ids.new("deposit_account", "dacct")
-        session.execute(
-            insert(DepositAccount).values(
-                workspace_id=ids.scope,
-                id=account_id,
-                type=type,
-                name=_INTAKE_ACCOUNT_NAMES[type],
-                account_number=account_number,
-                routing_number=routing_number[:9],
-                created_at=now,
-            )
-        )
-    served = set(
-        session.scalars(
-            select(col(DepositAccountProperty.property_id)).where(
-                col(DepositAccountProperty.workspace_id) == ids.scope,
-                col(DepositAccountProperty.type) == type,
-            )
-        )
-    )
-    links = [
-        {
-            "workspace_id": ids.scope,
-            "deposit_account_id": account_id,
-            "property_id": pid,
-            "type": type,
-        }
-        for pid in dict.fromkeys(property_ids)
-        if pid not in served
-    ]
-    if links:
-        bulk_insert(session, DepositAccountProperty, links)
-    return account_id

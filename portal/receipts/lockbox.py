@@ -21,8 +21,9 @@ from datetime import date
 
 from portal.auth.models import LockboxFormat
 from portal.core.money import format_cents
+from portal.payments.batch_items import BatchItem
 from portal.payments.recurring import occurrence
-from portal.receipts.service import Receipt, ReceiptBatch
+from portal.receipts.service import ReceiptBatch
 
 BOSTON_POST_HEADER = (
     "household_id",
@@ -47,47 +48,47 @@ def _mmddyyyy(d: date) -> str:
     return f"{d.month:02d}{d.day:02d}{d.year:04d}"
 
 
-def promas(batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
+def promas(batch: ReceiptBatch, items: Sequence[BatchItem]) -> str:
     return _csv(
         [
-            r.date.isoformat(),
-            r.unit_id or "",
-            format_cents(r.amount_cents),
-            f"Trans #{r.transaction_id} Batch #{batch.id}",
-            r.resident_id or "",
+            i.business_date.isoformat(),
+            i.unit_external_id or "",
+            format_cents(i.amount_cents),
+            f"Trans #{i.transaction_id} Batch #{batch.id}",
+            i.external_resident_id or "",
         ]
-        for r in receipts
+        for i in items
     )
 
 
-def bostonpost(batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
-    def due(r: Receipt) -> date:
+def bostonpost(batch: ReceiptBatch, items: Sequence[BatchItem]) -> str:
+    def due(i: BatchItem) -> date:
         # The rent due date of the month the receipt pays in.
-        return occurrence(r.date.year, r.date.month, r.due_day)
+        return occurrence(i.business_date.year, i.business_date.month, i.due_day)
 
     return _csv(
         [
             BOSTON_POST_HEADER,
             *(
                 (
-                    r.resident_id or "",
-                    r.unit_id or "",
-                    format_cents(r.amount_cents),
-                    _mmddyyyy(due(r)),
-                    r.routing_number or "",
-                    r.account_last4 or "",
-                    r.transaction_id,
-                    format_cents(r.amount_cents),
+                    i.external_resident_id or "",
+                    i.unit_external_id or "",
+                    format_cents(i.amount_cents),
+                    _mmddyyyy(due(i)),
+                    i.routing_number or "",
+                    i.account_last4 or "",
+                    i.transaction_id,
+                    format_cents(i.amount_cents),
                     _mmddyyyy(batch.deposit_date),
                 )
-                for r in receipts
+                for i in items
             ),
         ]
     )
 
 
-def render(fmt: LockboxFormat, batch: ReceiptBatch, receipts: Sequence[Receipt]) -> str:
-    return (promas if fmt is LockboxFormat.PROMAS else bostonpost)(batch, receipts)
+def render(fmt: LockboxFormat, batch: ReceiptBatch, items: Sequence[BatchItem]) -> str:
+    return (promas if fmt is LockboxFormat.PROMAS else bostonpost)(batch, items)
 
 
 def filename(fmt: LockboxFormat, batch: ReceiptBatch) -> str:

@@ -102,9 +102,10 @@ async def load_receipts(batch_id: str, request: Request) -> Response:
     the same receipts again, for review)."""
     with _client(request) as (raw, caller):
         batch = service.get_batch(raw, caller.workspace_id, caller.integration_id, batch_id)
-        receipts = service.receipts(raw, caller.workspace_id, batch.id, flavor=caller.flavor)
+        receipts = service.receipts(raw, caller.workspace_id, batch.id)
     body = ReceiptBatchDetail(
-        **dict(ReceiptBatchSummary.of(batch)), receipts=[ReceiptRead.of(r) for r in receipts]
+        **dict(ReceiptBatchSummary.of(batch)),
+        receipts=[ReceiptRead.of(r, caller.flavor) for r in receipts],
     )
     return Response(body.model_dump_json(), media_type=JSON)
 
@@ -130,7 +131,7 @@ async def lockbox_file(
     """The batch as the lockbox file a file-based client imports."""
     with _client(request) as (raw, caller):
         batch = service.get_batch(raw, caller.workspace_id, caller.integration_id, batch_id)
-        receipts = service.receipts(raw, caller.workspace_id, batch.id, flavor=caller.flavor)
+        receipts = service.receipts(raw, caller.workspace_id, batch.id)
     return Response(
         lockbox.render(format, batch, receipts),
         media_type="text/csv; charset=utf-8",

@@ -7,11 +7,14 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from portal.auth.models import PortalFlavor
 from portal.core.money import Cents
 from portal.core.pagination import Page
+from portal.payments.batch_items import BatchItem
 from portal.payments.models import BatchKind, PaymentStatus, PaymentType, SourceType
 from portal.properties.models import DepositAccountType
-from portal.receipts.service import Receipt, ReceiptBatch
+from portal.receipts import service
+from portal.receipts.service import ReceiptBatch
 
 
 class ReceiptBatchSummary(BaseModel):
@@ -77,27 +80,27 @@ class ReceiptRead(BaseModel):
     )
 
     @classmethod
-    def of(cls, r: Receipt) -> ReceiptRead:
+    def of(cls, i: BatchItem, flavor: PortalFlavor) -> ReceiptRead:
         return cls(
-            item=r.item,
-            date=r.date,
-            description=r.description,
-            amount=r.amount_cents,
-            memo=r.memo,
-            transaction_id=r.transaction_id,
-            payment_id=r.payment_id,
-            resident_id=r.resident_id,
-            property_id=r.property_id,
-            unit_id=r.unit_id,
-            method=r.method,
-            type=r.type,
-            status=r.status,
-            unpaid_charges=r.unpaid_charges_cents,
-            reason=r.reason,
-            return_code=r.return_code,
-            reason_code=r.reason_code,
-            original_transaction_id=r.original_transaction_id,
-            note=r.note,
+            item=i.item,
+            date=i.business_date,
+            description=service.description(i),
+            amount=i.amount_cents,
+            memo=service.receipt_memo(i, flavor),
+            transaction_id=i.transaction_id,
+            payment_id=i.payment_id,
+            resident_id=i.external_resident_id,
+            property_id=i.property_external_id,
+            unit_id=i.unit_external_id,
+            method=i.method,
+            type=i.type,
+            status=i.status,
+            unpaid_charges=i.balance_basis_cents,
+            reason=i.reason,
+            return_code=i.return_code,
+            reason_code=i.reason_code,
+            original_transaction_id=i.original_transaction_id,
+            note=i.note,
         )
 
 

@@ -140,7 +140,9 @@ def lockbox_files(
 ) -> list[notifications.Attachment]:
     """For each file-based integration, one lockbox file per batch of the day it may load
     (domain.md §5.3: "one lockbox file per batch deposit"). RentTrack sent them zipped; here
-    each file is its own attachment, since a zip has to be unpacked before importing anyway."""
+    each file is its own attachment, since a zip has to be unpacked before importing anyway.
+    A file lists the report's own items of the batch (``payments.batch_items``): nothing is
+    read again per integration but whether it may load the batch."""
     out: list[notifications.Attachment] = []
     raw = raw_of(session)
     for integration in auth_service.list_all_integrations(session, workspace_id):
@@ -152,12 +154,11 @@ def lockbox_files(
                 rb = receipts.get_batch(raw, workspace_id, integration.id, b.id)
             except receipts.ReceiptBatchNotFound:
                 continue
-            rows = receipts.receipts(raw, workspace_id, rb.id, flavor=integration.flavor)
             out.append(
                 notifications.Attachment(
                     filename=lockbox.filename(fmt, rb),
                     content_type="text/csv",
-                    content=lockbox.render(fmt, rb, rows),
+                    content=lockbox.render(fmt, rb, b.items),
                 )
             )
     return out

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from portal.core import calendar
 from portal.core.errors import FieldError, Unprocessable
 from portal.core.money import Cents, format_cents
+from portal.payments.batch_items import BatchItem
 from portal.payments.models import (
     PAYMENT_LABELS,
     BatchKind,
@@ -31,7 +32,6 @@ from portal.reports.service import (
     BatchDepositReport,
     ExternalDepositsReport,
     ReportBatch,
-    ReportItem,
 )
 
 #: How the portal names each account type on the report (domain.md §5.1).
@@ -99,7 +99,7 @@ class ReportTransaction(BaseModel):
     )
 
     @classmethod
-    def of(cls, i: ReportItem) -> ReportTransaction:
+    def of(cls, i: BatchItem) -> ReportTransaction:
         return cls(
             transaction_id=i.transaction_id,
             payment_id=i.payment_id,

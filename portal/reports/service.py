@@ -10,38 +10,30 @@
 
 Amounts are as the bank sees them: a payment is positive; a reversal is negative (money taken
 back), except a won dispute's credit; a reversal batch's total is the sum of its items, so
-negative unless it holds only credits (architecture.md §11). A reversal made before the
-deposit is an item of the payment's own batch, which deposits the net. A reversal after the
+negative unless it holds only credits (architecture.md §11). A batch's transactions are its
+items as ``payments.batch_items`` reads them for every view of a batch: a reversal made before
+the deposit is an item of the payment's own batch, which deposits the net; one after the
 deposit of a property that does not post reversals (``post_reversals`` off, seed 002) is in no
 batch: its payment's transaction carries it as a ``note``, and no reversal batch is listed for
-it. Each report is a fixed number of set-based queries, however many payments the day holds.
+it. The External Deposits report reads batch totals only, which are the sums of those same
+items. Each report is a fixed number of set-based queries, however many payments the day holds.
 Functions here only read; they never flush or commit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import and_, select, union_all
+from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal.payments.models import (
-    BatchKind,
-    BatchStatus,
-    DepositBatch,
-    Payment,
-    PaymentStatus,
-    PaymentType,
-    Reversal,
-    ReversalPlacement,
-    SourceType,
-)
-from portal.properties.models import DepositAccount, DepositAccountType, Property, Unit
-from portal.residents.models import Resident
-from portal.reversals.ledger import receipt_note
+from portal.core.db import raw_of
+from portal.payments import batch_items
+from portal.payments.batch_items import BatchItem
+from portal.payments.models import BatchKind, BatchStatus, DepositBatch
+from portal.properties.models import DepositAccount, DepositAccountType
 
 #: The order of account types within a report (the portal's own order of deposit types).
 _TYPE_ORDER = {t: n for n, t in enumerate(DepositAccountType)}
@@ -50,34 +42,6 @@ _TYPE_ORDER = {t: n for n, t in enumerate(DepositAccountType)}
 def mask_account(number: str | None) -> str:
     """Account numbers never leave the server whole: ``"9876543210"`` -> ``"****3210"``."""
     return "****" + (number or "")[-4:]
-
-
-@dataclass(frozen=True)
-class ReportItem:
-    payment_id: str
-    transaction_id: str
-    """The payment's, or for a reversal item the reversal's own."""
-    status: PaymentStatus
-    type: PaymentType
-    method: SourceType
-    resident_id: str
-    resident_name: str
-    lease_id: str
-    property_id: str
-    property_name: str
-    unit_id: str
-    unit_name: str
-    initiated_at: datetime
-    """When the payment was initiated, or when the reversal happened."""
-    amount_cents: int
-    item: str = "payment"
-    """``payment`` or ``reversal``."""
-    reason: str | None = None
-    """A reversal's reason as booked: voided, refunded, NSF, CHARGE BACK..."""
-    return_code: str | None = None
-    original_transaction_id: str | None = None
-    note: str | None = None
-    """A payment reversed after the deposit with no separate debit (``post_reversals`` off)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +57,7 @@ class ReportBatch:
     deposit_date: date
     item_count: int
     total_cents: int
-    items: tuple[ReportItem, ...]
+    items: tuple[BatchItem, ...]
 
 
 @dataclass(frozen=True)
@@ -127,9 +91,12 @@ class BatchDepositReport:
 def batch_deposit_report(
     session: Session, workspace_id: str, deposit_date: date, *, now: datetime
 ) -> BatchDepositReport:
-    """The batches of ``deposit_date`` as they stand at ``now``: three queries in all."""
+    """The batches of ``deposit_date`` as they stand at ``now``, each with its items
+    (``payments.batch_items``, the one read model of a batch's contents): three queries in
+    all. The batches already read are passed on, not a subquery: on PostgreSQL a batch created
+    since (a payment made meanwhile) would otherwise bring items of a batch not listed."""
     batches = _batches_on(session, workspace_id, deposit_date)
-    items = _items_of(session, workspace_id, {b.id for b in batches})
+    items = batch_items.items_of_batches(raw_of(session), workspace_id, (b.id for b in batches))
     built = [
         ReportBatch(
             id=b.id,
@@ -142,7 +109,7 @@ def batch_deposit_report(
             deposit_date=b.deposit_date,
             item_count=b.item_count,
             total_cents=b.total_cents,
-            items=tuple(items.get(b.id, ())),
+            items=tuple(items[b.id]),
         )
         for b, number in _with_accounts(session, workspace_id, batches)
     ]
@@ -180,171 +147,6 @@ def _with_accounts(
         ).all()
         numbers = {row[0]: row[1] for row in rows}
     return [(b, mask_account(numbers.get(b.deposit_account_id))) for b in batches]
-
-
-def _items_of(
-    session: Session, workspace_id: str, batch_ids: set[str]
-) -> dict[str, list[ReportItem]]:
-    """The transactions of the day's batches, by batch: payments in the order they were
-    initiated (with the notes their ``receipt_note`` reversals left, seed 002), then reversals
-    in the order they happened. A voided payment left its batch (domain.md §6.2) and is not
-    listed. Two queries."""
-    if not batch_ids:
-        return {}
-    # The batches already read, not a subquery: on PostgreSQL a batch created since (a payment
-    # made meanwhile) would otherwise bring items of a batch not listed.
-    wanted = sorted(batch_ids)
-    out: dict[str, list[ReportItem]] = {}
-    for row in session.execute(
-        _with_places(
-            select(
-                col(Payment.deposit_batch_id),
-                col(Payment.id),
-                col(Payment.transaction_id),
-                col(Payment.status),
-                col(Payment.type),
-                col(Payment.method),
-                col(Payment.resident_id),
-                col(Resident.name),
-                col(Payment.lease_id),
-                col(Payment.property_id),
-                col(Property.name),
-                col(Payment.unit_id),
-                col(Unit.name),
-                col(Payment.initiated_at),
-                col(Payment.amount_cents),
-            )
-        )
-        .where(
-            col(Payment.workspace_id) == workspace_id,
-            col(Payment.deposit_batch_id).in_(wanted),
-            col(Payment.status) != PaymentStatus.CANCELLED,
-        )
-        .order_by(col(Payment.initiated_at), col(Payment.transaction_id))
-    ):
-        out.setdefault(row[0], []).append(_item(row))
-    # The reversals booked in the batches and, in the same statement, the ones in no batch
-    # that left a note on a payment of the batches (the property does not post reversals).
-    both = union_all(
-        _reversal_rows(
-            workspace_id,
-            col(Reversal.deposit_batch_id),
-            col(Reversal.deposit_batch_id).in_(wanted),
-        ),
-        _reversal_rows(
-            workspace_id,
-            col(Payment.deposit_batch_id),
-            col(Payment.deposit_batch_id).in_(wanted),
-            col(Reversal.placement) == ReversalPlacement.RECEIPT_NOTE,
-        ),
-    ).subquery()
-    notes: dict[str, list[str]] = {}
-    for row in session.execute(select(both).order_by(both.c.at, both.c.transaction_id)):
-        if row.placement == ReversalPlacement.RECEIPT_NOTE:
-            notes.setdefault(row.payment_id, []).append(
-                receipt_note(row.reason, row.transaction_id, row.reversal_date, row.amount)
-            )
-            continue
-        out.setdefault(row[0], []).append(
-            _item(
-                row,
-                item="reversal",
-                reason=row.reason,
-                return_code=row.return_code,
-                original_transaction_id=row.original_transaction_id,
-            )
-        )
-    if notes:
-        for items in out.values():
-            items[:] = [
-                replace(i, note="; ".join(notes[i.payment_id]))
-                if i.item == "payment" and i.payment_id in notes
-                else i
-                for i in items
-            ]
-    return out
-
-
-def _reversal_rows(workspace_id: str, batch: Any, *where: Any) -> Any:
-    """Reversals with their payment's facts, keyed by ``batch`` (the column naming the batch
-    they are listed under), in ``_item``'s column order."""
-    return _with_places(
-        select(
-            batch.label("batch_id"),
-            col(Payment.id).label("payment_id"),
-            col(Reversal.transaction_id).label("transaction_id"),
-            col(Payment.status).label("status"),
-            col(Payment.type).label("type"),
-            col(Payment.method).label("method"),
-            col(Payment.resident_id).label("resident_id"),
-            col(Resident.name).label("resident_name"),
-            col(Payment.lease_id).label("lease_id"),
-            col(Payment.property_id).label("property_id"),
-            col(Property.name).label("property_name"),
-            col(Payment.unit_id).label("unit_id"),
-            col(Unit.name).label("unit_name"),
-            col(Reversal.created_at).label("at"),
-            col(Reversal.amount_cents).label("amount"),
-            col(Reversal.reason).label("reason"),
-            col(Reversal.return_code).label("return_code"),
-            col(Payment.transaction_id).label("original_transaction_id"),
-            col(Reversal.placement).label("placement"),
-            col(Reversal.reversal_date).label("reversal_date"),
-        ).join(
-            Reversal,
-            and_(
-                col(Reversal.workspace_id) == col(Payment.workspace_id),
-                col(Reversal.payment_id) == col(Payment.id),
-            ),
-        )
-    ).where(col(Payment.workspace_id) == workspace_id, *where)
-
-
-def _item(row: Any, **extra: Any) -> ReportItem:
-    return ReportItem(
-        payment_id=row[1],
-        transaction_id=row[2],
-        status=row[3],
-        type=row[4],
-        method=row[5],
-        resident_id=row[6],
-        resident_name=row[7],
-        lease_id=row[8],
-        property_id=row[9],
-        property_name=row[10],
-        unit_id=row[11],
-        unit_name=row[12],
-        initiated_at=row[13],
-        amount_cents=row[14],
-        **extra,
-    )
-
-
-def _with_places(query: Any) -> Any:
-    """Join a payment query to its resident, property and unit (their names)."""
-    return (
-        query.join(
-            Resident,
-            and_(
-                col(Resident.workspace_id) == col(Payment.workspace_id),
-                col(Resident.id) == col(Payment.resident_id),
-            ),
-        )
-        .join(
-            Property,
-            and_(
-                col(Property.workspace_id) == col(Payment.workspace_id),
-                col(Property.id) == col(Payment.property_id),
-            ),
-        )
-        .join(
-            Unit,
-            and_(
-                col(Unit.workspace_id) == col(Payment.workspace_id),
-                col(Unit.id) == col(Payment.unit_id),
-            ),
-        )
-    )
 
 
 # --- External Deposits --------------------------------------------------------------------------

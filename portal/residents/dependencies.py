@@ -14,7 +14,7 @@ from sqlmodel import col
 from portal.auth import service as auth_service
 from portal.auth.dependencies import BearerDep, ClockDep, token_of
 from portal.core.db import SessionDep
-from portal.residents.approvals import MergeParticipant
+from portal.residents.merges import MergeParticipant
 from portal.residents.models import Resident, ResidentStatus
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace

@@ -15,6 +15,7 @@ from portal.core.db import get_row
 from portal.core.errors import Conflict, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
 from portal.residents.models import (
+    LEASE_TRANSITIONS,
     PAYMENTS_STRICTNESS,
     Lease,
     LeaseEvent,
@@ -176,7 +177,8 @@ def amsi_full_id_refusal(value: str) -> AmsiResidentIdFormat | None:
     the entire Property-Building-Unit-ResiID identifier ... only the last part", domain.md
     §2.4): the refusal for a whole AMSI identifier, None for an acceptable one. Every path
     that sets a lease ID for an AMSI integration asks it: manual add, approval, the mapping
-    edit (``check_external_resident_id``) and balance intake (``intake.check_resident_ids``)."""
+    edit (``check_external_resident_id``) and balance intake
+    (``intake_rows.check_resident_ids``)."""
     match = _AMSI_FULL_ID.match(value)
     if match is None:
         return None
@@ -205,8 +207,8 @@ def check_external_resident_id(
     other_lease, others = held
     people = [r for r in others if for_resident is None or r.id != for_resident.id]
     names = ", ".join(f"{r.name} <{r.email or 'no e-mail'}>" for r in people) or "nobody"
-    # No merge offered here: whether one is possible is ``approvals.merge_refusal``'s call,
-    # and approvals and lease edits re-raise this with the offer (approvals.lease_id_taken).
+    # No merge offered here: whether one is possible is ``merges.merge_refusal``'s call,
+    # and approvals and lease edits re-raise this with the offer (merges.lease_id_taken).
     raise ResidentIdTaken(
         f"Resident ID {value!r} is already used by {names} (lease {other_lease.id}); each "
         "person needs a unique resident ID.",
@@ -314,7 +316,7 @@ def update_lease(
     now: datetime,
 ) -> Lease:
     """Apply the landlord's edits; the history keeps each old and new value."""
-    if lease.status is not LeaseStatus.ACTIVE:
+    if LeaseStatus.FINISHED not in LEASE_TRANSITIONS[lease.status]:
         raise LeaseFinished(f"Lease {lease.id} is {lease.status.value}; it cannot be changed.")
     if changes.get("external_resident_id"):
         check_external_resident_id(

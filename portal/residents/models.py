@@ -97,6 +97,15 @@ class LeaseStatus(StrEnum):
     """Removed with a deleted invited/waiting resident ("yes, remove lease")."""
 
 
+#: A lease ends once: finished by the landlord, or removed with its deleted resident
+#: (domain.md §2.6); it is never reopened.
+LEASE_TRANSITIONS: dict[LeaseStatus, frozenset[LeaseStatus]] = {
+    LeaseStatus.ACTIVE: frozenset({LeaseStatus.FINISHED, LeaseStatus.REMOVED}),
+    LeaseStatus.FINISHED: frozenset(),
+    LeaseStatus.REMOVED: frozenset(),
+}
+
+
 class Resident(SQLModel, table=True):
     __tablename__ = "resident"
     __table_args__ = (

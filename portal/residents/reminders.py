@@ -12,8 +12,8 @@ from sqlmodel import col
 
 from portal.core import calendar, jobs
 from portal.notifications.models import EmailKind
+from portal.residents.emails import tell_landlords
 from portal.residents.models import Resident, ResidentStatus
-from portal.residents.service import tell_landlords
 
 REMINDER_TIME = time(9, 0)  # New York; the reminder goes out each banking day morning
 

@@ -15,7 +15,7 @@ from portal.core.db import SessionDep
 from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
 from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
-from portal.residents import approvals, schemas
+from portal.residents import approvals, edits, invitations, merges, schemas, signups
 from portal.residents import leases as leases_service
 from portal.residents import service as residents_service
 from portal.residents.dependencies import MergeParticipantsDep, ResidentDep
@@ -85,7 +85,7 @@ async def invite_resident(
     body: schemas.InviteIn, landlord: LandlordDep, session: SessionDep, idem: LandlordIdempotency
 ) -> Response:
     """Add a resident with a lease; they get an invitation e-mail (or wait for an e-mail)."""
-    resident, _lease = residents_service.invite(
+    resident, _lease = invitations.invite(
         session,
         workspaces_service.minter(landlord.workspace, session),
         name=body.name,
@@ -130,7 +130,7 @@ async def update_resident(
     resident = residents_service.get_resident(
         session, landlord.workspace.id, resident_id, for_update=True
     )
-    residents_service.update_resident(
+    edits.update_resident(
         session,
         workspaces_service.minter(landlord.workspace, session),
         resident,
@@ -157,7 +157,7 @@ async def approve_resident(
     ids = workspaces_service.minter(ws, session)
     resident = residents_service.get_resident(session, ws.id, resident_id, for_update=True)
     if isinstance(body, schemas.MergeApproval):
-        approvals.merge(
+        merges.merge(
             session,
             ids,
             resident,
@@ -208,7 +208,7 @@ async def merge_resident(
     resident = residents_service.get_resident(
         session, landlord.workspace.id, resident_id, for_update=True
     )
-    approvals.merge(
+    merges.merge(
         session,
         workspaces_service.minter(landlord.workspace, session),
         resident,
@@ -263,7 +263,7 @@ async def update_lease(
     fields = {name: getattr(body, name) for name in body.model_fields_set}
     renames = {"balance": "balance_cents", "rent": "rent_cents"}
     changes = {renames.get(k, k): v for k, v in fields.items() if v is not None or k == "end_date"}
-    approvals.update_lease(
+    merges.update_lease(
         session,
         workspaces_service.minter(landlord.workspace, session),
         lease,
@@ -332,10 +332,10 @@ async def signup(
     body: schemas.SignupIn, request: Request, session: SessionDep, clock: ClockDep
 ) -> schemas.ResidentSession:
     """Sign up for a property's online payments; pending until the landlord approves."""
-    ws = residents_service.resolve_workspace(
+    ws = signups.resolve_workspace(
         session, workspace_id=body.workspace_id, property_id=body.property_id
     )
-    resident = residents_service.signup(
+    resident = signups.signup(
         session,
         workspaces_service.minter(ws, session),
         email=body.email,
@@ -356,7 +356,7 @@ async def resident_login(
     body: schemas.ResidentLoginIn, request: Request, session: SessionDep, clock: ClockDep
 ) -> schemas.ResidentSession:
     """Log a resident in; the session expires on the workspace clock."""
-    resident = residents_service.find_login(
+    resident = signups.find_login(
         session, email=body.email, password=body.password, workspace_id=body.workspace_id
     )
     ws = workspaces_service.get_workspace(session, resident.workspace_id)
@@ -378,9 +378,7 @@ async def accept_invite(
             workspaces_service.get_workspace(session, workspace_id), clock
         )
 
-    resident = residents_service.accept_invite(
-        session, code=code, password=body.password, now_of=now_of
-    )
+    resident = invitations.accept_invite(session, code=code, password=body.password, now_of=now_of)
     ws = workspaces_service.get_workspace(session, resident.workspace_id)
     return _session_for(request, session, ws, resident, clock)
 

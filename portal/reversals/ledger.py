@@ -20,12 +20,9 @@ original batch (``receipt_note``), to be entered by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
-from portal.core.money import format_usd
+from portal.payments.batch_items import NOT_POSTED as _NOT_POSTED
 from portal.payments.models import Reversal, ReversalKind, ReversalPlacement
-
-_NOT_POSTED = "not posted as a separate debit: the property's post_reversals setting is off"
 
 
 @dataclass(frozen=True)
@@ -38,15 +35,6 @@ class LedgerEntry:
     batch: str | None
     """``original`` (the payment's own batch), ``reversal`` (a separate batch) or None."""
     note: str
-
-
-def receipt_note(reason: str, transaction_id: str, on: date, amount_cents: int) -> str:
-    """The note a ``receipt_note`` reversal leaves on its payment's receipt (seed 002), as the
-    receipt-batch API and the Batch Deposit Report show it."""
-    return (
-        f"{reason} on {on.isoformat()} ({format_usd(amount_cents)}, Trans #{transaction_id}): "
-        f"{_NOT_POSTED}"
-    )
 
 
 def _batch(r: Reversal) -> str | None:

@@ -18,20 +18,22 @@ Consequences (architecture.md §4 policies; domain.md §4.4, §11):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col
 
-from portal.core import calendar
+from portal.core import calendar, transitions
 from portal.core.db import expire_loaded
 from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
 from portal.core.money import format_usd
 from portal.notifications.models import EmailKind
 from portal.payments.models import (
+    RECURRING_TRANSITIONS,
+    SOURCE_TRANSITIONS,
     Payment,
     PaymentSource,
     PaymentStatus,
@@ -194,6 +196,10 @@ def _disable_sources(
         workspace_id,
         {"status": SourceStatus.DISABLED, "disabled_reason": bindparam("reason")},
         [{"oid": sid, "reason": f"{c.code} {c.name}"} for sid, c in sorted(codes.items())],
+        # A source already disabled keeps the return that disabled it first.
+        only=lambda t: transitions.moving(
+            t.c.status, SOURCE_TRANSITIONS, [SourceStatus.ACTIVE], SourceStatus.DISABLED
+        ),
     )
 
 
@@ -216,13 +222,18 @@ def _mark(
     workspace_id: str,
     values: dict[str, Any],
     rows: list[dict[str, Any]],
+    *,
+    only: Callable[[Any], Any] | None = None,
 ) -> None:
+    """One ``executemany`` over ``rows``; ``only(table)`` narrows the rows changed (a status
+    change's ``transitions.moving``)."""
     if not rows:
         return
     table = model.__table__
+    extra = () if only is None else (only(table),)
     session.connection().execute(
         update(table)
-        .where(table.c.workspace_id == workspace_id, table.c.id == bindparam("oid"))
+        .where(table.c.workspace_id == workspace_id, table.c.id == bindparam("oid"), *extra)
         .values(values),
         rows,
     )
@@ -244,7 +255,12 @@ def _close_schedules(
         update(RecurringPayment)
         .where(
             col(RecurringPayment.workspace_id) == workspace_id,
-            col(RecurringPayment.status) == RecurringStatus.ACTIVE,
+            transitions.moving(
+                col(RecurringPayment.status),
+                RECURRING_TRANSITIONS,
+                [RecurringStatus.ACTIVE],
+                RecurringStatus.RETURNED,
+            ),
             or_(
                 col(RecurringPayment.source_id).in_(source_ids),
                 col(RecurringPayment.resident_id).in_(resident_ids),

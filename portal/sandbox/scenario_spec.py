@@ -25,7 +25,7 @@ from portal.core.errors import FieldError, Unprocessable, json_path
 from portal.core.money import Amount
 from portal.payments import schemas as payments_schemas
 from portal.payments.models import PaymentType
-from portal.properties import service as properties_service
+from portal.properties import bank_numbers
 from portal.properties.models import DepositAccountType
 from portal.residents.models import PaymentsSetting
 from portal.reversals.codes import chargeback_reason, return_code
@@ -82,12 +82,12 @@ class DepositAccountSpec(_Strict):
     @field_validator("account_number")
     @classmethod
     def _account(cls, value: str) -> str:
-        return properties_service.validate_account_number(value)
+        return bank_numbers.validate_account_number(value)
 
     @field_validator("routing_number")
     @classmethod
     def _routing(cls, value: str) -> str:
-        return properties_service.validate_routing_number(value)
+        return bank_numbers.validate_routing_number(value)
 
 
 class LeaseSpec(_Strict):

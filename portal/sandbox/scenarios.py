@@ -103,10 +103,10 @@ from portal.payments import recurring as recurring_service
 from portal.payments import schemas as payments_schemas
 from portal.payments import service as payments_service
 from portal.payments import sources as sources_service
+from portal.properties import accounts as accounts_service
 from portal.properties import service as properties_service
-from portal.residents import approvals
+from portal.residents import approvals, invitations, signups
 from portal.residents import leases as leases_service
-from portal.residents import service as residents_service
 from portal.reversals import jobs as reversal_jobs
 from portal.sandbox import clock as sandbox_clock
 from portal.sandbox import scenario_upkeep as upkeep
@@ -211,7 +211,7 @@ def _load_world(
                 session, ids, prop, name=u.name, external_id=u.external_id, now=now
             ).id
     for a in scenario.deposit_accounts:
-        keys[a.key] = properties_service.create_deposit_account(
+        keys[a.key] = accounts_service.create_deposit_account(
             session,
             ids,
             type=a.type,
@@ -222,7 +222,7 @@ def _load_world(
             now=now,
         ).id
     for r in scenario.residents:
-        resident, lease = residents_service.invite(
+        resident, lease = invitations.invite(
             session,
             ids,
             name=r.name,
@@ -251,13 +251,13 @@ def _load_world(
         )
         if r.state == "approved":
             assert r.password is not None
-            residents_service.accept_invited(session, resident, password=r.password, now=now)
+            invitations.accept_invited(session, resident, password=r.password, now=now)
         keys[r.key] = resident.id
         leases[r.key] = lease.id
         if r.lease.key is not None:
             keys[r.lease.key] = lease.id
     for pr in scenario.pending_residents:
-        keys[pr.key] = residents_service.signup(
+        keys[pr.key] = signups.signup(
             session,
             ids,
             email=pr.email,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from portal.core.money import Amount, Cents
 from portal.core.pagination import Page
 from portal.properties.models import Property, Unit
-from portal.properties.service import place_label
+from portal.properties.places import place_label
 from portal.work_orders.models import (
     STATUS_LABELS,
     Priority,
@@ -222,7 +222,7 @@ FeedPage = Page[FeedWorkOrder]
 
 def place_name(prop: Property, unit: Unit | None) -> str:
     """The site as Promas lists it (``Willow Brooke 201``, ``212 Main Street``): the place
-    label's one home, ``properties.service.place_label``."""
+    label's one home, ``properties.places.place_label``."""
     return place_label(prop.street, unit.name if unit else "") or prop.name
 
 

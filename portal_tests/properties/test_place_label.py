@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.properties.service import place_label
+from portal.properties.places import place_label
 
 
 @pytest.mark.parametrize(

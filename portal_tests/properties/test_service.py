@@ -1,5 +1,6 @@
-"""Business rules of ``portal.properties.service``, called directly with a session and ``now``
-(formats.md §4 for the bank numbers; domain.md §5.1 for one account per type)."""
+"""Business rules of ``portal.properties`` (``service``, ``accounts``, ``bank_numbers``), called
+directly with a session and ``now`` (formats.md §4 for the bank numbers; domain.md §5.1 for one
+account per type)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from stdnum.us import rtn
 from portal.core.clock import ClockMode
 from portal.core.errors import Unprocessable
 from portal.core.ids import IdMinter
-from portal.properties import service
+from portal.properties import accounts, bank_numbers, service
 from portal.properties.models import DepositAccountType, Property
 from portal.workspaces import service as workspaces_service
 
@@ -59,7 +60,7 @@ def make_account(
     account_number: str = "123456789",
     routing_number: str = "110000000",
 ) -> str:
-    return service.create_deposit_account(
+    return accounts.create_deposit_account(
         session,
         ids,
         type=type,
@@ -76,7 +77,7 @@ class TestValidateRoutingNumber:
         "value", ["110000000", "021000021", "011000015", "111000025", "091000019", "011401533"]
     )
     def test_valid_numbers_come_back_unchanged(self, value: str) -> None:
-        assert service.validate_routing_number(value) == value
+        assert bank_numbers.validate_routing_number(value) == value
 
     @pytest.mark.parametrize(
         ("value", "message"),
@@ -92,7 +93,7 @@ class TestValidateRoutingNumber:
     )
     def test_invalid_numbers_say_which_rule_failed(self, value: str, message: str) -> None:
         with pytest.raises(ValueError, match=message):
-            service.validate_routing_number(value)
+            bank_numbers.validate_routing_number(value)
 
     @pytest.mark.parametrize("prefix", ["13", "20", "33", "50", "60", "73", "79", "81", "99"])
     def test_a_checksum_valid_number_with_an_unassigned_prefix_is_refused(
@@ -105,25 +106,25 @@ class TestValidateRoutingNumber:
         with pytest.raises(
             ValueError, match=f"starts with 00-12, 21-32, 61-72 or 80, not {prefix}"
         ):
-            service.validate_routing_number(value)
+            bank_numbers.validate_routing_number(value)
 
     @pytest.mark.parametrize("prefix", ["00", "01", "12", "21", "32", "61", "72", "80"])
     def test_every_assigned_prefix_is_accepted(self, prefix: str) -> None:
         value = prefix + "000000"
         value += rtn.calc_check_digit(value)
 
-        assert service.validate_routing_number(value) == value
+        assert bank_numbers.validate_routing_number(value) == value
 
 
 class TestValidateAccountNumber:
     @pytest.mark.parametrize("value", ["1234", "0001", "12345678901234567"])
     def test_4_to_17_digits(self, value: str) -> None:
-        assert service.validate_account_number(value) == value
+        assert bank_numbers.validate_account_number(value) == value
 
     @pytest.mark.parametrize("value", ["123", "1" * 18, "12ab5678", "", "1234-5678"])
     def test_anything_else_is_refused_without_repeating_the_number(self, value: str) -> None:
         with pytest.raises(ValueError, match=r"account number") as raised:
-            service.validate_account_number(value)
+            bank_numbers.validate_account_number(value)
 
         assert not value or value not in str(raised.value)
 
@@ -142,7 +143,7 @@ class TestCreateDepositAccount:
         ids = make_minter(session, "ws_a")
         account_id = make_account(session, ids, [], account_number="98765432104242424")
 
-        account = service.get_deposit_account(session, "ws_a", account_id)
+        account = accounts.get_deposit_account(session, "ws_a", account_id)
 
         assert account.account_number == "98765432104242424"
 
@@ -154,7 +155,7 @@ class TestDepositAccountFor:
         rent = make_account(session, ids, [prop.id])
         make_account(session, ids, [prop.id], type=DepositAccountType.SECURITY_DEPOSIT)
 
-        found = service.deposit_account_for(session, "ws_a", prop.id, RENT)
+        found = accounts.deposit_account_for(session, "ws_a", prop.id, RENT)
 
         assert found is not None
         assert found.id == rent
@@ -166,7 +167,7 @@ class TestDepositAccountFor:
         unserved = make_property(session, ids, "B")
         make_account(session, ids, [served.id])
 
-        assert service.deposit_account_for(session, "ws_a", unserved.id, RENT) is None
+        assert accounts.deposit_account_for(session, "ws_a", unserved.id, RENT) is None
 
     def test_none_for_a_type_the_property_has_no_account_of(self, session: Session) -> None:
         ids = make_minter(session, "ws_a")
@@ -174,18 +175,18 @@ class TestDepositAccountFor:
         make_account(session, ids, [prop.id])
 
         fee = DepositAccountType.APPLICATION_FEE
-        assert service.deposit_account_for(session, "ws_a", prop.id, fee) is None
+        assert accounts.deposit_account_for(session, "ws_a", prop.id, fee) is None
 
     def test_none_once_the_property_is_taken_off_the_account(self, session: Session) -> None:
         ids = make_minter(session, "ws_a")
         prop = make_property(session, ids)
-        account = service.get_deposit_account(
+        account = accounts.get_deposit_account(
             session, "ws_a", make_account(session, ids, [prop.id])
         )
 
-        assert service.replace_served_properties(session, account, []) == []
+        assert accounts.replace_served_properties(session, account, []) == []
 
-        assert service.deposit_account_for(session, "ws_a", prop.id, RENT) is None
+        assert accounts.deposit_account_for(session, "ws_a", prop.id, RENT) is None
 
     def test_another_workspace_with_the_same_ids_is_not_looked_at(self, session: Session) -> None:
         a = make_minter(session, "ws_a", seed=7)
@@ -195,8 +196,8 @@ class TestDepositAccountFor:
         assert mine.id == theirs.id
         make_account(session, b, [theirs.id])
 
-        assert service.deposit_account_for(session, "ws_a", mine.id, RENT) is None
-        assert service.deposit_account_for(session, "ws_b", theirs.id, RENT) is not None
+        assert accounts.deposit_account_for(session, "ws_a", mine.id, RENT) is None
+        assert accounts.deposit_account_for(session, "ws_b", theirs.id, RENT) is not None
 
 
 class TestLookups:

@@ -3,8 +3,8 @@ the lease edit) and the bulk intake (Send Balances) call the same function for e
 the same input gives the same result on both:
 
 - the lease-ID validation: ``residents.leases.amsi_full_id_refusal`` (seed 001);
-- the invitation text: ``residents.service.invitation``;
-- the place label (street + unit): ``properties.service.place_label``;
+- the invitation text: ``residents.invitations.invitation``;
+- the place label (street + unit): ``properties.places.place_label``;
 - ``balance_at``: ``residents.leases.balance_set_at``.
 """
 

@@ -64,6 +64,7 @@ from portal.payments.models import (
     SourceType,
 )
 from portal.payments.sources import bank_magic
+from portal.properties import accounts as accounts_service
 from portal.properties import service as properties
 from portal.properties.models import DepositAccountType
 from portal.residents.models import (
@@ -270,7 +271,7 @@ def add_autopay_portfolio(session: Session, workspace_id: str, n: int) -> None:
     units = properties.bulk_create_units(
         session, ids, [(f"T-{i:04d}", tower["TOWER"], f"#{i + 1}") for i in range(n)], now=now
     )
-    properties.create_deposit_account(
+    accounts_service.create_deposit_account(
         session,
         ids,
         type=DepositAccountType.RENT,

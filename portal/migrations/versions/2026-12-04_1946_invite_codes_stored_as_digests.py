@@ -8,7 +8,7 @@ Create Date: 2026-12-04 19:46:21.647327
 characters, the column's length) and now holds the digest of the code, as integration tokens
 do. A data migration only: plain UPDATEs, so SQLite rebuilds no table (residents are pointed at
 by leases, payments, ...). The digest is computed here rather than imported from the app, so
-this revision keeps meaning what it meant; it equals ``portal.residents.service.invite_digest``.
+this revision keeps meaning what it meant; it equals ``portal.residents.invitations.invite_digest``.
 """
 
 from __future__ import annotations

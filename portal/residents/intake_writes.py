@@ -1,0 +1,313 @@
+"""Balance intake, the set-wise writes (domain.md §3; architecture.md §3, perf-baseline.md
+§8): new residents, leases, links and history one statement per table, the changed leases and
+residents in ``executemany`` UPDATEs, and the latest accounting record per resident ID; no
+per-row ORM objects. A new resident with an e-mail is invited (``invitations.invitation``,
+the one home of its text), one without is ``waiting``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlmodel import Session, col
+
+from portal.core import transitions
+from portal.core.db import UTCDateTime, bulk_insert
+from portal.core.ids import IdMinter, new_secrets, reserve
+from portal.notifications import service as notifications
+from portal.properties.models import Unit
+from portal.residents import leases as leases_service
+from portal.residents.intake_rows import LEASE_FIELDS, Row, lease_values
+from portal.residents.invitations import invitation, invite_digest
+from portal.residents.models import (
+    RESIDENT_TRANSITIONS,
+    AccountingRecord,
+    Lease,
+    LeaseEvent,
+    LeaseResident,
+    LeaseStatus,
+    PaymentsSetting,
+    Resident,
+    ResidentStatus,
+)
+from portal.residents.service import normalize_email
+
+_RECORD_FIELDS = (
+    "integration_id",
+    "external_property_id",
+    "external_unit_id",
+    "name",
+    "email",
+    "phone",
+    "rent_cents",
+    "balance_cents",
+    "disputed_cents",
+    "property_address",
+    "unit_name",
+    "lease_start",
+    "lease_end",
+    "move_in",
+    "payment_accepted",
+    "pay_full_balance_only",
+)
+
+
+def create(
+    session: Session,
+    ids: IdMinter,
+    rows: Sequence[Row],
+    unit_ids: dict[str, str],
+    *,
+    today: date,
+    now: datetime,
+) -> dict[str, ResidentStatus]:
+    """New residents, leases, links and history, one statement per table, each table's rows
+    built just before its insert and dropped after it (peak memory stays bounded at 50,000
+    rows); invitations go out."""
+    if not rows:
+        return {}
+    ws = ids.scope
+    resident_ids = ids.many("resident", len(rows), "res")
+    lease_ids = ids.many("lease", len(rows), "lease")
+    emails = [normalize_email(row.email) for row in rows]
+    codes = [
+        code if email else None for code, email in zip(new_secrets(len(rows)), emails, strict=True)
+    ]
+    # Only the digests are stored; the codes themselves go out in the e-mails below.
+    digests = [invite_digest(code) if code else None for code in codes]
+    places = [unit_ids[row.unit_id] for row in rows]
+    unit_property = _unit_properties(session, ws)
+    bulk_insert(
+        session,
+        Resident,
+        [
+            {
+                "workspace_id": ws,
+                "id": resident_ids[n],
+                "name": row.name,
+                "email": emails[n],
+                "phone": row.phone,
+                "status": ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING,
+                "status_changed_at": now,
+                "password_hash": None,
+                "invite_code": digests[n],
+                "property_id": unit_property.get(places[n]),
+                "unit_id": places[n],
+                "merged_into": None,
+                "has_paid": False,
+                "created_at": now,
+            }
+            for n, row in enumerate(rows)
+        ],
+    )
+    del digests
+    basis_seq = leases_service.ledger_seq(session, ws)
+    bulk_insert(
+        session,
+        Lease,
+        [
+            {
+                "workspace_id": ws,
+                "id": lease_ids[n],
+                "balance_basis_cents": row.balance_cents,
+                "balance_basis_seq": basis_seq,
+                "status": LeaseStatus.ACTIVE,
+                "due_day": 1,
+                "external_resident_id": row.resident_id,
+                "payments": PaymentsSetting.ALLOWED,
+                "balance_at": leases_service.balance_set_at(None, row.balance_cents, now),
+                "uncollected_balance_cents": None,
+                "ended_at": None,
+                "created_at": now,
+                **lease_values(row, places[n], today),
+            }
+            for n, row in enumerate(rows)
+        ],
+    )
+    bulk_insert(
+        session,
+        LeaseResident,
+        [
+            {"workspace_id": ws, "lease_id": lid, "resident_id": rid}
+            for lid, rid in zip(lease_ids, resident_ids, strict=True)
+        ],
+    )
+    first_seq = reserve(session, ws, "lease_event_seq", len(rows))
+    bulk_insert(
+        session,
+        LeaseEvent,
+        [
+            {
+                "workspace_id": ws,
+                "id": eid,
+                "lease_id": lease_ids[n],
+                "seq": first_seq + n,
+                "kind": "created",
+                "data": {"origin": "balances", "resident_ids": [resident_ids[n]]},
+                "at": now,
+            }
+            for n, eid in enumerate(ids.many("lease_event", len(rows), "lev"))
+        ],
+    )
+    notifications.send_many(
+        session,
+        ids,
+        [
+            invitation(email, row.name, resident_ids[n], lease_ids[n], code)
+            for n, (row, email, code) in enumerate(zip(rows, emails, codes, strict=True))
+            if email and code
+        ],
+        now=now,
+    )
+    return {
+        row.resident_id: ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING
+        for n, row in enumerate(rows)
+    }
+
+
+def _unit_properties(session: Session, ws: str) -> dict[str, str]:
+    rows = session.execute(
+        select(col(Unit.id), col(Unit.property_id)).where(col(Unit.workspace_id) == ws)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def write_lease_updates(
+    session: Session, ws: str, updates: list[dict[str, Any]], ids: IdMinter, now: datetime
+) -> None:
+    if not updates:
+        return
+    stmt = (
+        update(Lease)
+        .where(col(Lease.workspace_id) == ws, col(Lease.id) == bindparam("b_id"))
+        .values(
+            {f: bindparam(f) for f in LEASE_FIELDS}
+            # What the accounting system sent is the basis the ledger check replays from.
+            | {
+                # None from ``leases.balance_set_at``: the balance did not move, keep it.
+                "balance_at": func.coalesce(
+                    bindparam("balance_at", type_=UTCDateTime()), col(Lease.balance_at)
+                ),
+                "balance_basis_cents": bindparam("balance_cents"),
+                "balance_basis_seq": leases_service.ledger_seq(session, ws),
+            }
+        )
+    )
+    session.connection().execute(
+        stmt, [{k: u[k] for k in (*LEASE_FIELDS, "b_id", "balance_at")} for u in updates]
+    )
+    first_seq = reserve(session, ws, "lease_event_seq", len(updates))
+    event_ids = ids.many("lease_event", len(updates), "lev")
+    bulk_insert(
+        session,
+        LeaseEvent,
+        [
+            {
+                "workspace_id": ws,
+                "id": eid,
+                "lease_id": u["b_id"],
+                "seq": first_seq + n,
+                "kind": "changed",
+                "data": {"origin": "balances"},
+                "at": now,
+            }
+            for n, (eid, u) in enumerate(zip(event_ids, updates, strict=True))
+        ],
+    )
+
+
+def write_resident_updates(session: Session, ws: str, updates: list[dict[str, Any]]) -> None:
+    if not updates:
+        return
+    plain = [u for u in updates if u["status_changed_at"] is None]
+    invited = [u for u in updates if u["status_changed_at"] is not None]
+    base = update(Resident).where(
+        col(Resident.workspace_id) == ws, col(Resident.id) == bindparam("b_id")
+    )
+    fields = ("name", "email", "phone")
+    if plain:
+        session.connection().execute(
+            base.values({f: bindparam(f) for f in fields}),
+            [{k: u[k] for k in (*fields, "b_id")} for u in plain],
+        )
+    if invited:
+        # A waiting resident the client now gives an e-mail is invited (seed S0).
+        more = (*fields, "status", "invite_code", "status_changed_at")
+        session.connection().execute(
+            base.where(
+                transitions.moving(
+                    col(Resident.status),
+                    RESIDENT_TRANSITIONS,
+                    [ResidentStatus.WAITING],
+                    ResidentStatus.INVITE,
+                )
+            ).values({f: bindparam(f) for f in more}),
+            [{k: u[k] for k in (*more, "b_id")} for u in invited],
+        )
+
+
+def records(
+    session: Session, ids: IdMinter, rows: Sequence[Row], *, integration_id: str, now: datetime
+) -> None:
+    """Keep the latest accounting record per resident ID (what "approve by sync" reads)."""
+    ws = ids.scope
+    # Tuples, not dicts: this snapshot holds one entry per resident the workspace knows.
+    existing = {
+        r[1]: (r[0], tuple(r[2:]))
+        for r in session.execute(
+            select(
+                col(AccountingRecord.id),
+                col(AccountingRecord.external_resident_id),
+                *[getattr(AccountingRecord, f) for f in _RECORD_FIELDS],
+            ).where(col(AccountingRecord.workspace_id) == ws)
+        )
+    }
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for row in rows:
+        values = {
+            "integration_id": integration_id,
+            "external_property_id": row.property_id,
+            "external_unit_id": row.unit_id,
+            "name": row.name,
+            "email": normalize_email(row.email),
+            "phone": row.phone,
+            "rent_cents": row.rent_cents,
+            "balance_cents": row.balance_cents,
+            "disputed_cents": row.disputed_cents,
+            "property_address": row.property_address,
+            "unit_name": row.unit,
+            "lease_start": row.lease_start,
+            "lease_end": row.lease_end,
+            "move_in": row.move_in,
+            "payment_accepted": row.payment_accepted,
+            "pay_full_balance_only": row.pay_full_balance_only,
+        }
+        old = existing.get(row.resident_id)
+        if old is None:
+            new.append(
+                {
+                    "workspace_id": ws,
+                    "external_resident_id": row.resident_id,
+                    "received_at": now,
+                    **values,
+                }
+            )
+        elif old[1] != tuple(values[f] for f in _RECORD_FIELDS):
+            changed.append({"b_id": old[0], "received_at": now, **values})
+    if new:
+        for record, rid in zip(new, ids.many("accounting_record", len(new), "acr"), strict=True):
+            record["id"] = rid
+        bulk_insert(session, AccountingRecord, new)
+    if changed:
+        stmt = (
+            update(AccountingRecord)
+            .where(
+                col(AccountingRecord.workspace_id) == ws,
+                col(AccountingRecord.id) == bindparam("b_id"),
+            )
+            .values({f: bindparam(f) for f in (*_RECORD_FIELDS, "received_at")})
+        )
+        session.connection().execute(stmt, changed)
