@@ -22,7 +22,9 @@ from portal.core import calendar, jobs
 from portal.core.money import format_usd
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.payments import batching, recurring, service
+from portal.payments import batching, recurring
+from portal.payments import notices as payment_notices
+from portal.payments import rules as payment_rules
 from portal.payments.models import Payment, PaymentStatus, PaymentType
 from portal.residents.models import Lease, LeaseResident, LeaseStatus, Resident
 
@@ -53,7 +55,7 @@ def _banking(at: time) -> Any:
 
 def _next_cutoff(settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
     next_due: Callable[[Mapping[str, Any], datetime], datetime] = _banking(
-        service.rules_of(settings).cutoff_time
+        payment_rules.rules_of(settings).cutoff_time
     )
     return next_due(settings, at_or_after)
 
@@ -115,7 +117,7 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
     The job runs every day, so each lease is looked at on its own late day only: a few leases
     a day (those with that due day), each checked by an index lookup on its payments, never a
     scan of the month's payments."""
-    rules = service.rules_of(ctx.settings)
+    rules = payment_rules.rules_of(ctx.settings)
     today = calendar.local_date(ctx.now)
     # The payable leases (service.payable_leases_query) spelt as conditions on each lease, so
     # every subquery is an index lookup by lease: as an IN-list join, PostgreSQL without
@@ -125,7 +127,7 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
         col(LeaseResident.lease_id) == col(Lease.id),
         col(Resident.workspace_id) == col(LeaseResident.workspace_id),
         col(Resident.id) == col(LeaseResident.resident_id),
-        col(Resident.status).in_(service.PAYABLE_RESIDENT),
+        col(Resident.status).in_(payment_rules.PAYABLE_RESIDENT),
     )
     late: dict[tuple[str, date], str | None] = {}
     rents: dict[str, int] = {}
@@ -155,10 +157,10 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
         for lease_id, rent in rows:
             late[(lease_id, month)] = None
             rents[lease_id] = rent
-    fresh = service.record_alerts(ctx.session, ctx.ids, "late", late, now=ctx.now)
+    fresh = payment_notices.record_alerts(ctx.session, ctx.ids, "late", late, now=ctx.now)
     if not fresh:
         return None
-    recipients = service.landlord_emails(ctx.session, ctx.workspace_id)
+    recipients = payment_notices.landlord_emails(ctx.session, ctx.workspace_id)
     messages = [
         notifications.Message(
             to=to,

@@ -27,6 +27,8 @@ from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, service, sources
+from portal.payments import notices as payment_notices
+from portal.payments import rules as payment_rules
 from portal.payments.errors import RecurringNotActive, RecurringPaymentNotFound
 from portal.payments.models import (
     PAYMENT_TRANSITIONS,
@@ -74,7 +76,7 @@ def create_schedule(
     now: datetime,
 ) -> RecurringPayment:
     """Set up a schedule; the rules that do not depend on the day are checked now."""
-    rules = service.rules_of(settings)
+    rules = payment_rules.rules_of(settings)
     lease = service.lease_of(session, ids.scope, resident_id, lease_id)
     source = sources.get_source(session, ids.scope, resident_id, source_id)
     resident = session.get(Resident, (ids.scope, resident_id))
@@ -83,7 +85,7 @@ def create_schedule(
     assert unit is not None
     today = calendar.local_date(now)
     first = next_occurrence(day_of_month, today)
-    attempt = service.Attempt(
+    attempt = payment_rules.Attempt(
         lease=lease,
         resident_status=resident.status,
         source=source,
@@ -96,7 +98,7 @@ def create_schedule(
         business_date=calendar.add_banking_days(first, 0),
         made_that_day=0,
     )
-    error = service.refusal(attempt, rules, today)
+    error = payment_rules.refusal(attempt, rules, today)
     if error is not None:
         raise error
     schedule = RecurringPayment(
@@ -238,7 +240,7 @@ def _start_scheduled(
     )
     if not due:
         return 0, 0
-    rules = service.rules_of(settings)
+    rules = payment_rules.rules_of(settings)
     leases, residents, srcs, property_of = _load(
         session,
         ids.scope,
@@ -252,8 +254,8 @@ def _start_scheduled(
     for p in due:
         source = srcs[p.source_id]
         lease = leases[p.lease_id]
-        business_date = calendar.business_date(now, service.cutoff_for(source, rules))
-        attempt = service.Attempt(
+        business_date = calendar.business_date(now, payment_rules.cutoff_for(source, rules))
+        attempt = payment_rules.Attempt(
             lease=lease,
             resident_status=residents[p.resident_id],
             source=source,
@@ -264,7 +266,7 @@ def _start_scheduled(
             business_date=business_date,
             made_that_day=0,  # counted when it was scheduled
         )
-        error = service.refusal(attempt, rules, today)
+        error = payment_rules.refusal(attempt, rules, today)
         if error is None:
             starting.append((p, business_date))
         else:
@@ -324,8 +326,8 @@ def _start_scheduled(
     service.mark_paying(
         session, ids.scope, [(p.resident_id, p.type, p.status) for p in started], now=now
     )
-    service.send_receipts(session, ids, started, now=now)
-    service.alert_insufficient(session, ids, started, now=now)
+    payment_notices.send_receipts(session, ids, started, now=now)
+    payment_notices.alert_insufficient(session, ids, started, now=now)
     _tell_skipped(session, ids, [(p.resident_id, p.amount_cents, e) for p, e in skipped], now=now)
     return len(starting), len(skipped)
 
@@ -357,7 +359,7 @@ def _charge_recurring(
     ).all()
     if not due:
         return 0, 0
-    rules = service.rules_of(settings)
+    rules = payment_rules.rules_of(settings)
     leases, residents, srcs, property_of = _load(
         session,
         ids.scope,
@@ -367,7 +369,8 @@ def _charge_recurring(
     )
     accounts = service.deposit_accounts_by_property(session, ids.scope, set(property_of.values()))
     dates = {
-        r.id: calendar.business_date(now, service.cutoff_for(srcs[r.source_id], rules)) for r in due
+        r.id: calendar.business_date(now, payment_rules.cutoff_for(srcs[r.source_id], rules))
+        for r in due
     }
     counts = service.made_on(session, ids.scope, {(r.resident_id, dates[r.id]) for r in due})
     new: list[service.NewPayment] = []
@@ -379,7 +382,7 @@ def _charge_recurring(
         property_id = property_of[lease.unit_id]
         account_id = accounts.get((property_id, r.type.value))
         key = (r.resident_id, dates[r.id])
-        attempt = service.Attempt(
+        attempt = payment_rules.Attempt(
             lease=lease,
             resident_status=residents[r.resident_id],
             source=source,
@@ -390,7 +393,7 @@ def _charge_recurring(
             business_date=dates[r.id],
             made_that_day=counts.get(key, 0),
         )
-        error = service.refusal(attempt, rules, today)
+        error = payment_rules.refusal(attempt, rules, today)
         if error is not None:
             skipped.append((r.resident_id, r.amount_cents, error))
         else:
@@ -440,8 +443,8 @@ def _charge_recurring(
                 .order_by(col(Payment.id))
             )
         )
-        service.send_receipts(session, ids, made, now=now)
-        service.alert_insufficient(session, ids, made, now=now)
+        payment_notices.send_receipts(session, ids, made, now=now)
+        payment_notices.alert_insufficient(session, ids, made, now=now)
     _tell_skipped(session, ids, skipped, now=now)
     return len(new), len(skipped)
 
@@ -495,7 +498,7 @@ def _tell_skipped(
 ) -> None:
     if not skipped:
         return
-    who = service.resident_contacts(session, ids.scope, {r for r, _, _ in skipped})
+    who = payment_notices.resident_contacts(session, ids.scope, {r for r, _, _ in skipped})
     messages = [
         notifications.Message(
             to=who[resident_id][1] or "",

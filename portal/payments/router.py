@@ -15,6 +15,7 @@ from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
 from portal.core.pagination import CursorQuery, LimitQuery, decode_cursor, split_page
 from portal.payments import batch_items, batching, recurring, schemas, sources
+from portal.payments import rules as payment_rules
 from portal.payments import service as payments_service
 from portal.payments.errors import PaymentNotFound
 from portal.payments.models import BatchKind, BatchStatus, Payment, PaymentStatus
@@ -28,7 +29,7 @@ ResidentIdempotency = Annotated[Idempotency, idempotent(require_resident)]
 
 
 def _payment_read(session: Session, payment: Payment, settings: Any) -> schemas.PaymentRead:
-    deadlines = payments_service.void_deadlines(session, payment.workspace_id, [payment], settings)
+    deadlines = payment_rules.void_deadlines(session, payment.workspace_id, [payment], settings)
     return schemas.PaymentRead.of(
         payment, batching.batch_deposit_date(session, payment), deadlines.get(payment.id)
     )
@@ -42,7 +43,7 @@ def _payment_page(
     dates = {
         b.id: b.deposit_date for b in batching.list_batches_by_id(session, workspace.id, batch_ids)
     }
-    deadlines = payments_service.void_deadlines(session, workspace.id, page, workspace.settings)
+    deadlines = payment_rules.void_deadlines(session, workspace.id, page, workspace.settings)
     return schemas.PaymentPage(
         data=[
             schemas.PaymentRead.of(

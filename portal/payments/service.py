@@ -23,196 +23,50 @@ skips the payment and e-mails the resident instead of answering an error.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlmodel import Session, col
 
-from portal.auth import service as auth_service
 from portal.core import calendar, transitions
 from portal.core.db import bulk_insert, get_row
-from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
-from portal.core.money import format_cents, format_usd
 from portal.core.pagination import keyset
-from portal.notifications import service as notifications
-from portal.notifications.models import EmailKind
 from portal.payments import batching, sources
 from portal.payments.errors import (
-    AmountMustEqualBalance,
-    AmountNotPositive,
-    AmountOverLimit,
-    CardDeclined,
-    CardExpired,
-    CashEquivalentOnly,
-    DailyPaymentLimitReached,
     DateInPast,
     DateTooFar,
     LeaseNotFound,
-    LeaseNotPayable,
-    NoDepositAccount,
     PaymentNotFound,
-    PaymentsBlocked,
-    PaymentSourceDisabled,
 )
 from portal.payments.models import (
-    CardFunding,
     Payment,
-    PaymentAlert,
     PaymentSource,
     PaymentStatus,
     PaymentType,
-    SourceStatus,
-    SourceType,
+)
+from portal.payments.notices import alert_insufficient, send_receipts
+from portal.payments.rules import (
+    MAX_SCHEDULE_AHEAD,
+    NOT_COUNTED,
+    PAYABLE_RESIDENT,
+    Attempt,
+    cutoff_for,
+    refusal,
+    rules_of,
 )
 from portal.properties.models import DepositAccountProperty, Unit
-from portal.residents import leases as leases_service
 from portal.residents.models import (
     RESIDENT_TRANSITIONS,
     Lease,
     LeaseResident,
     LeaseStatus,
-    PaymentsSetting,
     Resident,
     ResidentStatus,
 )
-from portal.workspaces.schemas import WorkspaceSettings
-
-#: How far ahead a resident may schedule a one-time payment.
-MAX_SCHEDULE_AHEAD = timedelta(days=366)
-PAYABLE_RESIDENT = (ResidentStatus.APPROVED, ResidentStatus.CURRENT)
-_NOT_COUNTED = (PaymentStatus.CANCELLED,)
-
-
-def rules_of(settings: Any) -> WorkspaceSettings:
-    return WorkspaceSettings.model_validate(settings)
-
-
-def cutoff_for(source: PaymentSource, rules: WorkspaceSettings) -> time:
-    """PINless debit cards have the earlier cut-off (domain.md §4.2)."""
-    if source.type is SourceType.CARD and source.funding is CardFunding.DEBIT:
-        return rules.pinless_debit_cutoff_time
-    return rules.cutoff_time
-
-
-def made_at(payment: Payment) -> datetime:
-    """When a payment was made, for the void rule: when it started processing (when the
-    resident paid, or the morning a scheduled payment ran)."""
-    return payment.processed_at or payment.initiated_at
-
-
-def void_deadline(payment: Payment, cutoff_time: time) -> datetime:
-    """The instant from which a processing payment can no longer be voided or cancelled: the
-    earlier of midnight New York time after the day it was made (seed 001: "Payments can only
-    be voided/canceled the same day they are made"; domain.md §6.2) and its business date's
-    cut-off (domain.md §4.2: from then its batch has gone to the bank). Made: ``made_at``.
-    ``cutoff_time`` is ``cutoff_for`` its source. The one home of the rule: voids, cancels and
-    the payment reads' ``voidable_until`` all call it."""
-    made_on = calendar.local_date(made_at(payment))
-    day_ends = calendar.at_local(made_on + timedelta(days=1), time(0))
-    return min(day_ends, calendar.at_local(payment.business_date, cutoff_time))
-
-
-def void_deadlines(
-    session: Session, workspace_id: str, payments: Sequence[Payment], settings: Any
-) -> dict[str, datetime]:
-    """``void_deadline`` of each processing payment among ``payments`` (one query for their
-    sources' cut-offs, whatever their number); other statuses have none."""
-    processing = [p for p in payments if p.status is PaymentStatus.PROCESSING]
-    if not processing:
-        return {}
-    rules = rules_of(settings)
-    srcs = {
-        s.id: s
-        for s in session.scalars(
-            select(PaymentSource).where(
-                col(PaymentSource.workspace_id) == workspace_id,
-                col(PaymentSource.id).in_(sorted({p.source_id for p in processing})),
-            )
-        )
-    }
-    return {p.id: void_deadline(p, cutoff_for(srcs[p.source_id], rules)) for p in processing}
-
-
-def payable_cents(lease: Lease) -> int:
-    """What a full-balance-only resident must pay: the balance less any disputed part."""
-    return lease.balance_cents - lease.disputed_cents
-
-
-@dataclass
-class Attempt:
-    """Everything the rules need about one payment about to be made."""
-
-    lease: Lease
-    resident_status: ResidentStatus
-    source: PaymentSource
-    property_id: str
-    account_id: str | None
-    amount_cents: int
-    type: PaymentType
-    business_date: date
-    made_that_day: int
-
-
-def refusal(a: Attempt, rules: WorkspaceSettings, today: date) -> PortalError | None:
-    """The first rule the attempt breaks (see the module docstring), or None."""
-    if a.lease.status is not LeaseStatus.ACTIVE or a.resident_status not in PAYABLE_RESIDENT:
-        return LeaseNotPayable(
-            "Only an active lease of an approved or current resident can be paid "
-            f"(lease {a.lease.status.value}, resident {a.resident_status.value}).",
-            extra={"lease_status": a.lease.status.value},
-        )
-    if a.source.status is SourceStatus.DISABLED:
-        return PaymentSourceDisabled(
-            f"This payment source is disabled ({a.source.disabled_reason or 'by a return'}); "
-            "add another one."
-        )
-    if a.source.type is SourceType.CARD and sources.card_expired(
-        a.source.exp_month or 0, a.source.exp_year or 0, today
-    ):
-        return CardExpired(f"The card ending {a.source.last4} has expired.")
-    if a.amount_cents <= 0:
-        return AmountNotPositive("A payment amount must be more than 0.00.")
-    if a.amount_cents > rules.payment_limit:
-        return AmountOverLimit(
-            f"A single payment is at most {format_usd(rules.payment_limit)} in this workspace.",
-            extra={"payment_limit": format_cents(rules.payment_limit)},
-        )
-    flag = leases_service.effective_payments(a.lease)
-    if flag is PaymentsSetting.BLOCKED:
-        return PaymentsBlocked("Online payments are blocked for this lease.")
-    if flag is PaymentsSetting.CASH_EQUIVALENT and a.source.type is SourceType.BANK_ACCOUNT:
-        return CashEquivalentOnly(
-            "This lease accepts only certified funds (cards); bank debits are refused."
-        )
-    if (
-        a.lease.pay_full_balance_only
-        and a.type is PaymentType.RENT
-        and a.amount_cents != payable_cents(a.lease)
-    ):
-        payable = payable_cents(a.lease)
-        return AmountMustEqualBalance(
-            f"This lease must be paid in full: {format_usd(payable)}.",
-            extra={"payable_balance": format_cents(payable)},
-        )
-    if a.account_id is None:
-        return NoDepositAccount(
-            f"The property has no {a.type.value} deposit account; the landlord must add one."
-        )
-    if a.made_that_day >= rules.payments_per_resident_per_day:
-        return DailyPaymentLimitReached(
-            f"At most {rules.payments_per_resident_per_day} payment(s) per resident per "
-            f"business date; {a.business_date.isoformat()} already has "
-            f"{a.made_that_day}.",
-            extra={"business_date": a.business_date.isoformat()},
-        )
-    if a.source.magic == "declined":
-        return CardDeclined("The card issuer declined the payment.")
-    return None
-
 
 # --- lookups ------------------------------------------------------------------------------------
 
@@ -291,7 +145,7 @@ def made_on(
             col(Payment.workspace_id) == workspace_id,
             col(Payment.resident_id).in_(residents),
             col(Payment.business_date).in_(days),
-            col(Payment.status).not_in(_NOT_COUNTED),
+            col(Payment.status).not_in(NOT_COUNTED),
         )
         .group_by(col(Payment.resident_id), col(Payment.business_date))
     ).all()
@@ -519,157 +373,6 @@ def make_payment(
     send_receipts(session, ids, [payment], now=now)
     alert_insufficient(session, ids, [payment], now=now)
     return payment
-
-
-# --- notifications ------------------------------------------------------------------------------
-
-
-def resident_contacts(
-    session: Session, workspace_id: str, resident_ids: set[str]
-) -> dict[str, tuple[str, str | None]]:
-    if not resident_ids:
-        return {}
-    rows = session.execute(
-        select(col(Resident.id), col(Resident.name), col(Resident.email)).where(
-            col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(resident_ids)
-        )
-    ).all()
-    return {r: (name, email) for r, name, email in rows}
-
-
-def send_receipts(
-    session: Session, ids: IdMinter, payments: Sequence[Payment], *, now: datetime
-) -> int:
-    """ "Rent Payment Initiated" (domain.md §4.3) or a scheduling confirmation, to the payer."""
-    who = resident_contacts(session, ids.scope, {p.resident_id for p in payments})
-    messages = []
-    for p in payments:
-        name, email = who[p.resident_id]
-        if not email:
-            continue
-        what = "Rent Payment" if p.type is PaymentType.RENT else "Payment"
-        if p.status is PaymentStatus.SCHEDULED:
-            subject = f"{what} Scheduled for {p.scheduled_for:%m/%d/%Y}"
-            kind = EmailKind.PAYMENT_SCHEDULED
-        else:
-            subject = f"{what} Initiated"
-            kind = EmailKind.PAYMENT_RECEIPT
-        messages.append(
-            notifications.Message(
-                to=email,
-                subject=subject,
-                kind=kind,
-                body=(
-                    f"Hello {name}, your {p.type.value.replace('_', ' ')} payment of "
-                    f"{format_usd(p.amount_cents)} (transaction {p.transaction_id}) "
-                    + (
-                        f"will be made on {p.scheduled_for.isoformat()}."
-                        if p.status is PaymentStatus.SCHEDULED
-                        else f"is processing; business date {p.business_date.isoformat()}."
-                    )
-                ),
-                data={
-                    "payment_id": p.id,
-                    "transaction_id": p.transaction_id,
-                    "amount": format_cents(p.amount_cents),
-                    "business_date": p.business_date.isoformat(),
-                },
-            )
-        )
-    return notifications.send_many(session, ids, messages, now=now)
-
-
-def _first_of_month(d: date) -> date:
-    return d.replace(day=1)
-
-
-def record_alerts(
-    session: Session,
-    ids: IdMinter,
-    kind: str,
-    wanted: Mapping[tuple[str, date], str | None],
-    *,
-    now: datetime,
-) -> set[tuple[str, date]]:
-    """Keep only the ``(lease, month)`` pairs not yet alerted of ``kind``; record them with
-    their payment. Returns the pairs to alert (once per lease per month, issue 5)."""
-    if not wanted:
-        return set()
-    seen = set(
-        session.execute(
-            select(col(PaymentAlert.lease_id), col(PaymentAlert.month)).where(
-                col(PaymentAlert.workspace_id) == ids.scope,
-                col(PaymentAlert.kind) == kind,
-                col(PaymentAlert.month).in_({month for _, month in wanted}),
-                col(PaymentAlert.lease_id).in_({lease for lease, _ in wanted}),
-            )
-        ).all()
-    )
-    fresh = {pair: payment_id for pair, payment_id in wanted.items() if pair not in seen}
-    bulk_insert(
-        session,
-        PaymentAlert,
-        [
-            {
-                "workspace_id": ids.scope,
-                "lease_id": lease,
-                "kind": kind,
-                "month": month,
-                "payment_id": payment_id,
-                "sent_at": now,
-            }
-            for (lease, month), payment_id in sorted(fresh.items())
-        ],
-    )
-    return set(fresh)
-
-
-def alert_insufficient(
-    session: Session, ids: IdMinter, payments: Sequence[Payment], *, now: datetime
-) -> int:
-    """A rent payment below the lease's rent alerts the landlord users (domain.md §4.5: "alerts
-    PMs immediately"), once per lease per month."""
-    short = [p for p in payments if p.type is PaymentType.RENT]
-    if not short:
-        return 0
-    rents = dict(
-        session.execute(
-            select(col(Lease.id), col(Lease.rent_cents)).where(
-                col(Lease.workspace_id) == ids.scope,
-                col(Lease.id).in_({p.lease_id for p in short}),
-            )
-        ).all()
-    )
-    short = [p for p in short if p.amount_cents < rents[p.lease_id]]
-    # The first short payment of a lease and month is the one alerted (two payers of one lease
-    # may both pay short in one run).
-    wanted: dict[tuple[str, date], str | None] = {}
-    for p in short:
-        wanted.setdefault((p.lease_id, _first_of_month(p.business_date)), p.id)
-    fresh = record_alerts(session, ids, "insufficient", wanted, now=now)
-    alerted = {payment_id for pair, payment_id in wanted.items() if pair in fresh}
-    recipients = landlord_emails(session, ids.scope)
-    who = resident_contacts(session, ids.scope, {p.resident_id for p in short})
-    messages = [
-        notifications.Message(
-            to=to,
-            subject=f"Insufficient payment from {who[p.resident_id][0]}",
-            kind=EmailKind.INSUFFICIENT_PAYMENT,
-            body=(
-                f"{who[p.resident_id][0]} paid {format_usd(p.amount_cents)} towards a rent of "
-                f"{format_usd(rents[p.lease_id])} (transaction {p.transaction_id})."
-            ),
-            data={"lease_id": p.lease_id, "payment_id": p.id, "resident_id": p.resident_id},
-        )
-        for p in short
-        if p.id in alerted
-        for to in recipients
-    ]
-    return notifications.send_many(session, ids, messages, now=now)
-
-
-def landlord_emails(session: Session, workspace_id: str) -> list[str]:
-    return auth_service.landlord_emails(session, workspace_id)
 
 
 def payable_leases_query(workspace_id: str) -> Any:

@@ -29,6 +29,7 @@ from portal.core.ids import IdMinter
 from portal.core.money import format_usd
 from portal.core.pagination import keyset
 from portal.notifications.models import EmailKind
+from portal.payments import rules as payment_rules
 from portal.payments import service as payments_service
 from portal.payments.models import Payment, PaymentStatus, Reversal, ReversalKind, SourceType
 from portal.reversals import service
@@ -280,7 +281,7 @@ def challenge(
     banking days."""
     _move(dispute, DisputeStatus.UNDER_REVIEW, now)
     _cancel_expiry(session, dispute)
-    days = payments_service.rules_of(settings).dispute_credit_banking_days
+    days = payment_rules.rules_of(settings).dispute_credit_banking_days
     # The same New York time of day, that many banking days on.
     decision_day = calendar.add_banking_days(calendar.local_date(now), days)
     dispute.decision_at = calendar.at_local(decision_day, _wall_time(now))

@@ -30,7 +30,7 @@ from portal.payments.models import (
     PaymentStatus,
     SourceType,
 )
-from portal.reversals import disputes, returns, service
+from portal.reversals import disputes, returns, voids
 from portal.reversals.codes import ReturnCode, chargeback_reason, return_code
 from portal.reversals.errors import DisputeNotOpen
 from portal.reversals.models import DisputeOutcome, DisputeStatus
@@ -199,12 +199,12 @@ def perform(
     )
     out: dict[str, Any] = {"action": kind, "payment_id": payment.id}
     if kind == "void":
-        reversal = service.void(
+        reversal = voids.void(
             session, ids, payment, settings=settings, now=now, initiated_by=initiated_by
         )
         out["reversal_id"] = reversal.id if reversal else None
     elif kind == "refund":
-        out["reversal_id"] = service.refund(
+        out["reversal_id"] = voids.refund(
             session, ids, payment, settings=settings, now=now, initiated_by=initiated_by
         ).id
     elif kind == "return":

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.payments import batching
-from portal.payments import service as payments_service
+from portal.payments import rules as payment_rules
 from portal.payments.models import Payment, Reversal
 from portal.payments.schemas import PaymentRead
 from portal.properties.models import Property
@@ -70,7 +70,7 @@ def chargeback_read(
 
 def payment_detail(session: Session, payment: Payment, settings: Any) -> PaymentDetail:
     ws = payment.workspace_id
-    deadlines = payments_service.void_deadlines(session, ws, [payment], settings)
+    deadlines = payment_rules.void_deadlines(session, ws, [payment], settings)
     base = PaymentRead.of(
         payment, batching.batch_deposit_date(session, payment), deadlines.get(payment.id)
     )

@@ -17,7 +17,7 @@ from portal.payments import service as payments_service
 from portal.payments.errors import PaymentNotFound
 from portal.payments.models import ReversalKind
 from portal.residents.dependencies import ResidentDep
-from portal.reversals import disputes, reads, service
+from portal.reversals import disputes, reads, service, voids
 from portal.reversals.models import DisputeStatus
 from portal.reversals.schemas import (
     ChallengeIn,
@@ -58,7 +58,7 @@ async def void_payment(
     and ``refundable_from``."""
     ws = landlord.workspace
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
-    service.void(
+    voids.void(
         session,
         workspaces_service.minter(ws, session),
         payment,
@@ -84,7 +84,7 @@ async def refund_payment(
     ``Idempotency-Key``: a retried request never refunds twice."""
     ws = landlord.workspace
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
-    reversal = service.refund(
+    reversal = voids.refund(
         session,
         workspaces_service.minter(ws, session),
         payment,
@@ -207,7 +207,7 @@ async def cancel_payment(
     payment = payments_service.get_payment(session, ws.id, payment_id, for_update=True)
     if payment.resident_id != caller.resident.id:
         raise PaymentNotFound(f"No payment {payment_id!r}.")
-    service.void(
+    voids.void(
         session,
         workspaces_service.minter(ws, session),
         payment,
