@@ -104,6 +104,12 @@ class Integration(SQLModel, table=True):
     #: File-based clients get lockbox files with the Batch Deposit Report e-mail (domain.md
     #: §5.3): ``promas`` or ``bostonpost``; None for an API client.
     lockbox_format: str | None = Field(default=None, max_length=16)
+    #: How the portal reaches the accounting system's own server (issue 16: AMSI eSite's URL,
+    #: portfolio, user, merchant, enabled properties), or None for a client that calls in.
+    connection: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: The password of ``connection``: write-only, never echoed (the connector must send it
+    #: as it is, so it is kept as given; docs/decisions.md "AMSI connection settings").
+    connection_password: str | None = Field(default=None, max_length=200)
     #: The last error this integration met (``GET /v1/integration/last-error``), or None.
     last_error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -58,6 +58,7 @@ async def create_integration(
         now=landlord.now,
         flavor=body.flavor,
         lockbox_format=body.lockbox_format,
+        connection=body.connection,
     )
     return schemas.integration_read(integration, None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from portal.auth.models import Feature, IntegrationKind, LockboxFormat, PortalFlavor
 from portal.core.pagination import Page
@@ -64,6 +64,72 @@ class ProcessingOptions(BaseModel):
     )
 
 
+class ConnectionIn(BaseModel):
+    """Where and how the portal reaches an AMSI eSite (issue 16; connectors.md §1.1, §1.2):
+    the eSite URL, the login fields every call carries, the merchant of the payments and the
+    properties whose residents are imported and whose payments are posted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+[^\s]*$",
+        description="The eSite base URL (the services are <url>/leasing.asmx, <url>/ledger.asmx)",
+        examples=["http://127.0.0.1:8100/esite"],
+    )
+    portfolio: str = Field(min_length=1, max_length=100, description="PortfolioName")
+    user_id: str = Field(min_length=1, max_length=100, description="UserID")
+    password: str = Field(
+        min_length=1, max_length=200, description="Password: write-only, never returned"
+    )
+    merchant_id: str = Field(default="", max_length=100, description="The payments' MerchantID")
+    property_ids: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The eSite property IDs enabled for import and posting",
+    )
+
+    @field_validator("property_ids")
+    @classmethod
+    def _properties(cls, value: list[str]) -> list[str]:
+        cleaned = [p.strip() for p in value]
+        if any(not p or len(p) > 50 for p in cleaned):
+            raise ValueError("a property ID is 1 to 50 characters")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("a property ID is listed twice")
+        return cleaned
+
+
+class ConnectionPatch(ConnectionIn):
+    """A whole new connection; ``password`` left out keeps the stored one."""
+
+    password: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=200, description="Left out: unchanged"
+    )
+
+
+class ConnectionRead(BaseModel):
+    url: str
+    portfolio: str
+    user_id: str
+    merchant_id: str
+    property_ids: list[str]
+    password_set: bool = Field(description="Whether a password is stored (it is never returned)")
+
+
+#: The kinds of integration whose server the portal calls (the others call the portal).
+CONNECTED_KINDS = frozenset({IntegrationKind.AMSI})
+
+
+def _connection_allowed(kind: IntegrationKind | None, connection: object) -> None:
+    if connection is not None and kind is not None and kind not in CONNECTED_KINDS:
+        raise ValueError(
+            f"a {kind.value} integration calls the portal; only an amsi integration takes "
+            "a connection"
+        )
+
+
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,11 +147,19 @@ class IntegrationCreate(BaseModel):
         description="A file-based client: the Batch Deposit Report e-mail carries one lockbox "
         "file per batch in this format (promas or bostonpost)",
     )
+    connection: ConnectionIn | None = Field(
+        default=None, description="amsi: how the portal reaches the eSite"
+    )
 
     @field_validator("features")
     @classmethod
     def _unique(cls, value: list[Feature]) -> list[Feature]:
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _connection_kind(self) -> IntegrationCreate:
+        _connection_allowed(self.kind, self.connection)
+        return self
 
 
 class IntegrationPatch(BaseModel):
@@ -108,6 +182,11 @@ class IntegrationPatch(BaseModel):
     lockbox_format: LockboxFormat | None = Field(
         default=None, description="null: an API client (no lockbox files)"
     )
+    connection: ConnectionPatch | None = Field(
+        default=None,
+        description="amsi: the whole new connection (password left out: unchanged); "
+        "null removes it",
+    )
 
     @field_validator("features")
     @classmethod
@@ -128,6 +207,8 @@ class IntegrationPatch(BaseModel):
             out["processing_options"] = self.processing_options.model_dump(exclude_unset=True)
         if "lockbox_format" in sent:
             out["lockbox_format"] = self.lockbox_format.value if self.lockbox_format else None
+        if "connection" in sent:
+            out["connection"] = self.connection
         return out
 
 
@@ -165,6 +246,7 @@ class IntegrationRead(BaseModel):
     features: list[Feature]
     processing_options: ProcessingOptions
     lockbox_format: LockboxFormat | None = None
+    connection: ConnectionRead | None = None
     active_token: TokenRead | None
     created_at: datetime
 
@@ -205,6 +287,11 @@ def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
         features=[Feature(f) for f in integration.features],
         processing_options=ProcessingOptions.model_validate(integration.processing_options),
         lockbox_format=integration.lockbox_format,
+        connection=ConnectionRead(
+            **integration.connection, password_set=integration.connection_password is not None
+        )
+        if integration.connection is not None
+        else None,
         active_token=token_read(active) if active is not None else None,
         created_at=integration.created_at,
     )

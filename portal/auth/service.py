@@ -30,10 +30,17 @@ from portal.auth.models import (
     PortalFlavor,
     ServerSecret,
 )
-from portal.auth.schemas import ProcessingOptions
+from portal.auth.schemas import CONNECTED_KINDS, ConnectionIn, ProcessingOptions
 from portal.core.clock import Clock, ClockMode, workspace_now
 from portal.core.db import RawReader, get_row
-from portal.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from portal.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+)
 from portal.core.ids import IdMinter, new_salt, new_secret
 from portal.core.pagination import keyset
 from portal.workspaces import service as workspaces_service
@@ -306,6 +313,7 @@ def create_integration(
     now: datetime,
     flavor: PortalFlavor = PortalFlavor.RENTTRACK,
     lockbox_format: str | None = None,
+    connection: ConnectionIn | None = None,
 ) -> Integration:
     integration = Integration(
         workspace_id=ids.scope,
@@ -318,6 +326,7 @@ def create_integration(
         processing_options=processing_options,
         created_at=now,
     )
+    set_connection(integration, connection)
     session.add(integration)
     session.flush()
     return integration
@@ -330,12 +339,32 @@ def update_integration(
     row). Processing options merge into the current ones, so an option left out keeps its
     value; the stored set is completed with the defaults of options added since."""
     for field, value in changes.items():
+        if field == "connection":
+            if value is not None and integration.kind not in CONNECTED_KINDS:
+                raise Unprocessable(
+                    f"A {integration.kind.value} integration calls the portal; only an amsi "
+                    "integration takes a connection.",
+                    errors=[FieldError("connection", "not for this kind of integration")],
+                )
+            set_connection(integration, value)
+            continue
         if field == "processing_options":
             value = processing_options(integration).model_copy(update=value).model_dump()
         setattr(integration, field, value)
     session.add(integration)
     session.flush()
     return integration
+
+
+def set_connection(integration: Integration, connection: ConnectionIn | None) -> None:
+    """Store a connection; its password is kept apart and never read back out. A new
+    connection without a password (a PATCH) keeps the stored one; None removes both."""
+    if connection is None:
+        integration.connection, integration.connection_password = None, None
+        return
+    integration.connection = connection.model_dump(exclude={"password"})
+    if connection.password is not None:
+        integration.connection_password = connection.password
 
 
 def processing_options(integration: Integration) -> ProcessingOptions:

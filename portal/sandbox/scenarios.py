@@ -152,6 +152,7 @@ def load_into(
             now=now,
             flavor=spec.flavor,
             lockbox_format=spec.lockbox_format,
+            connection=spec.connection,
         )
         keys[spec.key] = integration.id
         if spec.issue_token:

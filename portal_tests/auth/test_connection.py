@@ -1,0 +1,114 @@
+"""An AMSI integration's connection to its eSite (issue 16, "Settings per integration of kind
+amsi"): set on create and on PATCH, the password write-only and never echoed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from portal_tests.factories import make_world
+
+CONNECTION = {
+    "url": "http://127.0.0.1:8100/esite",
+    "portfolio": "Newport",
+    "user_id": "rt",
+    "password": "s3cret-pw",
+    "merchant_id": "M-77",
+    "property_ids": ["001", "002"],
+}
+
+
+def _create(client: TestClient, world: Any, **body: Any) -> Any:
+    return client.post(
+        "/v1/integrations", json={"name": "eSite", "kind": "amsi", **body}, headers=world.landlord
+    )
+
+
+def test_a_connection_is_stored_and_read_back_without_its_password(client: TestClient) -> None:
+    world = make_world(client)
+    created = _create(client, world, connection=CONNECTION)
+    assert created.status_code == 201, created.text
+    read = client.get(f"/v1/integrations/{created.json()['id']}", headers=world.landlord)
+    expected = {k: v for k, v in CONNECTION.items() if k != "password"} | {"password_set": True}
+    for body in (created.json(), read.json()):
+        assert body["connection"] == expected
+        assert "s3cret-pw" not in json.dumps(body)
+
+
+def test_a_patch_replaces_the_connection_and_keeps_the_password_left_out(
+    client: TestClient,
+) -> None:
+    world = make_world(client)
+    integration = _create(client, world, connection=CONNECTION).json()
+    new = {k: v for k, v in CONNECTION.items() if k != "password"} | {"property_ids": ["003"]}
+    patched = client.patch(
+        f"/v1/integrations/{integration['id']}", json={"connection": new}, headers=world.landlord
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["connection"]["property_ids"] == ["003"]
+    assert patched.json()["connection"]["password_set"] is True
+    removed = client.patch(
+        f"/v1/integrations/{integration['id']}", json={"connection": None}, headers=world.landlord
+    )
+    assert removed.json()["connection"] is None
+
+
+def test_a_connection_without_a_password_at_first_reads_password_set_false(
+    client: TestClient,
+) -> None:
+    world = make_world(client)
+    integration = _create(client, world).json()
+    assert integration["connection"] is None
+    new = {k: v for k, v in CONNECTION.items() if k != "password"}
+    patched = client.patch(
+        f"/v1/integrations/{integration['id']}", json={"connection": new}, headers=world.landlord
+    )
+    assert patched.json()["connection"]["password_set"] is False
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"url": "ftp://esite"}, "url"),
+        ({"url": ""}, "url"),
+        ({"portfolio": ""}, "portfolio"),
+        ({"property_ids": ["001", "001"]}, "property_ids"),
+        ({"property_ids": [" "]}, "property_ids"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_a_bad_connection_is_refused_naming_the_field(
+    client: TestClient, change: dict[str, Any], field: str
+) -> None:
+    world = make_world(client)
+    refused = _create(client, world, connection=CONNECTION | change)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert any(field in e["field"] for e in refused.json()["errors"])
+    listed = client.get("/v1/integrations", headers=world.landlord).json()["data"]
+    assert listed == []
+
+
+def test_only_an_amsi_integration_takes_a_connection(client: TestClient) -> None:
+    world = make_world(client)
+    refused = client.post(
+        "/v1/integrations",
+        json={"name": "L12", "kind": "landlord12", "connection": CONNECTION},
+        headers=world.landlord,
+    )
+    assert refused.status_code == 422, refused.text
+    l12 = client.post(
+        "/v1/integrations", json={"name": "L12", "kind": "landlord12"}, headers=world.landlord
+    ).json()
+    patched = client.patch(
+        f"/v1/integrations/{l12['id']}", json={"connection": CONNECTION}, headers=world.landlord
+    )
+    assert patched.status_code == 422, patched.text
+    assert patched.json()["errors"][0]["field"] == "connection"
+    assert (
+        client.get(f"/v1/integrations/{l12['id']}", headers=world.landlord).json()["connection"]
+        is None
+    )
