@@ -27,47 +27,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class LiveServer:
-    """``portal serve --workers N`` on ``database_url``; ``start()`` waits for ``/healthz``."""
+class CliServer:
+    """A ``portal`` CLI command serving HTTP in a subprocess of its own process group, started
+    as the docs start it; ``start()`` waits until ``health_path`` answers 200. Subclasses name
+    the command (``command()``) and what else they need."""
 
-    def __init__(
-        self,
-        database_url: str,
-        log_path: Path,
-        *,
-        workers: int = 1,
-        env: dict[str, str] | None = None,
-    ) -> None:
-        self.database_url = database_url
+    name = "portal"
+    health_path = "/healthz"
+
+    def __init__(self, log_path: Path, *, env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
-        self.workers = workers
         self.env = dict(env or {})
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    @property
-    def operator(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {OPERATOR_KEY}"}
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def start(self, timeout: float = 60) -> LiveServer:
+    def settle(self) -> None:
+        """Called once the health check answers (several workers need a moment more)."""
+
+    def start(self, timeout: float = 60) -> Any:
         log = self.log_path.open("ab")
-        env = {**os.environ, "PORTAL_OPERATOR_KEY": OPERATOR_KEY, **self.env}
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from portal.cli import app; app()",
-                "serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-                "--database-url",
-                self.database_url,
-            ],
+            [sys.executable, "-c", "from portal.cli import app; app()", *self.command()],
             cwd=ROOT,
-            env=env,
+            env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             # Its own process group, so a kill reaches uvicorn's worker processes too.
@@ -77,18 +63,16 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    # With several workers, give each a moment to come up.
-                    if self.workers > 1:
-                        time.sleep(1.0)
+                if httpx.get(f"{self.base}{self.health_path}", timeout=1).status_code == 200:
+                    self.settle()
                     return self
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None:
-                raise AssertionError(f"portal serve exited: {self.log()}")
+                raise AssertionError(f"{self.name} exited: {self.log()}")
             time.sleep(0.1)
         self.stop()
-        raise AssertionError(f"portal serve did not come up: {self.log()}")
+        raise AssertionError(f"{self.name} did not come up: {self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -112,8 +96,46 @@ class LiveServer:
                 self.proc.wait()
         self.proc = None
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> Any:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class LiveServer(CliServer):
+    """``portal serve --workers N`` on ``database_url``; ``start()`` waits for ``/healthz``."""
+
+    name = "portal serve"
+
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(log_path, env={"PORTAL_OPERATOR_KEY": OPERATOR_KEY, **(env or {})})
+        self.database_url = database_url
+        self.workers = workers
+
+    @property
+    def operator(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {OPERATOR_KEY}"}
+
+    def command(self) -> list[str]:
+        return [
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--database-url",
+            self.database_url,
+        ]
+
+    def settle(self) -> None:
+        # With several workers, give each a moment to come up.
+        if self.workers > 1:
+            time.sleep(1.0)
