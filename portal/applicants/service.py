@@ -29,8 +29,9 @@ from portal.applicants.models import (
     ApplicationStatus,
 )
 from portal.auth import service as auth_service
+from portal.core import transitions
 from portal.core.db import get_row
-from portal.core.errors import Conflict, FieldError, InvalidTransition, NotFound, Unprocessable
+from portal.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
@@ -156,8 +157,7 @@ def submit(
 
 
 def _move(app: Application, to: ApplicationStatus, now: datetime) -> None:
-    if to not in APPLICATION_TRANSITIONS[app.status]:
-        raise InvalidTransition("application", app.status.value, to.value)
+    transitions.require(APPLICATION_TRANSITIONS, "application", app.status, to)
     app.status = to
     app.updated_at = now
 

@@ -34,9 +34,9 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from portal.core import calendar
+from portal.core import calendar, transitions
 from portal.core.db import bulk_insert, expire_loaded
-from portal.core.errors import ConcurrentUpdate, InvalidTransition
+from portal.core.errors import ConcurrentUpdate
 from portal.core.ids import IdMinter
 from portal.core.money import format_cents
 from portal.core.pagination import keyset
@@ -90,8 +90,7 @@ def apply(
     if not items:
         return []
     for it in items:
-        if it.to_status not in PAYMENT_TRANSITIONS[it.payment.status]:
-            raise InvalidTransition("payment", it.payment.status.value, it.to_status.value)
+        transitions.require(PAYMENT_TRANSITIONS, "payment", it.payment.status, it.to_status)
     ws = ids.scope
     rules = payment_rules.rules_of(settings)
     day = calendar.local_date(now)

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
-from portal.core import calendar
+from portal.core import calendar, transitions
 from portal.core.db import get_row
-from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from portal.core.errors import Conflict, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
@@ -266,8 +266,9 @@ def update(
     diff: dict[str, Any] = {}
     target = changes.get("status")
     if target is not None and target != wo.status:
-        if target not in WORK_ORDER_TRANSITIONS[wo.status]:
-            raise InvalidTransition("work order", wo.status.value, WorkOrderStatus(target).value)
+        transitions.require(
+            WORK_ORDER_TRANSITIONS, "work order", wo.status, WorkOrderStatus(target)
+        )
         stamp = _STAMPS.get(WorkOrderStatus(target))
         if stamp is not None and changes.get(stamp) is None and getattr(wo, stamp) is None:
             changes = {**changes, stamp: calendar.local_date(now)}
