@@ -32,6 +32,7 @@ from portal.auth import service as auth_service
 from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.balances.router import router as balances_router
+from portal.connectors import worker as connector_worker
 from portal.core.clock import Clock, SystemClock
 from portal.core.db import WriterGate, loop_writer, make_engine, session_scope
 from portal.core.errors import (
@@ -55,6 +56,7 @@ from portal.core.health import router as ops_router
 from portal.core.idempotency import Replay
 from portal.core.inputs import INVALID_ENCODING, InputGuardMiddleware
 from portal.core.settings import Settings
+from portal.outbox.router import router as outbox_router
 from portal.payments import merges as payment_merges
 from portal.payments.router import resident_router as payments_resident_router
 from portal.payments.router import router as payments_router
@@ -109,12 +111,17 @@ def create_app(
         gc.collect()
         gc.freeze()
         gc.set_threshold(*gc_thresholds)
+        # The outbox's sender (issue 16): after each commit that queued deliveries, and now
+        # for whatever a restart left behind.
+        app.state.courier = connector_worker.Courier(app.state.engine, app.state.clock, app.state)
+        app.state.courier.start()
         task = None
         if settings.real_clock_tick_seconds > 0 and settings.run_real_clocks:
             task = asyncio.create_task(_real_clock_loop(app))
         try:
             yield
         finally:
+            await app.state.courier.stop()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -152,6 +159,7 @@ def create_app(
         payments_router,
         reversals_router,
         reports_router,
+        outbox_router,
         payments_resident_router,
         reversals_resident_router,
         work_orders_router,

@@ -3,10 +3,12 @@ this before using any model. (The jobs are listed in ``portal.sandbox.jobs``.)""
 
 from portal.applicants.models import Applicant, Application
 from portal.auth.models import Integration, IntegrationToken, LandlordUser, ServerSecret
+from portal.connectors.models import ImportRun
 from portal.core.idempotency import IdempotencyRecord
 from portal.core.ids import IdCounter
 from portal.core.jobs import ScheduledEvent
 from portal.notifications.models import Email, EmailAttachment, Event
+from portal.outbox.models import Delivery
 from portal.payments.models import (
     DepositBatch,
     Payment,
@@ -33,6 +35,7 @@ __all__ = [
     "AccountingRecord",
     "Applicant",
     "Application",
+    "Delivery",
     "DepositAccount",
     "DepositAccountProperty",
     "DepositBatch",
@@ -42,6 +45,7 @@ __all__ = [
     "Event",
     "IdCounter",
     "IdempotencyRecord",
+    "ImportRun",
     "Integration",
     "IntegrationToken",
     "LandlordUser",

@@ -175,6 +175,21 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
     async with loop_writer(request.app.state):
         with session_scope(engine) as session:
             yield session
+    after_commit(request.app.state, session)
+
+
+#: ``session.info`` key: the workspaces whose outbox got deliveries in this transaction
+#: (``portal.outbox``); once it commits, they are sent (``portal.connectors.worker.Courier``).
+PENDING_DELIVERIES = "outbox_workspaces"
+
+
+def after_commit(state: State, session: Session) -> None:
+    """What a committed unit of work owes: the deliveries it queued go out now, not before
+    (issue 16: "sent after commit"). ``state.courier`` is absent outside a server."""
+    pending: set[str] | None = session.info.pop(PENDING_DELIVERIES, None)
+    courier = getattr(state, "courier", None)
+    if pending and courier is not None:
+        courier.kick(pending)
 
 
 # scope="function": the commit happens before the response is sent (style.md C1).

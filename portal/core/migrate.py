@@ -26,9 +26,32 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(engine: Engine, to: str = "head") -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, to)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table's constraints by rebuilding it (copy, drop, rename); with
+            # foreign keys on, dropping a table others point at fails. They are switched off
+            # for the migration (a pragma ignored inside a transaction, so before it begins)
+            # and every reference is checked before the commit (Alembic's batch-mode advice).
+            _pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, to)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(connection: Connection, sql: str) -> None:
+    """A pragma on the driver's connection, outside any transaction SQLAlchemy would begin."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(sql)
 
 
 def revisions() -> list[str]:

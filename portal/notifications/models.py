@@ -54,6 +54,9 @@ class EmailKind(StrEnum):
     """To the landlord users: a chargeback's dispute was won or lost."""
     WORK_ORDER_CREATED = "work_order_created"
     """To the landlord users: a new work order (domain.md §8.4)."""
+    CONNECTOR_FAILURE = "connector_failure"
+    """To the landlord users: a posting to the accounting system was refused or could not be
+    delivered (issue 16)."""
     WORK_ORDER_STATUS = "work_order_status"
     """To the tenant: their work order's status changed."""
     APPLICATION_RECEIVED = "application_received"

@@ -26,7 +26,7 @@ from portal.core.money import format_usd
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.payments import batching, service, sources
+from portal.payments import batching, postings, service, sources
 from portal.payments import notices as payment_notices
 from portal.payments import rules as payment_rules
 from portal.payments.errors import RecurringNotActive, RecurringPaymentNotFound
@@ -305,6 +305,7 @@ def _start_scheduled(
             params,
         )
     batching.add_to_batches(session, ids.scope, amounts)
+    postings.post_payments(session, ids, [p.id for p, _ in starting], now=now)
     if skipped:
         session.connection().execute(
             update(table)

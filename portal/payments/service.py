@@ -35,7 +35,7 @@ from portal.core import calendar, transitions
 from portal.core.db import bulk_insert, get_row
 from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
-from portal.payments import batching, sources
+from portal.payments import batching, postings, sources
 from portal.payments.errors import (
     DateInPast,
     DateTooFar,
@@ -227,6 +227,9 @@ def insert_payments(
         )
     bulk_insert(session, Payment, rows)
     batching.add_to_batches(session, ids.scope, amounts)
+    postings.post_payments(
+        session, ids, [r["id"] for r in rows if r["deposit_batch_id"] is not None], now=now
+    )
     return payment_ids
 
 

@@ -147,7 +147,11 @@ def _existing_leases(session: Session, ws: str) -> dict[str, dict[str, Any]]:
     ]
     rows = session.execute(
         select(*columns).where(
-            col(Lease.workspace_id) == ws, col(Lease.external_resident_id).is_not(None)
+            col(Lease.workspace_id) == ws,
+            # Send Balances keys by resident ID across the workspace; leases the AMSI import
+            # keyed by unit are its own (``Lease.external_scope``).
+            col(Lease.external_scope) == "",
+            col(Lease.external_resident_id).is_not(None),
         )
     ).mappings()
     return {r["external_resident_id"]: dict(r) for r in rows}

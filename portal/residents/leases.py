@@ -140,11 +140,14 @@ def leases_of(session: Session, workspace_id: str, resident_id: str) -> list[Lea
 
 
 def holders_of_external_id(
-    session: Session, workspace_id: str, external_resident_id: str
+    session: Session, workspace_id: str, external_resident_id: str, *, scope: str = ""
 ) -> tuple[Lease, list[Resident]] | None:
+    """The lease mapped to an accounting lease ID in ``scope`` (``Lease.external_scope``: the
+    workspace, or an AMSI-imported lease's unit) and its residents."""
     lease = session.scalars(
         select(Lease).where(
             col(Lease.workspace_id) == workspace_id,
+            col(Lease.external_scope) == scope,
             col(Lease.external_resident_id) == external_resident_id,
         )
     ).first()

@@ -143,7 +143,10 @@ class Lease(SQLModel, table=True):
     __tablename__ = "lease"
     __table_args__ = (
         ForeignKeyConstraint(["workspace_id", "unit_id"], ["unit.workspace_id", "unit.id"]),
-        UniqueConstraint("workspace_id", "external_resident_id"),
+        # A lease ID is unique in its scope: the whole workspace ("") for a client that
+        # sends its own resident IDs; the unit for AMSI, whose ResiID is unique only within
+        # a unit (connectors.md §0.6), when the AMSI import created the lease.
+        UniqueConstraint("workspace_id", "external_scope", "external_resident_id"),
     )
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
@@ -158,6 +161,9 @@ class Lease(SQLModel, table=True):
     end_date: date | None = None
     #: The accounting system's resident ID (Yardi t-code, AMSI ResiID, ...); unique per workspace.
     external_resident_id: str | None = Field(default=None, max_length=64)
+    #: Where ``external_resident_id`` is unique: "" (the workspace) or, for a lease the AMSI
+    #: import created, the unit's AMSI key ``PropertyId|BldgID|UnitID`` (connectors.md §1.8).
+    external_scope: str = Field(default="", max_length=64)
     payments: PaymentsSetting = Field(sa_type=StrEnumType(PaymentsSetting))
     #: The accounting system's flag, when an integration supplies it.
     accounting_payments: PaymentsSetting | None = Field(

@@ -42,7 +42,7 @@ from portal.core.money import format_cents
 from portal.core.pagination import keyset
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
-from portal.payments import batching
+from portal.payments import batching, postings
 from portal.payments import notices as payment_notices
 from portal.payments import rules as payment_rules
 from portal.payments.models import (
@@ -174,6 +174,7 @@ def apply(
                 row["ledger_seq"] = seq
     bulk_insert(session, Reversal, rows)
     batching.add_to_batches(session, ws, dict(amounts))
+    postings.post_reversals(session, ids, rows, now=now)
     _move_payments(session, ws, items, now=now)
     _move_balances(session, ws, moved, now=now)
     return list_by_id(session, ws, reversal_ids)

@@ -153,12 +153,16 @@ def advance_clock(
     target: datetime | None,
     system: Clock,
     checkpoint: Callable[[], None],
+    deliver: Callable[[datetime], object] | None = None,
 ) -> tuple[datetime, list[JobRun]]:
     """Run every job due up to ``target`` (None: the workspace's current instant) in order,
     then leave the clock at ``target``.
 
     Returns the previous instant and the jobs run. ``checkpoint`` commits after each job
     (architecture.md §4: each event commits on its own and moves the clock with it).
+    ``deliver`` (only with a committing checkpoint) sends the outbox after each job, at the
+    job's instant: payments reach the accounting system when they are made, in order, before
+    the next job (issue 16).
     """
     ws = _lock(session, workspace_id)
     previous = now = workspaces_service.now_of(ws, system)
@@ -210,6 +214,8 @@ def advance_clock(
         session.flush()
         faults.reached(due.name, "end")
         checkpoint()
+        if deliver is not None:
+            deliver(run_at)
         ws = _lock(session, workspace_id)
     ws.clock_now = target
     if ws.clock_mode is ClockMode.REAL:

@@ -8,6 +8,7 @@ checks that every ``EventKind`` declared anywhere in ``portal`` has its handler 
 
 from __future__ import annotations
 
+from portal.connectors import jobs as connector_jobs
 from portal.core import idempotency
 from portal.core.jobs import JobRegistry
 from portal.payments import jobs as payment_jobs
@@ -22,6 +23,7 @@ REGISTRY = JobRegistry.of(
         reminders.CALENDAR_JOB,
         report_jobs.CALENDAR_JOB,
         *reversal_jobs.CALENDAR_JOBS,
+        *connector_jobs.CALENDAR_JOBS,
     ],
-    handlers=[*reversal_jobs.HANDLERS],
+    handlers=[*reversal_jobs.HANDLERS, *connector_jobs.HANDLERS],
 )

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
 from portal.auth.models import LandlordUser
+from portal.connectors import worker as connector_worker
 from portal.core import calendar
 from portal.core.clock import Clock, ClockMode
 from portal.core.db import session_scope
@@ -124,7 +125,12 @@ def advance(
         ws, now, to=body.to, by=body.by, banking_days=body.banking_days
     )
     previous, runs = sandbox_clock.advance_clock(
-        session, workspace_id, target=target, system=system, checkpoint=checkpoint
+        session,
+        workspace_id,
+        target=target,
+        system=system,
+        checkpoint=checkpoint,
+        deliver=_deliverer(session, workspace_id, system),
     )
     return ws_schemas.ClockAdvanced(
         now=target,
@@ -136,6 +142,18 @@ def advance(
             for r in runs
         ],
     )
+
+
+def _deliverer(session: Session, workspace_id: str, system: Clock) -> Callable[[datetime], int]:
+    """A pass of the outbox at a job's instant, in transactions of its own (the advance has
+    just committed): what the job queued reaches the accounting system then (issue 16)."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+
+    def deliver(at: datetime) -> int:
+        return connector_worker.deliver(engine, workspace_id, system=system, until=at)
+
+    return deliver
 
 
 def run_real_clocks(engine: Engine, system: Clock) -> int:
@@ -155,7 +173,12 @@ def run_real_clocks(engine: Engine, system: Clock) -> int:
         try:
             with session_scope(engine) as session:
                 _previous, runs = sandbox_clock.advance_clock(
-                    session, workspace_id, target=None, system=system, checkpoint=session.commit
+                    session,
+                    workspace_id,
+                    target=None,
+                    system=system,
+                    checkpoint=session.commit,
+                    deliver=_deliverer(session, workspace_id, system),
                 )
                 ran += len(runs)
         except workspaces_service.WorkspaceNotFound:

@@ -1,0 +1,400 @@
+"""Sending the outbox (issue 16): deliveries leave after the commit that queued them, each
+integration's strictly in order, each claimed by exactly one worker.
+
+A pass takes one delivery at a time, in three steps, none of which holds a transaction open
+across the network:
+
+1. **claim** (a short transaction): the integration's row is locked ``FOR UPDATE SKIP
+   LOCKED`` (PostgreSQL; SQLite's writers are serialized anyway), so two workers never claim
+   for one integration at once; its oldest undelivered row is taken if it is due and nobody
+   holds it, and moved ``pending -> sending`` by a compare-and-set UPDATE. While one delivery
+   of an integration is in flight the rest wait: the vendor sees them in the order they were
+   made (a return after its payment, a settlement after its journal's payments).
+2. **attempt**: the HTTP call, outside any transaction.
+3. **record** (a short transaction): ``sent``; ``rejected`` (the vendor refused: never retried
+   by itself, kept in the integration's last error and e-mailed to the landlord users);
+   ``failed`` (it could not be built, or the retries ran out: the same); or, for a transport
+   error, ``pending`` again with the next attempt backed off **on the workspace clock**: a
+   scheduled event at that instant makes a clock advance stop there and retry.
+
+Workers: ``deliver`` runs a pass synchronously (a clock advance after each job, the CLI);
+``Courier`` runs passes on the server's event loop after each request that queued deliveries
+(HTTP in a worker thread), and at start-up for whatever a restart left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+from sqlalchemy import Engine, select, update
+from sqlmodel import Session, col
+
+from portal.auth import service as auth_service
+from portal.auth.models import Integration, IntegrationKind
+from portal.core import jobs, transitions
+from portal.core.clock import Clock, as_aware
+from portal.core.db import loop_writer, session_scope
+from portal.core.money import format_usd
+from portal.notifications import service as notifications
+from portal.notifications.models import EmailKind
+from portal.outbox.models import DELIVERY_TRANSITIONS, Delivery, DeliveryState, Topic
+from portal.workspaces import service as workspaces_service
+from portal.workspaces.models import Workspace
+
+from .amsi import ledger as amsi_ledger
+
+log = logging.getLogger(__name__)
+
+#: A claim is abandoned (its worker died) after this much real time; another worker takes it.
+CLAIM_FOR = timedelta(minutes=2)
+
+#: The waits between attempts after transport errors, in workspace time: about two days in
+#: all, so an eSite down for an hour, or a night, gets everything once it is back.
+BACKOFF = tuple(timedelta(minutes=m) for m in (1, 2, 4, 8, 15, 30, 60, 120, 240, 480, 720, 1440))
+
+#: Makes a clock advance stop at a retry's instant (the pass after that job sends it).
+RETRY = jobs.EventKind("connectors.retry", jobs.RANK_DELIVERIES)
+
+_LIVE = (DeliveryState.PENDING, DeliveryState.SENDING)
+
+
+@dataclass(frozen=True)
+class Claim:
+    workspace_id: str
+    delivery_id: str
+    seq: int
+    integration_id: str
+    kind: IntegrationKind
+    topic: Topic
+    facts: dict[str, Any]
+    connection: dict[str, Any]
+    password: str | None
+    attempts: int
+    now: datetime
+
+
+def claim_next(
+    session: Session, workspace_id: str, *, system: Clock, until: datetime | None = None
+) -> Claim | None:
+    """Claim the next delivery of the workspace to send (the module docstring, step 1).
+    ``until``: the workspace instant of the pass (a clock advance's job); None: the clock's."""
+    ws = session.get(Workspace, workspace_id)
+    if ws is None:
+        return None
+    now = as_aware(until) if until is not None else workspaces_service.now_of(ws, system)
+    real_now = system.now()
+    integration_ids = session.scalars(
+        select(col(Delivery.integration_id))
+        .distinct()
+        .where(col(Delivery.workspace_id) == workspace_id, col(Delivery.state).in_(_LIVE))
+        .order_by(col(Delivery.integration_id))
+    ).all()
+    for integration_id in integration_ids:
+        integration = session.scalars(
+            select(Integration)
+            .where(
+                col(Integration.workspace_id) == workspace_id,
+                col(Integration.id) == integration_id,
+            )
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if integration is None:
+            continue  # another worker is claiming for this integration right now
+        head = session.scalars(
+            select(Delivery)
+            .where(
+                col(Delivery.workspace_id) == workspace_id,
+                col(Delivery.integration_id) == integration_id,
+                col(Delivery.state).in_(_LIVE),
+            )
+            .order_by(col(Delivery.seq))
+            .limit(1)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if head is None:
+            continue
+        held_until = head.claimed_until
+        if head.state is DeliveryState.SENDING and held_until and as_aware(held_until) > real_now:
+            continue  # in flight; the rest of this integration waits behind it
+        if head.state is DeliveryState.PENDING and as_aware(head.next_attempt_at) > now:
+            continue  # backing off; likewise
+        claimed = session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.workspace_id) == workspace_id,
+                col(Delivery.id) == head.id,
+                col(Delivery.attempts) == head.attempts,
+                transitions.moving(
+                    col(Delivery.state), DELIVERY_TRANSITIONS, [head.state], DeliveryState.SENDING
+                ),
+            )
+            .values(
+                state=DeliveryState.SENDING,
+                attempts=head.attempts + 1,
+                claimed_until=real_now + CLAIM_FOR,
+                last_attempt_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        return Claim(
+            workspace_id=workspace_id,
+            delivery_id=head.id,
+            seq=head.seq,
+            integration_id=integration_id,
+            kind=integration.kind,
+            topic=Topic(head.topic),
+            facts=dict(head.facts),
+            connection=dict(integration.connection or {}),
+            password=integration.connection_password,
+            attempts=head.attempts + 1,
+            now=now,
+        )
+    return None
+
+
+def attempt(claim: Claim) -> amsi_ledger.Outcome:
+    """The vendor call (no database)."""
+    if not claim.connection:
+        return amsi_ledger.Outcome(
+            "unbuildable", claim.topic.value, description="the integration has no connection"
+        )
+    if claim.kind is IntegrationKind.AMSI:
+        return amsi_ledger.send(
+            claim.topic,
+            claim.facts,
+            claim.connection,
+            claim.password,
+            retry=claim.attempts > 1,
+        )
+    return amsi_ledger.Outcome(
+        "unbuildable", claim.topic.value, description=f"no connector for {claim.kind.value}"
+    )
+
+
+def record(session: Session, claim: Claim, outcome: amsi_ledger.Outcome) -> DeliveryState:
+    """Keep what the attempt came to (the module docstring, step 3)."""
+    response = outcome.as_json() | {"attempt": claim.attempts, "at": claim.now.isoformat()}
+    values: dict[str, Any] = {"last_response": response, "claimed_until": None}
+    if outcome.verdict == "sent":
+        to, values["sent_at"] = DeliveryState.SENT, claim.now
+    elif outcome.verdict == "transport" and claim.attempts <= len(BACKOFF):
+        to = DeliveryState.PENDING
+        values["next_attempt_at"] = claim.now + BACKOFF[claim.attempts - 1]
+    elif outcome.verdict == "rejected":
+        to = DeliveryState.REJECTED
+    else:
+        to = DeliveryState.FAILED
+    values["state"] = to
+    done = session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.workspace_id) == claim.workspace_id,
+            col(Delivery.id) == claim.delivery_id,
+            col(Delivery.attempts) == claim.attempts,
+            transitions.moving(
+                col(Delivery.state), DELIVERY_TRANSITIONS, [DeliveryState.SENDING], to
+            ),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        # Our claim expired and another worker took the delivery over: its word stands.
+        log.warning("delivery %s: claim lost before its outcome was kept", claim.delivery_id)
+        return to
+    ws = session.get(Workspace, claim.workspace_id)
+    assert ws is not None
+    ids = workspaces_service.minter(ws, session)
+    if to is DeliveryState.PENDING:
+        jobs.schedule(
+            session,
+            ids,
+            kind=RETRY,
+            due_at=values["next_attempt_at"],
+            payload={"delivery_id": claim.delivery_id, "attempt": claim.attempts + 1},
+            now=claim.now,
+        )
+    elif to in (DeliveryState.REJECTED, DeliveryState.FAILED):
+        _tell_failure(session, ids, claim, outcome, to)
+    return to
+
+
+def _tell_failure(
+    session: Session,
+    ids: Any,
+    claim: Claim,
+    outcome: amsi_ledger.Outcome,
+    state: DeliveryState,
+) -> None:
+    """A refused or undeliverable posting is the integration's last error and an e-mail to
+    every landlord user (issue 16; RT mailed failed posts at its nightly close, §1.5)."""
+    if outcome.verdict == "rejected":
+        code = "connector_rejected"
+        what = (
+            f"the eSite refused {outcome.operation} with error {outcome.code}: "
+            f"{outcome.description}"
+        )
+    elif outcome.verdict == "transport":
+        code = "connector_unreachable"
+        what = (
+            f"{outcome.operation} got no answer after {claim.attempts} attempts: "
+            f"{outcome.description}"
+        )
+    else:
+        code = "connector_unbuildable"
+        what = f"{outcome.operation} could not be sent: {outcome.description}"
+    facts = claim.facts
+    subject = {
+        Topic.PAYMENT: f"payment {facts.get('transaction_id')}",
+        Topic.REVERSAL: f"the reversal of payment {facts.get('transaction_id')}",
+        Topic.JOURNAL_CLOSE: f"the close of journal {facts.get('journal')}",
+    }[claim.topic]
+    session.execute(
+        update(Integration)
+        .where(
+            col(Integration.workspace_id) == claim.workspace_id,
+            col(Integration.id) == claim.integration_id,
+        )
+        .values(
+            last_error={
+                "at": claim.now.isoformat(),
+                "source": "connector",
+                "status": None,
+                "code": code,
+                "detail": f"Posting {subject}: {what}.",
+                "delivery_id": claim.delivery_id,
+                "operation": outcome.operation,
+                "vendor_code": outcome.code,
+                "errors": [],
+            }
+        )
+        .execution_options(synchronize_session=False)
+    )
+    amount = facts.get("amount_cents")
+    lines = [
+        f"The portal could not post {subject} to your accounting system ({state.value}).",
+        "",
+        f"What happened: {what}.",
+    ]
+    if amount is not None:
+        lines.append(f"Amount: {format_usd(int(amount))}; journal {facts.get('journal')}.")
+    lines += ["", f"Delivery {claim.delivery_id}: retry it once the cause is fixed."]
+    notifications.send_many(
+        session,
+        ids,
+        [
+            notifications.Message(
+                to=to,
+                subject=f"Posting to your accounting system failed: {subject}",
+                kind=EmailKind.CONNECTOR_FAILURE,
+                body="\n".join(lines),
+                data={"delivery_id": claim.delivery_id, "code": code},
+            )
+            for to in auth_service.landlord_emails(session, claim.workspace_id)
+        ],
+        now=claim.now,
+    )
+
+
+def deliver(
+    engine: Engine, workspace_id: str, *, system: Clock, until: datetime | None = None
+) -> int:
+    """A pass, synchronously: send every due delivery of the workspace. Returns how many
+    attempts were made."""
+    made = 0
+    while True:
+        with session_scope(engine) as session:
+            claim = claim_next(session, workspace_id, system=system, until=until)
+        if claim is None:
+            return made
+        outcome = attempt(claim)
+        with session_scope(engine) as session:
+            record(session, claim, outcome)
+        made += 1
+
+
+def workspaces_with_due(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(col(Delivery.workspace_id))
+            .distinct()
+            .where(col(Delivery.state).in_(_LIVE))
+            .order_by(col(Delivery.workspace_id))
+        )
+    )
+
+
+class Courier:
+    """Passes on the server's event loop, one at a time per workspace (issue 16: "sent after
+    commit"). ``kick`` may be called from any thread; a kick during a pass makes another pass
+    follow it."""
+
+    def __init__(self, engine: Engine, system: Clock, state: Any) -> None:
+        self.engine = engine
+        self.system = system
+        self.state = state
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.again: set[str] = set()
+
+    def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        with session_scope(self.engine) as session:
+            due = workspaces_with_due(session)
+        self.kick(due)
+
+    def kick(self, workspace_ids: Iterable[str]) -> None:
+        if self.loop is None or self.loop.is_closed():
+            return
+        for workspace_id in sorted(workspace_ids):
+            self.loop.call_soon_threadsafe(self._start, workspace_id)
+
+    def _start(self, workspace_id: str) -> None:
+        if workspace_id in self.running:
+            self.again.add(workspace_id)
+            return
+        assert self.loop is not None
+        self.running[workspace_id] = self.loop.create_task(self._run(workspace_id))
+
+    async def _run(self, workspace_id: str) -> None:
+        try:
+            while True:
+                self.again.discard(workspace_id)
+                await self._pass(workspace_id)
+                if workspace_id not in self.again:
+                    return
+        except Exception:  # a failing pass must not kill the courier; the rows stay pending
+            log.exception("delivery pass for %s failed", workspace_id)
+        finally:
+            self.running.pop(workspace_id, None)
+
+    async def _pass(self, workspace_id: str) -> None:
+        while True:
+            async with loop_writer(self.state):
+                with session_scope(self.engine) as session:
+                    claim = claim_next(session, workspace_id, system=self.system)
+            if claim is None:
+                return
+            outcome = await anyio.to_thread.run_sync(attempt, claim)
+            async with loop_writer(self.state):
+                with session_scope(self.engine) as session:
+                    record(session, claim, outcome)
+
+    async def idle(self) -> None:
+        """Wait until no pass runs (tests; shutdown)."""
+        while self.running:
+            await asyncio.gather(*list(self.running.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in list(self.running.values()):
+            task.cancel()
+        await asyncio.gather(*list(self.running.values()), return_exceptions=True)
