@@ -89,6 +89,18 @@ class ConnectionIn(BaseModel):
         max_length=1000,
         description="The eSite property IDs enabled for import and posting",
     )
+    timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=120,
+        description="How long a call may take before it counts as unanswered and is retried "
+        "(the eSite may have done the work: the retry then reads as a duplicate)",
+    )
+    daily_sync: bool = Field(
+        default=True,
+        description="Import the enabled properties every day at 04:15 New York time, as "
+        "RentTrack's balance sync did (connectors.md §0.1)",
+    )
 
     @field_validator("property_ids")
     @classmethod
@@ -115,6 +127,8 @@ class ConnectionRead(BaseModel):
     user_id: str
     merchant_id: str
     property_ids: list[str]
+    timeout_seconds: float = 10
+    daily_sync: bool = True
     password_set: bool = Field(description="Whether a password is stored (it is never returned)")
 
 
@@ -247,6 +261,11 @@ class IntegrationRead(BaseModel):
     processing_options: ProcessingOptions
     lockbox_format: LockboxFormat | None = None
     connection: ConnectionRead | None = None
+    last_error: dict[str, Any] | None = Field(
+        default=None,
+        description="The last error this integration met: a refused call of the client's, or "
+        "a posting its accounting system refused or never answered (issue 16); null if none",
+    )
     active_token: TokenRead | None
     created_at: datetime
 
@@ -292,6 +311,7 @@ def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
         )
         if integration.connection is not None
         else None,
+        last_error=integration.last_error,
         active_token=token_read(active) if active is not None else None,
         created_at=integration.created_at,
     )

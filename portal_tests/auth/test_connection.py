@@ -32,7 +32,11 @@ def test_a_connection_is_stored_and_read_back_without_its_password(client: TestC
     created = _create(client, world, connection=CONNECTION)
     assert created.status_code == 201, created.text
     read = client.get(f"/v1/integrations/{created.json()['id']}", headers=world.landlord)
-    expected = {k: v for k, v in CONNECTION.items() if k != "password"} | {"password_set": True}
+    expected = {k: v for k, v in CONNECTION.items() if k != "password"} | {
+        "password_set": True,
+        "timeout_seconds": 10,
+        "daily_sync": True,
+    }
     for body in (created.json(), read.json()):
         assert body["connection"] == expected
         assert "s3cret-pw" not in json.dumps(body)

@@ -65,7 +65,8 @@ class Amsi:
 @pytest.fixture
 def amsi(client: TestClient, esite: ThreadedReferenceServer, ref: httpx.Client) -> Amsi:
     """A landlord world with an AMSI integration connected to the reference eSite."""
-    world = make_world(client)
+    # Several payments a day per resident: a day's journal with more than one item.
+    world = make_world(client, settings={"payments_per_resident_per_day": 10})
     created = client.post(
         "/v1/integrations",
         json={"name": "eSite", "kind": "amsi", "connection": connection(esite)},

@@ -25,7 +25,7 @@ def esite_payer(
     *,
     bldg: str = "01",
     unit: str = "102",
-    resi: str = "4",
+    resi: str | None = "4",
     email: str = "pat@example.com",
 ) -> Payer:
     """A resident who can pay, on a portal unit mapped to the eSite's ``001|bldg|unit`` and a
@@ -44,7 +44,8 @@ def esite_payer(
     )
     assert claimed.status_code == 200, claimed.text
     add_account(client, amsi.world, made["property_id"])
-    return make_payer(client, amsi.world, unit=made, email=email, external_resident_id=resi)
+    lease = {"external_resident_id": resi} if resi is not None else {}
+    return make_payer(client, amsi.world, unit=made, email=email, **lease)
 
 
 def deliveries(client: TestClient, amsi: Amsi, **query: Any) -> list[dict[str, Any]]:
