@@ -186,6 +186,7 @@ def check(
     """Verify the ledger invariants (architecture.md §11); exit 1 on a violation."""
     from rich.markup import escape
 
+    from portal.connectors import check as connectors_check
     from portal.core.db import session_scope
     from portal.core.errors import PortalError
     from portal.payments import check as ledger
@@ -194,6 +195,8 @@ def check(
     try:
         with session_scope(engine) as session, console.status("checking…"):
             report = ledger.run(session, workspace)
+            # And what a connected accounting system holds (a reference eSite's read-back).
+            report.violations.extend(connectors_check.esite(session, workspace))
     except PortalError as exc:
         console.print(f"[red]{exc.code}: {exc.detail}[/red]")
         raise typer.Exit(2) from None
@@ -254,9 +257,36 @@ app.add_typer(reference_app, name="reference")
 def reference_amsi(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            help="A seed file to start with: portfolios, units, leases "
+            "(docs/reference-amsi.md, 'Seeding from a file').",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the reference AMSI eSite: SOAP Leasing and Ledger, admin API under /_ref."""
+    import os
+
     import uvicorn
+
+    from portal.reference.amsi.app import SEED_ENV
+
+    if seed is not None:
+        import json
+
+        from portal.reference.amsi import seeding
+        from portal.reference.amsi.state import World
+
+        try:  # checked here, so a bad seed is one line, not a server that fails to start
+            counts = seeding.apply(World(), json.loads(seed.read_text()), base=seed.parent)
+        except (ValueError, OSError) as exc:
+            console.print(f"[red]{seed}: {exc}[/red]")
+            raise typer.Exit(2) from None
+        console.print(f"seed {seed}: {counts}")
+        os.environ[SEED_ENV] = str(seed.resolve())
 
     console.print(f"[bold]reference AMSI eSite[/bold] on http://{host}:{port}")
     console.print(f"eSite URL: http://{host}:{port}/amsiweb/edexweb/esite  (admin: /_ref/docs)")

@@ -33,6 +33,7 @@ from portal.auth.router import integration_router
 from portal.auth.router import router as auth_router
 from portal.balances.router import router as balances_router
 from portal.connectors import worker as connector_worker
+from portal.connectors.router import router as connectors_router
 from portal.core.clock import Clock, SystemClock
 from portal.core.db import WriterGate, loop_writer, make_engine, session_scope
 from portal.core.errors import (
@@ -149,6 +150,7 @@ def create_app(
         sandbox_router,
         auth_router,
         integration_router,
+        connectors_router,
         properties_router,
         residents_router,
         resident_router,

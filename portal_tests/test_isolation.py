@@ -179,17 +179,42 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
     account_number = f"{ord(label[0]):03d}98765432101234"
     for n in range(count):
         name = f"{label} integration {n}"
+        # An AMSI integration with a connection (to a port nobody listens on), so the world
+        # also owns an import run and a delivery (issue 16).
         integration = make_integration(
             client,
             world,
             name=name,
+            kind="amsi",
             features=["applicant_screening", "maintenance_coordination"],
+            connection={
+                "url": "http://127.0.0.1:9/esite",
+                "portfolio": label,
+                "user_id": "u",
+                "password": "p",
+                "timeout_seconds": 1,
+                "property_ids": [f"X{n}"],
+            },
         )
         token = make_token(client, world, integration["id"])
+        synced = client.post(
+            f"/v1/integrations/{integration['id']}/sync",
+            headers={**world.landlord, "Idempotency-Key": f"sync-{label}-{n}"},
+        )
+        assert synced.status_code == 200, synced.text
         prop_name, unit_name = f"{label} property {n}", f"{label} unit {n}"
         prop = landlord_post(
-            client, world, "/v1/properties", {"name": prop_name, "address": {"street": "1 Elm"}}
+            client,
+            world,
+            "/v1/properties",
+            {"name": prop_name, "external_id": f"X{n}", "address": {"street": "1 Elm"}},
         )
+        claimed = client.patch(
+            f"/v1/properties/{prop['id']}",
+            json={"integration_id": integration["id"]},
+            headers=world.landlord,
+        )
+        assert claimed.status_code == 200, claimed.text
         unit = landlord_post(
             client, world, f"/v1/properties/{prop['id']}/units", {"name": unit_name}
         )
@@ -242,6 +267,11 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             headers=resident_auth(client, world, f"{label.lower()}-resident{n}@example.com"),
         )
         assert applied.status_code == 201, applied.text
+        delivered = client.get(
+            f"/v1/integrations/{integration['id']}/deliveries", headers=world.landlord
+        )
+        assert delivered.status_code == 200, delivered.text
+        delivery = delivered.json()["data"][0]
         names.append(resident_name)
         names.extend([name, prop_name, unit_name, f"{label} leaking tap {n}"])
     return Owned(
@@ -260,6 +290,8 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             "work_order_id": work_order["id"],
             "application_id": applied.json()["id"],
             "applicant_id": applied.json()["applicants"][0]["id"],
+            "delivery_id": delivery["id"],
+            "run_id": synced.json()["id"],
         },
         names=names,
         integration_token=token["token"],
@@ -365,6 +397,12 @@ KNOWN_ROUTES = {
     "POST /v1/applicants/{application_id}/decision",
     "PATCH /v1/applicants/{application_id}/people/{applicant_id}",
     "POST /v1/integration/applicants/{applicant_id}/accepted",
+    "GET /v1/integrations/{integration_id}/deliveries",
+    "GET /v1/integrations/{integration_id}/deliveries/{delivery_id}",
+    "POST /v1/integrations/{integration_id}/deliveries/{delivery_id}/retry",
+    "POST /v1/integrations/{integration_id}/sync",
+    "GET /v1/integrations/{integration_id}/imports",
+    "GET /v1/integrations/{integration_id}/imports/{run_id}",
 }
 
 
@@ -423,6 +461,8 @@ class TestWalkRoutes:
             "work_order_id",
             "application_id",
             "applicant_id",
+            "delivery_id",
+            "run_id",
         }
         params = {name for e in walked(app, operator=False) for name in e.params}
 
@@ -669,6 +709,7 @@ class TestOperatorRoutes:
                 {
                     "workspace_id": UNKNOWN_WORKSPACE,
                     "payment_id": "pay_x",
+                    "integration_id": "int_x",
                     "email_id": "msg_x",
                     "n": "1",
                 },

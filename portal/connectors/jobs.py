@@ -5,6 +5,9 @@
   its net: what was posted to it less what was reversed in it so far (connectors.md §1.7: RT's
   ``api:accounting:amsi:close-batches`` at 22:30; seed 001 "RentTrack will close batches on the
   day the transactions are posted"). The settlement date is the batch's deposit date (§1.7).
+- ``connectors.daily_sync``, 04:15 every day: each connected AMSI integration whose connection
+  keeps ``daily_sync`` on is imported, as RT's ``api:amsi:sync-balance`` cron did at 04:15
+  (§0.1): balances, block flags, new residents. Its run is in the import review like Sync Now's.
 - ``connectors.retry`` events: a delivery's next attempt (``worker.RETRY``); the pass after the
   job sends it.
 """
@@ -18,14 +21,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import col
 
+from portal.auth.models import IntegrationKind
 from portal.core import calendar, jobs
 from portal.outbox import service as outbox
 from portal.outbox.models import Delivery, Topic
 from portal.payments.models import DepositBatch
 
 from . import worker
+from .amsi import imports
 
 CLOSE_TIME = time(22, 30)
+SYNC_TIME = time(4, 15)
 
 
 def _daily(at: time) -> Any:
@@ -93,11 +99,29 @@ def close_journals(ctx: jobs.JobContext) -> jobs.JobResult:
     return {"journals_closing": queued} if queued else None
 
 
+def daily_sync(ctx: jobs.JobContext) -> jobs.JobResult:
+    runs: dict[str, Any] = {}
+    for integration in outbox.connected(ctx.session, ctx.workspace_id):
+        connection = integration.connection or {}
+        if integration.kind is not IntegrationKind.AMSI or not connection.get("daily_sync", True):
+            continue
+        if not connection.get("property_ids"):
+            continue  # nothing to import: Sync Now says so; the schedule stays quiet
+        run = imports.sync_now(
+            ctx.session, ctx.ids, integration.id, now=ctx.now, trigger=imports.SCHEDULE
+        )
+        runs[integration.id] = {"run": run.id, "status": run.status.value, **run.counts}
+    return {"imports": runs} if runs else None
+
+
 def _retry(_ctx: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return {"delivery_id": payload.get("delivery_id"), "attempt": payload.get("attempt")}
 
 
 CALENDAR_JOBS = (
+    jobs.CalendarJob(
+        "connectors.daily_sync", jobs.RANK_HOUSEKEEPING, _daily(SYNC_TIME), daily_sync
+    ),
     jobs.CalendarJob(
         "connectors.close_journals", jobs.RANK_DELIVERIES, _daily(CLOSE_TIME), close_journals
     ),

@@ -34,7 +34,7 @@ def esite() -> Iterator[ThreadedReferenceServer]:
 @pytest.fixture
 def ref(esite: ThreadedReferenceServer) -> Iterator[httpx.Client]:
     """The reference server's admin API, its world reset to the fixtures' (portfolio, property
-    001 with its 67 units and 53 leases)."""
+    001 with the fixture documents' units and leases)."""
     with httpx.Client(base_url=esite.base, timeout=10) as admin:
         seed(admin)
         yield admin
@@ -48,6 +48,8 @@ def connection(esite: ThreadedReferenceServer, **overrides: Any) -> dict[str, An
         "password": PASSWORD,
         "merchant_id": MERCHANT_ID,
         "property_ids": [PROPERTY],
+        # Tests that advance the clock import only when they mean to (test_amsi_daily_sync).
+        "daily_sync": False,
         **overrides,
     }
 

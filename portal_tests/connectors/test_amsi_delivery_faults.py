@@ -85,7 +85,8 @@ def test_payments_made_while_the_esite_is_down_arrive_in_order_once_it_is_back(
     assert [d["state"] for d in deliveries(client, amsi)] == ["pending"] * 3
     _advance(client, amsi, "PT1H")  # an hour of retries, all refused
     first, *rest = deliveries(client, amsi)
-    assert first["state"] == "pending" and first["attempts"] > 1, first
+    assert first["state"] == "pending", first
+    assert first["attempts"] > 1, first
     assert [d["attempts"] for d in rest] == [0, 0]  # waiting behind the first, in order
     assert ref.delete(f"/_ref/faults/{down['id']}").status_code == 204
     _advance(client, amsi, "PT2H")
@@ -107,7 +108,7 @@ def test_a_vendor_rejection_is_not_retried_and_is_in_last_error_and_the_mailbox(
     assert delivery["next_attempt_at"] is None
     error = _integration(client, amsi)["last_error"]
     assert error["code"] == "connector_rejected"
-    assert error["vendor_code"] == 12 and error["delivery_id"] == delivery["id"]
+    assert (error["vendor_code"], error["delivery_id"]) == (12, delivery["id"])
     assert payment["transaction_id"] in error["detail"]
     [mail] = mailbox(client, amsi.world, kind="connector_failure")
     assert mail["to"] == amsi.world.email
@@ -127,7 +128,8 @@ def test_a_vendor_rejection_is_not_retried_and_is_in_last_error_and_the_mailbox(
         f"/v1/integrations/{amsi.id}/deliveries/{delivery['id']}/retry",
         headers=amsi.world.landlord,
     )
-    assert again.status_code == 409 and again.json()["code"] == "delivery_not_retryable"
+    assert again.status_code == 409
+    assert again.json()["code"] == "delivery_not_retryable"
 
 
 def test_a_payment_without_a_resi_id_is_not_sent_and_says_why(

@@ -40,7 +40,7 @@ def test_two_workers_deliver_each_row_exactly_once_in_order(
         try:
             start.wait()
             counts.append(worker.deliver(engine, amsi.world.workspace_id, system=system))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(2)]

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.core.money import format_cents
-from portal.reference.amsi import documents
+from portal.reference.amsi import documents, seeding
 from portal.reference.amsi.state import (
     SECURITY_DEPOSIT_CODES,
     Journal,
@@ -277,6 +277,21 @@ async def create_portfolio(request: Request, body: PortfolioCreate) -> JSONRespo
     portfolio = Portfolio(body.name, body.user_id, body.password)
     world.portfolios[body.name] = portfolio
     return JSONResponse(_portfolio_read(portfolio), status_code=201)
+
+
+@router.post("/seed")
+async def seed_world(request: Request) -> dict[str, Any]:
+    """Load a whole seed document (``seeding``: portfolios, and per property its units and
+    leases in the admin API's JSON shapes); checked whole before anything is applied."""
+    data, is_json = await _document(request, "residents")
+    if not is_json:
+        raise AdminError(
+            status=415, code="unsupported_media_type", detail="send the seed as application/json"
+        )
+    try:
+        return seeding.apply(world_of(request), data)
+    except seeding.SeedError as exc:
+        raise AdminError(status=400, code="malformed_document", detail=str(exc)) from None
 
 
 @router.get("/portfolios")

@@ -11,7 +11,10 @@ answer → the call journal → (timeout) the hang.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from datetime import datetime
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal.core.errors import json_path
-from portal.reference.amsi import admin, operations, soap
+from portal.reference.amsi import admin, operations, seeding, soap
 from portal.reference.amsi.state import REJECTED, AmsiError, ErrorCode, World
 from portal.reference.harness import (
     DEFAULT_HANG_SECONDS,
@@ -36,6 +39,10 @@ MAX_SOAP_BYTES = 10 * 1024 * 1024
 SERVICE_PATHS = {"leasing.asmx": "Leasing", "ledger.asmx": "Ledger"}
 
 
+#: The seed file ``create_app`` loads at start, if set.
+SEED_ENV = "PORTAL_REFERENCE_SEED"
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Reference AMSI eSite",
@@ -46,6 +53,11 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.state.world = World()
+    # ``portal reference amsi --seed FILE`` (the factory takes no arguments under uvicorn).
+    seed = os.environ.get(SEED_ENV)
+    if seed:
+        path = Path(seed)
+        seeding.apply(app.state.world, json.loads(path.read_text()), base=path.parent)
     app.state.harness = Harness(soap.OPERATIONS)
     app.include_router(admin_router())
     app.include_router(admin.router)

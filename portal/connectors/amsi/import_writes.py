@@ -1,0 +1,323 @@
+"""The AMSI import, the writes: find or create the places, then create or update each lease and
+its residents (connectors.md §1.9; issue 16 "a second run of the same data changes nothing").
+
+The workspace's state is read in a few queries (properties, units, the leases of the units read,
+their residents), compared in memory, and only what differs is written: a second run of the same
+answers writes no row, no event, no e-mail. IDs are minted per kind in one reservation each.
+
+- **Places** (``import_places``): the property by PropertyId, the unit by
+  ``PropertyId|BldgID|UnitID``, found or created.
+- **Leases.** Found by (unit key, ResiID): a lease this import created (``Lease.external_scope``
+  = the unit key), or one the landlord mapped to that ResiID on that unit (scope ""), which is
+  then kept as it is. Balance = ``EndBalance`` (§0.7), the basis the ledger check replays from
+  (``leases.rebase``'s rule, set-wise); the accounting flag follows ``BlockPaymentAccess``.
+  A lease ended in the portal is not reopened (domain.md §2.6): that row errs.
+- **Residents** (``import_residents``): one per occupant on a new lease, invited when the
+  occupant has an e-mail; on an existing lease occupants are matched to its residents (e-mail,
+  then name), matched ones follow eSite, unmatched ones join the lease. Residents eSite no
+  longer lists are left alone, as leases are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session, col
+
+from portal.auth.models import Integration
+from portal.connectors.amsi import import_places, import_residents
+from portal.connectors.amsi.import_rows import Person, Plan, Wanted, error_entry
+from portal.core import calendar
+from portal.core.ids import IdMinter, reserve
+from portal.notifications import service as notifications
+from portal.residents import leases as leases_service
+from portal.residents.models import (
+    Lease,
+    LeaseEvent,
+    LeaseResident,
+    LeaseStatus,
+    PaymentsSetting,
+    Resident,
+    ResidentStatus,
+)
+
+#: ``LeaseEvent.data["origin"]`` of the import's events.
+ORIGIN = "amsi_import"
+#: The lease columns eSite sets (a value None from eSite keeps the stored one, except
+#: ``end_date``: None is month-to-month).
+_KEEP_WHEN_NONE = ("start_date", "move_in")
+
+
+@dataclass
+class Outcome:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    erred: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "erred": self.erred,
+        }
+
+
+@dataclass
+class _NewLease:
+    wanted: Wanted
+    unit_id: str
+    property_id: str
+
+
+@dataclass
+class _Changed:
+    lease: Lease
+    property_id: str
+    diff: dict[str, dict[str, Any]]
+    added: list[Person]
+
+
+@dataclass
+class _Batch:
+    """What the comparison decided; written by ``_write`` with IDs minted per kind."""
+
+    new: list[_NewLease] = field(default_factory=list)
+    changed: list[_Changed] = field(default_factory=list)
+    messages: list[notifications.Message] = field(default_factory=list)
+
+
+def apply(
+    session: Session, ids: IdMinter, integration: Integration, plans: list[Plan], *, now: datetime
+) -> Outcome:
+    """Apply every property's wanted leases (the module docstring); erred rows are counted."""
+    out = Outcome()
+    for p in plans:
+        out.errors.extend(p.errors)
+        out.erred += len(p.errors)
+    wanted = [w for p in plans for w in p.wanted]
+    if not wanted:
+        return out
+    places = import_places.places(session, ids, integration, plans, now=now)
+    existing = _existing_leases(session, ids.scope, wanted, places)
+    people = import_residents.residents_of(
+        session, ids.scope, [lease.id for lease in existing.values()]
+    )
+    batch = _Batch()
+    for w in wanted:
+        unit_id, property_id = places[w.key]
+        lease = existing.get((w.key, w.resi_id)) or existing.get((unit_id, w.resi_id))
+        if lease is None:
+            batch.new.append(_NewLease(w, unit_id, property_id))
+            out.new += 1
+        elif lease.status is not LeaseStatus.ACTIVE:
+            out.erred += 1
+            out.errors.append(
+                error_entry(
+                    w.source.property_id,
+                    w.source.bldg_id,
+                    w.source.unit_id,
+                    w.resi_id,
+                    f"the portal's lease {lease.id} is {lease.status.value}; an ended lease is "
+                    "not reopened (domain.md §2.6), so eSite's data is not applied",
+                )
+            )
+        elif _compare(w, lease, property_id, people.get(lease.id, []), batch, now=now):
+            out.updated += 1
+        else:
+            out.unchanged += 1
+    _write(session, ids, batch, now=now)
+    return out
+
+
+# --- what is there ----------------------------------------------------------------------------
+
+
+def _existing_leases(
+    session: Session, ws: str, wanted: list[Wanted], places: dict[str, tuple[str, str]]
+) -> dict[tuple[str, str], Lease]:
+    """(unit key, ResiID) for the leases this import keyed; (unit ID, ResiID) for the ones the
+    landlord mapped to a ResiID on that unit (scope "")."""
+    scopes = sorted({w.key for w in wanted})
+    unit_ids = sorted({places[w.key][0] for w in wanted})
+    rows = session.scalars(
+        select(Lease).where(
+            col(Lease.workspace_id) == ws,
+            col(Lease.external_resident_id).in_(sorted({w.resi_id for w in wanted})),
+            or_(
+                col(Lease.external_scope).in_(scopes),
+                and_(col(Lease.external_scope) == "", col(Lease.unit_id).in_(unit_ids)),
+            ),
+        )
+    )
+    out: dict[tuple[str, str], Lease] = {}
+    for lease in rows:
+        assert lease.external_resident_id is not None
+        out[(lease.external_scope or lease.unit_id, lease.external_resident_id)] = lease
+    return out
+
+
+# --- comparing ----------------------------------------------------------------------------------
+
+
+def _lease_values(w: Wanted) -> dict[str, Any]:
+    return {
+        "rent_cents": w.rent_cents,
+        "balance_cents": w.source.end_balance_cents,
+        "accounting_payments": w.accounting_payments,
+        "start_date": w.start_date,
+        "end_date": w.end_date,
+        "move_in": w.move_in,
+    }
+
+
+def _compare(
+    w: Wanted,
+    lease: Lease,
+    property_id: str,
+    residents: list[Resident],
+    batch: _Batch,
+    *,
+    now: datetime,
+) -> bool:
+    """Bring an existing lease and its residents to eSite's values; whether anything changed.
+    The lease's changes are assigned here and its event written by ``_write``."""
+    diff: dict[str, dict[str, Any]] = {}
+    for name, value in _lease_values(w).items():
+        old = getattr(lease, name)
+        if (value is None and name in _KEEP_WHEN_NONE) or old == value:
+            continue
+        diff[name] = {"from": _plain(old), "to": _plain(value)}
+        setattr(lease, name, value)
+    if "balance_cents" in diff:
+        # ``leases.balance_set_at``: the balance moved, so it was set now (the basis is
+        # written by ``_write``, one ledger number for the run).
+        lease.balance_at = now
+    added: list[Person] = []
+    changed_people = False
+    for person, resident in import_residents.match(w.people, residents):
+        if resident is None:
+            added.append(person)
+        elif resident.status is not ResidentStatus.DELETED:
+            changed_people |= import_residents.follow(
+                resident, person, lease.id, batch.messages, now=now
+            )
+    if diff or added:
+        batch.changed.append(_Changed(lease, property_id, diff, added))
+    return bool(diff or added or changed_people)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value.value if isinstance(value, StrEnum) else value
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _write(session: Session, ids: IdMinter, batch: _Batch, *, now: datetime) -> None:
+    ws = ids.scope
+    today = calendar.local_date(now)
+    count = sum(len(n.wanted.people) for n in batch.new) + sum(len(c.added) for c in batch.changed)
+    resident_ids = iter(ids.many("resident", count, "res") if count else [])
+    lease_ids = iter(ids.many("lease", len(batch.new), "lease") if batch.new else [])
+    rebased = any("balance_cents" in c.diff for c in batch.changed)
+    # One ledger number for every balance this run sets (``leases.rebase``, set-wise, as
+    # balance intake does).
+    basis_seq = leases_service.ledger_seq(session, ws) if batch.new or rebased else 0
+    links: list[LeaseResident] = []
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    for new in batch.new:
+        w = new.wanted
+        lease = Lease(
+            workspace_id=ws,
+            id=next(lease_ids),
+            unit_id=new.unit_id,
+            status=LeaseStatus.ACTIVE,
+            rent_cents=w.rent_cents,
+            start_date=w.start_date or today,
+            end_date=w.end_date,
+            move_in=w.move_in,
+            external_resident_id=w.resi_id,
+            external_scope=w.key,
+            payments=PaymentsSetting.ALLOWED,
+            accounting_payments=w.accounting_payments,
+            balance_cents=w.source.end_balance_cents,
+            balance_at=leases_service.balance_set_at(None, w.source.end_balance_cents, now),
+            balance_basis_cents=w.source.end_balance_cents,
+            balance_basis_seq=basis_seq,
+            created_at=now,
+        )
+        session.add(lease)
+        made = [
+            import_residents.new_resident(
+                session, ws, next(resident_ids), p, new.unit_id, new.property_id, now=now
+            )
+            for p in w.people
+        ]
+        links.extend(import_residents.links(ws, lease.id, made))
+        batch.messages.extend(import_residents.invitations(made, lease.id))
+        ids_made = [r.id for r in made]
+        # The portal has no primary-resident column: the history names it (§1.9, §4.11).
+        data: dict[str, Any] = {
+            "origin": ORIGIN,
+            "resident_ids": ids_made,
+            "primary_resident_id": ids_made[0],
+        }
+        events.append((lease.id, "created", data))
+    for changed in batch.changed:
+        lease = changed.lease
+        if "balance_cents" in changed.diff:
+            lease.balance_basis_cents = lease.balance_cents
+            lease.balance_basis_seq = basis_seq
+        made = [
+            import_residents.new_resident(
+                session, ws, next(resident_ids), p, lease.unit_id, changed.property_id, now=now
+            )
+            for p in changed.added
+        ]
+        links.extend(import_residents.links(ws, lease.id, made))
+        batch.messages.extend(import_residents.invitations(made, lease.id))
+        data = {"origin": ORIGIN, "changes": changed.diff}
+        if made:
+            data["added_resident_ids"] = [r.id for r in made]
+        events.append((lease.id, "changed", data))
+    session.flush()  # residents and leases before their links
+    session.add_all(links)
+    _record_events(session, ids, events, now=now)
+    session.flush()
+    notifications.send_many(session, ids, batch.messages, now=now)
+
+
+def _record_events(
+    session: Session,
+    ids: IdMinter,
+    events: list[tuple[str, str, dict[str, Any]]],
+    *,
+    now: datetime,
+) -> None:
+    """The leases' history, as ``leases.record`` writes it, numbered in one reservation."""
+    if not events:
+        return
+    first_seq = reserve(session, ids.scope, "lease_event_seq", len(events))
+    event_ids = ids.many("lease_event", len(events), "lev")
+    session.add_all(
+        LeaseEvent(
+            workspace_id=ids.scope,
+            id=event_id,
+            lease_id=lease_id,
+            seq=first_seq + n,
+            kind=kind,
+            data=data,
+            at=now,
+        )
+        for n, (event_id, (lease_id, kind, data)) in enumerate(zip(event_ids, events, strict=True))
+    )
