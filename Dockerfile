@@ -20,7 +20,8 @@ RUN pip install .
 
 USER portal
 VOLUME ["/data"]
-EXPOSE 8000
+# 8100: the reference AMSI eSite, when the image runs `portal reference amsi` (README).
+EXPOSE 8000 8100
 
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"

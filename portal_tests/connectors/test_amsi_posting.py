@@ -179,3 +179,25 @@ def test_a_card_chargeback_is_a_charge_back_negative_payment(
     assert ret["verdict"] == "accepted", ret
     negative = [p for j in journals(ref).values() for p in j["payments"] if float(p["amount"]) < 0]
     assert [(float(p["amount"]), p["reason"]) for p in negative] == [(-450.0, "CHARGE BACK")]
+
+
+def test_a_refund_after_the_deposit_is_a_refunded_negative_payment_in_a_journal_of_its_own(
+    client: TestClient, amsi: Amsi, ref: httpx.Client
+) -> None:
+    payer = esite_payer(client, amsi)
+    bank = add_bank(client, payer)
+    payment = pay(client, payer, bank["id"], "700.00")
+    _advance(client, amsi, banking_days=2)
+    assert _payment(client, amsi, payment["id"])["status"] == "completed"
+    refunded = client.post(
+        f"/v1/payments/{payment['id']}/refund",
+        headers={**amsi.world.landlord, "Idempotency-Key": "refund-1"},
+    )
+    assert refunded.status_code == 201, refunded.text
+    drained(client)
+    [ret] = ref_calls(ref, "ReturnPayment")
+    [record] = ret["payload"]["XMLData"]["records"]
+    assert (record["Reason"], record["Description"]) == ("Reverse", "refunded")
+    journal = journals(ref)[payment["transaction_id"]]
+    assert [(p["amount"], p["reason"]) for p in journal["payments"]] == [("-700.00", "REVERSE")]
+    assert journal["state"] == "settled"
