@@ -1,16 +1,17 @@
 """Sending the outbox (issue 16): deliveries leave after the commit that queued them, each
 integration's strictly in order, each claimed by exactly one worker.
 
-A pass takes one delivery at a time, in three steps, none of which holds a transaction open
-across the network:
+A pass works in three steps, none of which holds a transaction open across the network:
 
 1. **claim** (a short transaction): the integration's row is locked ``FOR UPDATE SKIP
    LOCKED`` (PostgreSQL; SQLite's writers are serialized anyway), so two workers never claim
-   for one integration at once; its oldest undelivered row is taken if it is due and nobody
-   holds it, and moved ``pending -> sending`` by a compare-and-set UPDATE. While one delivery
-   of an integration is in flight the rest wait: the vendor sees them in the order they were
-   made (a return after its payment, a settlement after its journal's payments).
-2. **attempt**: the HTTP call, outside any transaction.
+   for one integration at once; the head of its queue — its oldest undelivered rows, as long
+   as each is due and nobody holds it, up to ``BATCH`` — is moved ``pending -> sending`` by a
+   compare-and-set UPDATE. While deliveries of an integration are claimed the rest wait: the
+   vendor sees them in the order they were made (a return after its payment, a settlement
+   after its journal's payments).
+2. **attempt**: the HTTP calls, one after the other, outside any transaction; after a
+   transport error the claims not yet attempted are given back (``release``).
 3. **record** (a short transaction): ``sent``; ``rejected`` (the vendor refused: never retried
    by itself, kept in the integration's last error and e-mailed to the landlord users);
    ``failed`` (it could not be built, or the retries ran out: the same); or, for a transport
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,14 +80,20 @@ class Claim:
     now: datetime
 
 
+#: At most this many deliveries are claimed at once: the due prefix of one integration's queue,
+#: sent in order by the worker that claimed them (one claiming transaction, not one each).
+BATCH = 25
+
+
 def claim_next(
     session: Session, workspace_id: str, *, system: Clock, until: datetime | None = None
-) -> Claim | None:
-    """Claim the next delivery of the workspace to send (the module docstring, step 1).
-    ``until``: the workspace instant of the pass (a clock advance's job); None: the clock's."""
+) -> list[Claim]:
+    """Claim the next deliveries of the workspace to send (the module docstring, step 1): the
+    due head of one integration's queue, up to ``BATCH`` in a row. ``until``: the workspace
+    instant of the pass (a clock advance's job); None: the clock's."""
     ws = session.get(Workspace, workspace_id)
     if ws is None:
-        return None
+        return []
     now = as_aware(until) if until is not None else workspaces_service.now_of(ws, system)
     real_now = system.now()
     integration_ids = session.scalars(
@@ -107,7 +114,7 @@ def claim_next(
         ).one_or_none()
         if integration is None:
             continue  # another worker is claiming for this integration right now
-        head = session.scalars(
+        queue = session.scalars(
             select(Delivery)
             .where(
                 col(Delivery.workspace_id) == workspace_id,
@@ -115,50 +122,87 @@ def claim_next(
                 col(Delivery.state).in_(_LIVE),
             )
             .order_by(col(Delivery.seq))
-            .limit(1)
+            .limit(BATCH)
             .execution_options(populate_existing=True)
-        ).one_or_none()
-        if head is None:
+        ).all()
+        taken: list[Delivery] = []
+        for row in queue:
+            held_until = row.claimed_until
+            if row.state is DeliveryState.SENDING:
+                if not taken and held_until and as_aware(held_until) <= real_now:
+                    taken.append(row)  # abandoned by its worker: taken over
+                    continue
+                break  # in flight; the rest of this integration waits behind it
+            if as_aware(row.next_attempt_at) > now:
+                break  # backing off; likewise
+            taken.append(row)
+        if not taken:
             continue
-        held_until = head.claimed_until
-        if head.state is DeliveryState.SENDING and held_until and as_aware(held_until) > real_now:
-            continue  # in flight; the rest of this integration waits behind it
-        if head.state is DeliveryState.PENDING and as_aware(head.next_attempt_at) > now:
-            continue  # backing off; likewise
-        claimed = session.execute(
+        timeout = float((integration.connection or {}).get("timeout_seconds") or 10)
+        claimed_until = real_now + CLAIM_FOR + timedelta(seconds=timeout * len(taken))
+        for state in (DeliveryState.SENDING, DeliveryState.PENDING):
+            chosen = [row.id for row in taken if row.state is state]
+            if not chosen:
+                continue
+            claimed = session.execute(
+                update(Delivery)
+                .where(
+                    col(Delivery.workspace_id) == workspace_id,
+                    col(Delivery.id).in_(chosen),
+                    transitions.moving(
+                        col(Delivery.state), DELIVERY_TRANSITIONS, [state], DeliveryState.SENDING
+                    ),
+                )
+                .values(
+                    state=DeliveryState.SENDING,
+                    attempts=col(Delivery.attempts) + 1,
+                    claimed_until=claimed_until,
+                    last_attempt_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != len(chosen):  # type: ignore[attr-defined]
+                # Unreachable while the integration's row is locked; never half-claim.
+                raise RuntimeError(f"deliveries of {integration_id} changed while claimed")
+        return [
+            Claim(
+                workspace_id=workspace_id,
+                delivery_id=row.id,
+                seq=row.seq,
+                integration_id=integration_id,
+                kind=integration.kind,
+                topic=Topic(row.topic),
+                facts=dict(row.facts),
+                connection=dict(integration.connection or {}),
+                password=integration.connection_password,
+                attempts=row.attempts + 1,
+                now=now,
+            )
+            for row in taken
+        ]
+    return []
+
+
+def release(session: Session, claims: Sequence[Claim]) -> None:
+    """Give back claims not attempted (a transport error stopped the run before them): pending
+    again, the attempt not counted, due as they were."""
+    for claim in claims:
+        session.execute(
             update(Delivery)
             .where(
-                col(Delivery.workspace_id) == workspace_id,
-                col(Delivery.id) == head.id,
-                col(Delivery.attempts) == head.attempts,
+                col(Delivery.workspace_id) == claim.workspace_id,
+                col(Delivery.id) == claim.delivery_id,
+                col(Delivery.attempts) == claim.attempts,
                 transitions.moving(
-                    col(Delivery.state), DELIVERY_TRANSITIONS, [head.state], DeliveryState.SENDING
+                    col(Delivery.state),
+                    DELIVERY_TRANSITIONS,
+                    [DeliveryState.SENDING],
+                    DeliveryState.PENDING,
                 ),
             )
-            .values(
-                state=DeliveryState.SENDING,
-                attempts=head.attempts + 1,
-                claimed_until=real_now + CLAIM_FOR,
-                last_attempt_at=now,
-            )
+            .values(state=DeliveryState.PENDING, attempts=claim.attempts - 1, claimed_until=None)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        return Claim(
-            workspace_id=workspace_id,
-            delivery_id=head.id,
-            seq=head.seq,
-            integration_id=integration_id,
-            kind=integration.kind,
-            topic=Topic(head.topic),
-            facts=dict(head.facts),
-            connection=dict(integration.connection or {}),
-            password=integration.connection_password,
-            attempts=head.attempts + 1,
-            now=now,
-        )
-    return None
 
 
 def attempt(claim: Claim) -> amsi_ledger.Outcome:
@@ -210,6 +254,8 @@ def record(session: Session, claim: Claim, outcome: amsi_ledger.Outcome) -> Deli
     if done.rowcount != 1:  # type: ignore[attr-defined]
         # Our claim expired and another worker took the delivery over: its word stands.
         log.warning("delivery %s: claim lost before its outcome was kept", claim.delivery_id)
+        return to
+    if to is DeliveryState.SENT:
         return to
     ws = session.get(Workspace, claim.workspace_id)
     assert ws is not None
@@ -313,13 +359,18 @@ def deliver(
     made = 0
     while True:
         with session_scope(engine) as session:
-            claim = claim_next(session, workspace_id, system=system, until=until)
-        if claim is None:
+            claims = claim_next(session, workspace_id, system=system, until=until)
+        if not claims:
             return made
-        outcome = attempt(claim)
-        with session_scope(engine) as session:
-            record(session, claim, outcome)
-        made += 1
+        for n, claim in enumerate(claims):
+            outcome = attempt(claim)
+            with session_scope(engine) as session:
+                state = record(session, claim, outcome)
+                if state is DeliveryState.PENDING:  # retrying: the rest wait behind it
+                    release(session, claims[n + 1 :])
+            made += 1
+            if state is DeliveryState.PENDING:
+                break
 
 
 def workspaces_with_due(session: Session) -> list[str]:
@@ -381,13 +432,18 @@ class Courier:
         while True:
             async with loop_writer(self.state):
                 with session_scope(self.engine) as session:
-                    claim = claim_next(session, workspace_id, system=self.system)
-            if claim is None:
+                    claims = claim_next(session, workspace_id, system=self.system)
+            if not claims:
                 return
-            outcome = await anyio.to_thread.run_sync(attempt, claim)
-            async with loop_writer(self.state):
-                with session_scope(self.engine) as session:
-                    record(session, claim, outcome)
+            for n, claim in enumerate(claims):
+                outcome = await anyio.to_thread.run_sync(attempt, claim)
+                async with loop_writer(self.state):
+                    with session_scope(self.engine) as session:
+                        state = record(session, claim, outcome)
+                        if state is DeliveryState.PENDING:
+                            release(session, claims[n + 1 :])
+                if state is DeliveryState.PENDING:
+                    break
 
     async def idle(self) -> None:
         """Wait until no pass runs (tests; shutdown)."""
