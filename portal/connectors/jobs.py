@@ -14,8 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,16 +31,6 @@ from .amsi import imports
 
 CLOSE_TIME = time(22, 30)
 SYNC_TIME = time(4, 15)
-
-
-def _daily(at: time) -> Any:
-    def next_due(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
-        day = calendar.local_date(at_or_after)
-        while (instant := calendar.at_local(day, at)) < at_or_after:
-            day += timedelta(days=1)
-        return instant
-
-    return next_due
 
 
 def close_journals(ctx: jobs.JobContext) -> jobs.JobResult:
@@ -120,10 +109,10 @@ def _retry(_ctx: jobs.JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 CALENDAR_JOBS = (
     jobs.CalendarJob(
-        "connectors.daily_sync", jobs.RANK_HOUSEKEEPING, _daily(SYNC_TIME), daily_sync
+        "connectors.daily_sync", jobs.RANK_HOUSEKEEPING, jobs.daily(SYNC_TIME), daily_sync
     ),
     jobs.CalendarJob(
-        "connectors.close_journals", jobs.RANK_DELIVERIES, _daily(CLOSE_TIME), close_journals
+        "connectors.close_journals", jobs.RANK_DELIVERIES, jobs.daily(CLOSE_TIME), close_journals
     ),
 )
 HANDLERS = (jobs.EventHandler(worker.RETRY, _retry),)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, Session, SQLModel
 
+from portal.core import calendar
 from portal.core.db import UTCDateTime
 from portal.core.ids import IdMinter, reserve
 
@@ -60,6 +61,18 @@ class CalendarJob:
     #: First due instant ``>= at_or_after`` for this workspace, or None if it never falls due.
     next_due: Callable[[Mapping[str, Any], datetime], datetime | None]
     run: Callable[[JobContext], JobResult]
+
+
+def daily(at: time) -> Callable[[Mapping[str, Any], datetime], datetime]:
+    """``CalendarJob.next_due`` of a job run every day at ``at``, New York wall time."""
+
+    def next_due(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
+        day = calendar.local_date(at_or_after)
+        while (instant := calendar.at_local(day, at)) < at_or_after:
+            day += timedelta(days=1)
+        return instant
+
+    return next_due
 
 
 @dataclass(frozen=True)

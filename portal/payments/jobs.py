@@ -33,16 +33,6 @@ SETTLEMENT_TIME = time(6, 0)
 LATE_ALERT_TIME = time(9, 0)
 
 
-def _daily(at: time) -> Any:
-    def next_due(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
-        day = calendar.local_date(at_or_after)
-        while (instant := calendar.at_local(day, at)) < at_or_after:
-            day += timedelta(days=1)
-        return instant
-
-    return next_due
-
-
 def _banking(at: time) -> Any:
     def next_due(_settings: Mapping[str, Any], at_or_after: datetime) -> datetime:
         day = calendar.add_banking_days(calendar.local_date(at_or_after), 0)
@@ -179,12 +169,12 @@ def _late_alerts(ctx: jobs.JobContext) -> jobs.JobResult:
 
 #: Listed in ``portal.sandbox.jobs.REGISTRY``.
 CALENDAR_JOBS = (
-    jobs.CalendarJob("payments.run_due", jobs.RANK_PAYMENTS, _daily(RUN_DUE_TIME), _run_due),
+    jobs.CalendarJob("payments.run_due", jobs.RANK_PAYMENTS, jobs.daily(RUN_DUE_TIME), _run_due),
     jobs.CalendarJob("payments.cutoff", jobs.RANK_CUTOFF, _next_cutoff, _cutoff),
     jobs.CalendarJob(
         "payments.settlement", jobs.RANK_SETTLEMENT, _banking(SETTLEMENT_TIME), _settle
     ),
     jobs.CalendarJob(
-        "payments.late_alerts", jobs.RANK_DELIVERIES, _daily(LATE_ALERT_TIME), _late_alerts
+        "payments.late_alerts", jobs.RANK_DELIVERIES, jobs.daily(LATE_ALERT_TIME), _late_alerts
     ),
 )
