@@ -201,3 +201,39 @@ def test_a_refund_after_the_deposit_is_a_refunded_negative_payment_in_a_journal_
     journal = journals(ref)[payment["transaction_id"]]
     assert [(p["amount"], p["reason"]) for p in journal["payments"]] == [("-700.00", "REVERSE")]
     assert journal["state"] == "settled"
+
+
+def _sync(client: TestClient, amsi: Amsi, key: str) -> dict[str, Any]:
+    response = client.post(
+        f"/v1/integrations/{amsi.id}/sync",
+        headers={**amsi.world.landlord, "Idempotency-Key": key},
+    )
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def _balance(client: TestClient, amsi: Amsi, lease_id: str) -> float:
+    response = client.get(f"/v1/leases/{lease_id}", headers=amsi.world.landlord)
+    assert response.status_code == 200, response.text
+    return float(response.json()["balance"])
+
+
+def test_an_import_between_posting_and_completion_does_not_count_the_payment_twice(
+    client: TestClient, amsi: Amsi, ref: httpx.Client
+) -> None:
+    payer = esite_payer(client, amsi)
+    _sync(client, amsi, "sync-1")
+    esite_before = float(ref_lease(ref)["end_balance"])
+    assert _balance(client, amsi, payer.lease_id) == esite_before
+    pay(client, payer, add_card(client, payer)["id"], "500.00")
+    drained(client)
+    assert float(ref_lease(ref)["end_balance"]) == esite_before - 500  # eSite took it off
+    # The payment is still processing in the portal, which takes it off when it completes:
+    # the import adds what was posted and is in flight back to eSite's balance.
+    _sync(client, amsi, "sync-2")
+    assert _balance(client, amsi, payer.lease_id) == esite_before
+    _advance(client, amsi, banking_days=2)  # deposited: completed, the balance drops
+    assert _balance(client, amsi, payer.lease_id) == esite_before - 500
+    _sync(client, amsi, "sync-3")
+    assert _balance(client, amsi, payer.lease_id) == esite_before - 500

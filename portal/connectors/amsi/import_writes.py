@@ -20,12 +20,13 @@ answers writes no row, no event, no e-mail. IDs are minted per kind in one reser
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from portal.auth.models import Integration
@@ -34,6 +35,8 @@ from portal.connectors.amsi.import_rows import Person, Plan, Wanted, error_entry
 from portal.core import calendar
 from portal.core.ids import IdMinter, reserve
 from portal.notifications import service as notifications
+from portal.outbox.models import Delivery, DeliveryState, Topic
+from portal.payments.models import Payment, PaymentStatus
 from portal.residents import leases as leases_service
 from portal.residents.models import (
     Lease,
@@ -110,6 +113,7 @@ def apply(
     people = import_residents.residents_of(
         session, ids.scope, [lease.id for lease in existing.values()]
     )
+    in_flight = _posted_in_flight(session, ids.scope, integration.id, existing.values())
     batch = _Batch()
     for w in wanted:
         unit_id, property_id = places[w.key]
@@ -129,7 +133,15 @@ def apply(
                     "not reopened (domain.md §2.6), so eSite's data is not applied",
                 )
             )
-        elif _compare(w, lease, property_id, people.get(lease.id, []), batch, now=now):
+        elif _compare(
+            w,
+            lease,
+            property_id,
+            people.get(lease.id, []),
+            batch,
+            now=now,
+            in_flight=in_flight.get(lease.id, 0),
+        ):
             out.updated += 1
         else:
             out.unchanged += 1
@@ -164,13 +176,44 @@ def _existing_leases(
     return out
 
 
+def _posted_in_flight(
+    session: Session, ws: str, integration_id: str, leases: Iterable[Lease]
+) -> dict[str, int]:
+    """Per lease, what the portal already posted to eSite (AddPayment sent) of payments still
+    processing. eSite took them off ``EndBalance`` when they arrived; the portal takes them off
+    its balance when they complete (domain.md §11). Added back here, so an import between the
+    two does not count them twice (seen: a lease at -1,605.00 from the deposit until the next
+    morning's sync)."""
+    lease_ids = sorted({lease.id for lease in leases})
+    if not lease_ids:
+        return {}
+    rows = session.execute(
+        select(col(Payment.lease_id), func.sum(col(Payment.amount_cents)))
+        .join(
+            Delivery,
+            (col(Delivery.workspace_id) == col(Payment.workspace_id))
+            & (col(Delivery.subject_id) == col(Payment.id)),
+        )
+        .where(
+            col(Payment.workspace_id) == ws,
+            col(Payment.lease_id).in_(lease_ids),
+            col(Payment.status) == PaymentStatus.PROCESSING,
+            col(Delivery.integration_id) == integration_id,
+            col(Delivery.topic) == Topic.PAYMENT.value,
+            col(Delivery.state) == DeliveryState.SENT,
+        )
+        .group_by(col(Payment.lease_id))
+    )
+    return {lease_id: int(cents) for lease_id, cents in rows}
+
+
 # --- comparing ----------------------------------------------------------------------------------
 
 
-def _lease_values(w: Wanted) -> dict[str, Any]:
+def _lease_values(w: Wanted, in_flight: int = 0) -> dict[str, Any]:
     return {
         "rent_cents": w.rent_cents,
-        "balance_cents": w.source.end_balance_cents,
+        "balance_cents": w.source.end_balance_cents + in_flight,
         "accounting_payments": w.accounting_payments,
         "start_date": w.start_date,
         "end_date": w.end_date,
@@ -186,11 +229,12 @@ def _compare(
     batch: _Batch,
     *,
     now: datetime,
+    in_flight: int = 0,
 ) -> bool:
     """Bring an existing lease and its residents to eSite's values; whether anything changed.
     The lease's changes are assigned here and its event written by ``_write``."""
     diff: dict[str, dict[str, Any]] = {}
-    for name, value in _lease_values(w).items():
+    for name, value in _lease_values(w, in_flight).items():
         old = getattr(lease, name)
         if (value is None and name in _KEEP_WHEN_NONE) or old == value:
             continue
