@@ -300,3 +300,55 @@ def reference_amsi(
         log_level="info",
         timeout_graceful_shutdown=2,
     )
+
+
+@reference_app.command("mri")
+def reference_mri(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            help="A seed file to start with: credentials, properties, settings "
+            "(docs/reference-mri.md, 'Seeding from a file').",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve the reference MRI: api.asp (XML and JSON), admin API under /_ref."""
+    import os
+
+    import uvicorn
+
+    from portal.reference.mri.app import SEED_ENV
+
+    if seed is not None:
+        import json
+
+        from portal.core.clock import SystemClock
+        from portal.reference.mri import seeding
+        from portal.reference.mri.state import World
+
+        try:  # checked here, so a bad seed is one line, not a server that fails to start
+            counts = seeding.apply(
+                World(), json.loads(seed.read_text()), now=SystemClock().now(), base=seed.parent
+            )
+        except (ValueError, OSError) as exc:
+            console.print(f"[red]{seed}: {exc}[/red]")
+            raise typer.Exit(2) from None
+        console.print(f"seed {seed}: {counts}")
+        os.environ[SEED_ENV] = str(seed.resolve())
+
+    console.print(f"[bold]reference MRI[/bold] on http://{host}:{port}")
+    console.print(f"MRI URL: http://{host}:{port}/mriapiservices/api.asp  (admin: /_ref/docs)")
+    # One process: the state is in its memory. A hung call (timeout fault) must not hold up
+    # a shutdown for long.
+    uvicorn.run(
+        "portal.reference.mri.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=2,
+    )

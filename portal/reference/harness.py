@@ -70,6 +70,9 @@ class FaultKind(StrEnum):
     """Every matching call waits ``ms`` (+ a seeded share of ``jitter_ms``) first."""
     DOWNTIME = "downtime"
     """Between ``from`` and ``to`` on the server clock every vendor path answers 503."""
+    SLOW_PAGE = "slow_page"
+    """A paged read waits ``ms`` before serving page ``page`` (1-based; every page after the
+    first when not given): §3.1 ``slow_page(n)``. Servers without paged reads never ask."""
 
 
 #: Kinds that decide a call's answer; at most one fires per call (the oldest switch first).
@@ -113,6 +116,7 @@ class FaultSpec(BaseModel):
     form: Literal["truncated", "double_escaped"] = "truncated"
     ms: int = Field(default=0, ge=0, le=600_000, description="latency")
     jitter_ms: int = Field(default=0, ge=0, le=600_000, description="latency")
+    page: int | None = Field(default=None, ge=1, description="slow_page: the page, 1-based")
     start: datetime | None = Field(default=None, alias="from", description="downtime")
     end: datetime | None = Field(default=None, alias="to", description="downtime")
 
@@ -226,6 +230,22 @@ class FaultSwitches:
                 self._drop_if_spent(fault)
         return seconds
 
+    def page_delay(self, operation: str, page: int) -> float:
+        """Seconds a paged read waits before serving ``page`` (1-based): the sum of the
+        matching ``slow_page`` switches. Only a call serving a matching page consumes a count."""
+        seconds = 0.0
+        for fault in list(self._faults.values()):
+            spec = fault.spec
+            if spec.kind is not FaultKind.SLOW_PAGE or not fault.matches(operation):
+                continue
+            wanted = page == spec.page if spec.page is not None else page >= 2
+            if not wanted:
+                continue
+            if fault._fires():
+                seconds += spec.ms / 1000
+                self._drop_if_spent(fault)
+        return seconds
+
     def draw(self, operation: str) -> Fault | None:
         """The fault this call gets: the oldest verdict switch that matches and fires. A
         count-based switch is removed once spent; later switches are not consumed."""
@@ -291,6 +311,11 @@ class FaultSwitches:
                 kind=FaultKind.LATENCY, operation=operation, ms=ms, jitter_ms=jitter_ms, seed=seed
             )
         )
+
+    def slow_page(
+        self, page: int | None = None, ms: int = 0, *, operation: str = ANY_OPERATION
+    ) -> Fault:
+        return self.add(FaultSpec(kind=FaultKind.SLOW_PAGE, operation=operation, page=page, ms=ms))
 
     def downtime(self, start: datetime | None, end: datetime | None) -> Fault:
         return self.add(FaultSpec.model_validate({"kind": "downtime", "from": start, "to": end}))
