@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -268,32 +269,48 @@ def reference_amsi(
     ] = None,
 ) -> None:
     """Serve the reference AMSI eSite: SOAP Leasing and Ledger, admin API under /_ref."""
-    import os
+    from portal.reference.amsi import seeding
+    from portal.reference.amsi.app import SEED_ENV
+    from portal.reference.amsi.state import World
 
+    _serve_reference(
+        "portal.reference.amsi.app:create_app",
+        host=host,
+        port=port,
+        seed=seed,
+        seed_env=SEED_ENV,
+        check_seed=lambda data, base: seeding.apply(World(), data, base=base),
+        banner=f"[bold]reference AMSI eSite[/bold] on http://{host}:{port}\n"
+        f"eSite URL: http://{host}:{port}/amsiweb/edexweb/esite  (admin: /_ref/docs)",
+    )
+
+
+def _serve_reference(
+    app_path: str,
+    *,
+    host: str,
+    port: int,
+    seed: Path | None,
+    seed_env: str,
+    check_seed: Callable[[Any, Path], Any],
+    banner: str,
+) -> None:
+    """Run a reference server's app under uvicorn, with its seed file checked first."""
     import uvicorn
 
-    from portal.reference.amsi.app import SEED_ENV
-
     if seed is not None:
-        import json
-
-        from portal.reference.amsi import seeding
-        from portal.reference.amsi.state import World
-
         try:  # checked here, so a bad seed is one line, not a server that fails to start
-            counts = seeding.apply(World(), json.loads(seed.read_text()), base=seed.parent)
+            counts = check_seed(json.loads(seed.read_text()), seed.parent)
         except (ValueError, OSError) as exc:
             console.print(f"[red]{seed}: {exc}[/red]")
             raise typer.Exit(2) from None
         console.print(f"seed {seed}: {counts}")
-        os.environ[SEED_ENV] = str(seed.resolve())
-
-    console.print(f"[bold]reference AMSI eSite[/bold] on http://{host}:{port}")
-    console.print(f"eSite URL: http://{host}:{port}/amsiweb/edexweb/esite  (admin: /_ref/docs)")
+        os.environ[seed_env] = str(seed.resolve())
+    console.print(banner)
     # One process: the state is in its memory. A hung call (timeout fault) must not hold up
     # a shutdown for long.
     uvicorn.run(
-        "portal.reference.amsi.app:create_app",
+        app_path,
         factory=True,
         host=host,
         port=port,
@@ -317,38 +334,20 @@ def reference_mri(
     ] = None,
 ) -> None:
     """Serve the reference MRI: api.asp (XML and JSON), admin API under /_ref."""
-    import os
-
-    import uvicorn
-
+    from portal.core.clock import SystemClock
+    from portal.reference.mri import seeding
     from portal.reference.mri.app import SEED_ENV
+    from portal.reference.mri.state import World
 
-    if seed is not None:
-        import json
-
-        from portal.core.clock import SystemClock
-        from portal.reference.mri import seeding
-        from portal.reference.mri.state import World
-
-        try:  # checked here, so a bad seed is one line, not a server that fails to start
-            counts = seeding.apply(
-                World(), json.loads(seed.read_text()), now=SystemClock().now(), base=seed.parent
-            )
-        except (ValueError, OSError) as exc:
-            console.print(f"[red]{seed}: {exc}[/red]")
-            raise typer.Exit(2) from None
-        console.print(f"seed {seed}: {counts}")
-        os.environ[SEED_ENV] = str(seed.resolve())
-
-    console.print(f"[bold]reference MRI[/bold] on http://{host}:{port}")
-    console.print(f"MRI URL: http://{host}:{port}/mriapiservices/api.asp  (admin: /_ref/docs)")
-    # One process: the state is in its memory. A hung call (timeout fault) must not hold up
-    # a shutdown for long.
-    uvicorn.run(
+    _serve_reference(
         "portal.reference.mri.app:create_app",
-        factory=True,
         host=host,
         port=port,
-        log_level="info",
-        timeout_graceful_shutdown=2,
+        seed=seed,
+        seed_env=SEED_ENV,
+        check_seed=lambda data, base: seeding.apply(
+            World(), data, now=SystemClock().now(), base=base
+        ),
+        banner=f"[bold]reference MRI[/bold] on http://{host}:{port}\n"
+        f"MRI URL: http://{host}:{port}/mriapiservices/api.asp  (admin: /_ref/docs)",
     )

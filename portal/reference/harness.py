@@ -28,12 +28,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal.core.clock import FixedClock, SystemClock, to_utc
-from portal.core.errors import PROBLEM_JSON, problem_body
+from portal.core.errors import PROBLEM_JSON, json_path, problem_body
 
 #: Where every admin route lives; the vendor never had it.
 ADMIN_PREFIX = "/_ref"
@@ -560,3 +562,32 @@ def admin_router() -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+# --- the admin API's error answers (both servers) -----------------------------------------------
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """problem+json for the admin API's refusals, schema errors and unknown routes."""
+    app.add_exception_handler(AdminError, _admin_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+async def _admin_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AdminError)
+    return problem_response(exc.status, exc.code, exc.detail)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": json_path(e["loc"]), "message": e["msg"], "code": "invalid"} for e in exc.errors()
+    ]
+    return problem_response(422, "validation_failed", "the request breaks the schema", errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    return problem_response(exc.status_code, code, str(exc.detail))

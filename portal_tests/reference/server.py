@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -39,7 +39,10 @@ class ReferenceServer(CliServer):
 
 
 class ThreadedReferenceServer:
-    """uvicorn on ``create_app`` in a daemon thread; ``stop()`` asks it to exit."""
+    """uvicorn on ``create_app`` in a daemon thread; ``stop()`` asks it to exit. Another
+    reference server's launcher names its own ``app_path`` (reference_mri/server.py)."""
+
+    app_path = "portal.reference.amsi.app:create_app"
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -47,7 +50,7 @@ class ThreadedReferenceServer:
         self.esite_url = f"{self.base}{ESITE_PATH}"
         self.server = uvicorn.Server(
             uvicorn.Config(
-                "portal.reference.amsi.app:create_app",
+                self.app_path,
                 factory=True,
                 host="127.0.0.1",
                 port=self.port,
@@ -59,7 +62,7 @@ class ThreadedReferenceServer:
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def start(self, timeout: float = 30) -> ThreadedReferenceServer:
+    def start(self, timeout: float = 30) -> Self:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -72,7 +75,7 @@ class ThreadedReferenceServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
-    def __enter__(self) -> ThreadedReferenceServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

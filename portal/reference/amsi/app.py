@@ -17,11 +17,8 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from portal.core.errors import json_path
 from portal.reference.amsi import admin, operations, seeding, soap
 from portal.reference.amsi.state import REJECTED, AmsiError, ErrorCode, World
 from portal.reference.harness import (
@@ -31,7 +28,7 @@ from portal.reference.harness import (
     FaultKind,
     Harness,
     admin_router,
-    problem_response,
+    install_error_handlers,
 )
 
 #: A SOAP request larger than this is refused (RT's are a few hundred bytes).
@@ -61,32 +58,11 @@ def create_app() -> FastAPI:
     app.state.harness = Harness(soap.OPERATIONS)
     app.include_router(admin_router())
     app.include_router(admin.router)
-    app.add_exception_handler(AdminError, _admin_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    install_error_handlers(app)
     app.add_api_route(
         "/{path:path}", soap_endpoint, methods=["GET", "POST"], include_in_schema=False
     )
     return app
-
-
-async def _admin_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AdminError)
-    return problem_response(exc.status, exc.code, exc.detail)
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": json_path(e["loc"]), "message": e["msg"], "code": "invalid"} for e in exc.errors()
-    ]
-    return problem_response(422, "validation_failed", "the request breaks the schema", errors)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    return problem_response(exc.status_code, code, str(exc.detail))
 
 
 def _service(path: str) -> str | None:

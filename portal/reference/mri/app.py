@@ -9,12 +9,13 @@ import json
 import os
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 
-from portal.core.errors import json_path
-from portal.reference.harness import AdminError, Harness, admin_router, problem_response
+from portal.reference.harness import (
+    Harness,
+    admin_router,
+    install_error_handlers,
+)
 from portal.reference.mri import admin, api, seeding
 from portal.reference.mri.state import World
 
@@ -45,29 +46,8 @@ def create_app() -> FastAPI:
         )
     app.include_router(admin_router())
     app.include_router(admin.router)
-    app.add_exception_handler(AdminError, _admin_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    install_error_handlers(app)
     app.add_api_route(
         "/{path:path}", api.api_endpoint, methods=["GET", "POST"], include_in_schema=False
     )
     return app
-
-
-async def _admin_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AdminError)
-    return problem_response(exc.status, exc.code, exc.detail)
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": json_path(e["loc"]), "message": e["msg"], "code": "invalid"} for e in exc.errors()
-    ]
-    return problem_response(422, "validation_failed", "the request breaks the schema", errors)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
-    return problem_response(exc.status_code, code, str(exc.detail))
