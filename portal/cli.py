@@ -198,6 +198,7 @@ def check(
             report = ledger.run(session, workspace)
             # And what a connected accounting system holds (a reference eSite's read-back).
             report.violations.extend(connectors_check.esite(session, workspace))
+            report.violations.extend(connectors_check.mri(session, workspace))
     except PortalError as exc:
         console.print(f"[red]{exc.code}: {exc.detail}[/red]")
         raise typer.Exit(2) from None

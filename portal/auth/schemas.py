@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from portal.auth.models import Feature, IntegrationKind, LockboxFormat, PortalFlavor
 from portal.core.pagination import Page
@@ -64,12 +72,21 @@ class ProcessingOptions(BaseModel):
     )
 
 
+def _property_ids(value: list[str]) -> list[str]:
+    cleaned = [p.strip() for p in value]
+    if any(not p or len(p) > 50 for p in cleaned):
+        raise ValueError("a property ID is 1 to 50 characters")
+    if len(set(cleaned)) != len(cleaned):
+        raise ValueError("a property ID is listed twice")
+    return cleaned
+
+
 class ConnectionIn(BaseModel):
     """Where and how the portal reaches an AMSI eSite (issue 16; connectors.md §1.1, §1.2):
     the eSite URL, the login fields every call carries, the merchant of the payments and the
     properties whose residents are imported and whose payments are posted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", title="AmsiConnectionIn")
 
     url: str = Field(
         min_length=1,
@@ -105,15 +122,98 @@ class ConnectionIn(BaseModel):
     @field_validator("property_ids")
     @classmethod
     def _properties(cls, value: list[str]) -> list[str]:
-        cleaned = [p.strip() for p in value]
-        if any(not p or len(p) > 50 for p in cleaned):
-            raise ValueError("a property ID is 1 to 50 characters")
-        if len(set(cleaned)) != len(cleaned):
-            raise ValueError("a property ID is listed twice")
-        return cleaned
+        return _property_ids(value)
+
+
+#: One part of MRI's four-part Basic user name (connectors.md §2.2): no ``/`` (the separator)
+#: and no ``:`` (Basic's).
+_MRI_PART = r"^[^/:\s]+$"
+
+
+class MriConnectionIn(BaseModel):
+    """Where and how the portal reaches MRI's ``api.asp`` (issue 17; connectors.md §2.1, §2.2,
+    §2.11: RT's ``MRISettings``): the endpoint, the four parts of the Basic user name and the
+    password, the properties imported and posted for, and the end-of-day close (seed 002)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+[^\s]*$",
+        description="The full api.asp URL (MRISettings.url)",
+        examples=["http://127.0.0.1:8200/mriapiservices/api.asp"],
+    )
+    client_id: str = Field(min_length=1, max_length=100, pattern=_MRI_PART, examples=["C000123"])
+    database: str = Field(min_length=1, max_length=100, pattern=_MRI_PART, examples=["RTDB"])
+    user: str = Field(min_length=1, max_length=100, pattern=_MRI_PART, examples=["RTAPI"])
+    partner_key: str = Field(min_length=1, max_length=200, pattern=_MRI_PART)
+    password: str = Field(
+        min_length=1, max_length=200, description="Password: write-only, never returned"
+    )
+    property_ids: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The MRI property IDs enabled for import and posting",
+    )
+    close_batches: bool = Field(
+        default=True,
+        description="Close each MRI batch at the end of the business day (seed 002); off: "
+        "batches are never closed by the portal, as RentTrack's 2016 code (connectors.md §0.1)",
+    )
+    end_of_day: str = Field(
+        default="17:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="The end of the business day, HH:MM New York time: the portal closes the "
+        "day's MRI batches then, and posts what comes later to a batch of its own",
+    )
+    format: Literal["xml", "json"] = Field(
+        default="xml",
+        description="$format of every call: xml as RentTrack sent (connectors.md §2.1), or json",
+    )
+    site_id: str = Field(
+        default="@", max_length=20, description="SiteID of each payment (RT's fixture: @)"
+    )
+    send_description: bool = Field(
+        default=True,
+        description="Send a Description (RT T#<transaction> B#<batch>, or RT T#<transaction> "
+        "when that is over MRI's 30 characters)",
+    )
+    security_deposit_cash_type: str = Field(
+        default="SD",
+        min_length=1,
+        max_length=10,
+        description="CashType of security-deposit payments: the deposit ledger (seed 002)",
+    )
+    timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=180,
+        description="How long a call may take before it counts as unanswered and is retried "
+        "(RT waited 180 s, connectors.md §2.3)",
+    )
+    daily_sync: bool = Field(
+        default=True,
+        description="Import the enabled properties every day at 04:15 New York time",
+    )
+
+    @field_validator("property_ids")
+    @classmethod
+    def _properties(cls, value: list[str]) -> list[str]:
+        return _property_ids(value)
 
 
 class ConnectionPatch(ConnectionIn):
+    """A whole new connection; ``password`` left out keeps the stored one."""
+
+    model_config = ConfigDict(title="AmsiConnectionPatch")
+
+    password: str | None = Field(  # type: ignore[assignment]
+        default=None, min_length=1, max_length=200, description="Left out: unchanged"
+    )
+
+
+class MriConnectionPatch(MriConnectionIn):
     """A whole new connection; ``password`` left out keeps the stored one."""
 
     password: str | None = Field(  # type: ignore[assignment]
@@ -121,7 +221,30 @@ class ConnectionPatch(ConnectionIn):
     )
 
 
+def _connection_shape(value: Any) -> str:
+    """Which connection a body is: MRI's names its four-part login, AMSI's does not."""
+    if isinstance(value, MriConnectionIn):
+        return "mri"
+    if isinstance(value, ConnectionIn):
+        return "amsi"
+    if isinstance(value, dict) and ({"client_id", "partner_key", "database"} & set(value)):
+        return "mri"
+    return "amsi"
+
+
+AnyConnectionIn = Annotated[
+    Annotated[ConnectionIn, Tag("amsi")] | Annotated[MriConnectionIn, Tag("mri")],
+    Discriminator(_connection_shape),
+]
+AnyConnectionPatch = Annotated[
+    Annotated[ConnectionPatch, Tag("amsi")] | Annotated[MriConnectionPatch, Tag("mri")],
+    Discriminator(_connection_shape),
+]
+
+
 class ConnectionRead(BaseModel):
+    model_config = ConfigDict(title="AmsiConnectionRead")
+
     url: str
     portfolio: str
     user_id: str
@@ -132,16 +255,54 @@ class ConnectionRead(BaseModel):
     password_set: bool = Field(description="Whether a password is stored (it is never returned)")
 
 
-#: The kinds of integration whose server the portal calls (the others call the portal).
-CONNECTED_KINDS = frozenset({IntegrationKind.AMSI})
+class MriConnectionRead(BaseModel):
+    url: str
+    client_id: str
+    database: str
+    user: str
+    partner_key: str
+    property_ids: list[str]
+    close_batches: bool = True
+    end_of_day: str = "17:00"
+    format: str = "xml"
+    site_id: str = "@"
+    send_description: bool = True
+    security_deposit_cash_type: str = "SD"
+    timeout_seconds: float = 10
+    daily_sync: bool = True
+    password_set: bool = Field(description="Whether a password is stored (it is never returned)")
+
+
+#: The kinds of integration whose server the portal calls (the others call the portal), with
+#: the connection each takes.
+CONNECTION_MODELS: dict[IntegrationKind, type[BaseModel]] = {
+    IntegrationKind.AMSI: ConnectionIn,
+    IntegrationKind.MRI: MriConnectionIn,
+}
+CONNECTED_KINDS = frozenset(CONNECTION_MODELS)
+
+
+def connection_refusal(kind: IntegrationKind, connection: object) -> str | None:
+    """Why ``connection`` does not suit an integration of ``kind``, or None."""
+    if connection is None:
+        return None
+    if kind not in CONNECTED_KINDS:
+        return (
+            f"a {kind.value} integration calls the portal; only amsi and mri integrations "
+            "take a connection"
+        )
+    if not isinstance(connection, CONNECTION_MODELS[kind]):
+        wanted = {
+            IntegrationKind.AMSI: "url, portfolio, user_id, password",
+            IntegrationKind.MRI: "url, client_id, database, user, partner_key, password",
+        }[kind]
+        return f"an {kind.value} integration takes an {kind.value} connection ({wanted})"
+    return None
 
 
 def _connection_allowed(kind: IntegrationKind | None, connection: object) -> None:
-    if connection is not None and kind is not None and kind not in CONNECTED_KINDS:
-        raise ValueError(
-            f"a {kind.value} integration calls the portal; only an amsi integration takes "
-            "a connection"
-        )
+    if kind is not None and (reason := connection_refusal(kind, connection)) is not None:
+        raise ValueError(reason)
 
 
 class IntegrationCreate(BaseModel):
@@ -161,8 +322,9 @@ class IntegrationCreate(BaseModel):
         description="A file-based client: the Batch Deposit Report e-mail carries one lockbox "
         "file per batch in this format (promas or bostonpost)",
     )
-    connection: ConnectionIn | None = Field(
-        default=None, description="amsi: how the portal reaches the eSite"
+    connection: AnyConnectionIn | None = Field(
+        default=None,
+        description="amsi: how the portal reaches the eSite; mri: how it reaches api.asp",
     )
 
     @field_validator("features")
@@ -196,9 +358,9 @@ class IntegrationPatch(BaseModel):
     lockbox_format: LockboxFormat | None = Field(
         default=None, description="null: an API client (no lockbox files)"
     )
-    connection: ConnectionPatch | None = Field(
+    connection: AnyConnectionPatch | None = Field(
         default=None,
-        description="amsi: the whole new connection (password left out: unchanged); "
+        description="amsi, mri: the whole new connection (password left out: unchanged); "
         "null removes it",
     )
 
@@ -260,7 +422,7 @@ class IntegrationRead(BaseModel):
     features: list[Feature]
     processing_options: ProcessingOptions
     lockbox_format: LockboxFormat | None = None
-    connection: ConnectionRead | None = None
+    connection: ConnectionRead | MriConnectionRead | None = None
     last_error: dict[str, Any] | None = Field(
         default=None,
         description="The last error this integration met: a refused call of the client's, or "
@@ -306,12 +468,15 @@ def integration_read(integration: Any, active: Any | None) -> IntegrationRead:
         features=[Feature(f) for f in integration.features],
         processing_options=ProcessingOptions.model_validate(integration.processing_options),
         lockbox_format=integration.lockbox_format,
-        connection=ConnectionRead(
-            **integration.connection, password_set=integration.connection_password is not None
-        )
-        if integration.connection is not None
-        else None,
+        connection=_connection_read(integration),
         last_error=integration.last_error,
         active_token=token_read(active) if active is not None else None,
         created_at=integration.created_at,
     )
+
+
+def _connection_read(integration: Any) -> ConnectionRead | MriConnectionRead | None:
+    if integration.connection is None:
+        return None
+    model = MriConnectionRead if integration.kind == IntegrationKind.MRI else ConnectionRead
+    return model(**integration.connection, password_set=integration.connection_password is not None)

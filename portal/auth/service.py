@@ -30,7 +30,12 @@ from portal.auth.models import (
     PortalFlavor,
     ServerSecret,
 )
-from portal.auth.schemas import CONNECTED_KINDS, ConnectionIn, ProcessingOptions
+from portal.auth.schemas import (
+    ConnectionIn,
+    MriConnectionIn,
+    ProcessingOptions,
+    connection_refusal,
+)
 from portal.core.clock import Clock, ClockMode, workspace_now
 from portal.core.db import RawReader, get_row
 from portal.core.errors import (
@@ -313,7 +318,7 @@ def create_integration(
     now: datetime,
     flavor: PortalFlavor = PortalFlavor.RENTTRACK,
     lockbox_format: str | None = None,
-    connection: ConnectionIn | None = None,
+    connection: ConnectionIn | MriConnectionIn | None = None,
 ) -> Integration:
     integration = Integration(
         workspace_id=ids.scope,
@@ -340,10 +345,9 @@ def update_integration(
     value; the stored set is completed with the defaults of options added since."""
     for field, value in changes.items():
         if field == "connection":
-            if value is not None and integration.kind not in CONNECTED_KINDS:
+            if (reason := connection_refusal(integration.kind, value)) is not None:
                 raise Unprocessable(
-                    f"A {integration.kind.value} integration calls the portal; only an amsi "
-                    "integration takes a connection.",
+                    f"{reason[0].upper()}{reason[1:]}.",
                     errors=[FieldError("connection", "not for this kind of integration")],
                 )
             set_connection(integration, value)
@@ -356,7 +360,9 @@ def update_integration(
     return integration
 
 
-def set_connection(integration: Integration, connection: ConnectionIn | None) -> None:
+def set_connection(
+    integration: Integration, connection: ConnectionIn | MriConnectionIn | None
+) -> None:
     """Store a connection; its password is kept apart and never read back out. A new
     connection without a password (a PATCH) keeps the stored one; None removes both."""
     if connection is None:

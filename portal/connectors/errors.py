@@ -1,5 +1,5 @@
-"""The connectors' refusals (issue 16): an import asked of an integration that cannot run one,
-and an import run that is not there."""
+"""The connectors' refusals (issues 16, 17): an import asked of an integration that cannot run
+one, and an import run that is not there."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ class ImportRunNotFound(NotFound):
 
 
 class IntegrationNotImportable(Conflict):
-    """Only an integration whose server the portal calls can be synced (AMSI, issue 16); the
-    others send their data to the portal themselves."""
+    """Only an integration whose server the portal calls can be synced (AMSI, issue 16; MRI,
+    issue 17); the others send their data to the portal themselves."""
 
     code = "integration_not_importable"
 
 
 class IntegrationNotConnected(Conflict):
-    """An AMSI integration without its eSite connection, password or properties."""
+    """An AMSI or MRI integration without its connection, password or properties."""
 
     code = "integration_not_connected"

@@ -1,13 +1,15 @@
-"""The connectors' calendar (issue 16), run by advancing a workspace clock:
+"""The connectors' calendar (issues 16, 17), run by advancing a workspace clock:
 
-- ``connectors.close_journals``, 22:30 every day: each journal (deposit batch) that payments
+- ``connectors.close_journals``, 22:30 every day: each AMSI journal (deposit batch) that payments
   were posted to, of a business date up to today, is closed with one UpdateSettlementData for
   its net: what was posted to it less what was reversed in it so far (connectors.md §1.7: RT's
   ``api:accounting:amsi:close-batches`` at 22:30; seed 001 "RentTrack will close batches on the
   day the transactions are posted"). The settlement date is the batch's deposit date (§1.7).
-- ``connectors.daily_sync``, 04:15 every day: each connected AMSI integration whose connection
-  keeps ``daily_sync`` on is imported, as RT's ``api:amsi:sync-balance`` cron did at 04:15
-  (§0.1): balances, block flags, new residents. Its run is in the import review like Sync Now's.
+- ``connectors.daily_sync``, 04:15 every day: each connected AMSI or MRI integration whose
+  connection keeps ``daily_sync`` on is imported, as RT's ``api:amsi:sync-balance`` cron did
+  at 04:15 (§0.1; MRI had none, S2 speaks of "a scheduled sync"): balances, block flags, new
+  residents. Its run is in the import review like Sync Now's.
+- ``connectors.mri_close`` events: an MRI batch closed at its end of day (``mri.closing``);
 - ``connectors.retry`` events: a delivery's next attempt (``worker.RETRY``); the pass after the
   job sends it.
 """
@@ -24,10 +26,12 @@ from portal.auth.models import IntegrationKind
 from portal.core import calendar, jobs
 from portal.outbox import service as outbox
 from portal.outbox.models import Delivery, Topic
+from portal.payments import mri_batches
 from portal.payments.models import DepositBatch
 
 from . import worker
-from .amsi import imports
+from .imports import runs as imports
+from .mri import closing
 
 CLOSE_TIME = time(22, 30)
 SYNC_TIME = time(4, 15)
@@ -40,6 +44,8 @@ def close_journals(ctx: jobs.JobContext) -> jobs.JobResult:
     today = calendar.local_date(ctx.now)
     new: list[outbox.NewDelivery] = []
     for integration in integrations:
+        if integration.kind is not IntegrationKind.AMSI:
+            continue  # MRI closes each batch at its own end of day (mri.closing)
         closed = select(col(Delivery.journal)).where(
             col(Delivery.workspace_id) == ctx.workspace_id,
             col(Delivery.integration_id) == integration.id,
@@ -89,13 +95,10 @@ def close_journals(ctx: jobs.JobContext) -> jobs.JobResult:
 
 
 def daily_sync(ctx: jobs.JobContext) -> jobs.JobResult:
+    """Import each AMSI and MRI integration whose connection keeps ``daily_sync`` on (RT's
+    04:15 ``api:amsi:sync-balance``, §0.1; seed 002 "the next scheduled sync with MRI")."""
     runs: dict[str, Any] = {}
-    for integration in outbox.connected(ctx.session, ctx.workspace_id):
-        connection = integration.connection or {}
-        if integration.kind is not IntegrationKind.AMSI or not connection.get("daily_sync", True):
-            continue
-        if not connection.get("property_ids"):
-            continue  # nothing to import: Sync Now says so; the schedule stays quiet
+    for integration in imports.scheduled(ctx.session, ctx.workspace_id):
         run = imports.sync_now(
             ctx.session, ctx.ids, integration.id, now=ctx.now, trigger=imports.SCHEDULE
         )
@@ -115,4 +118,7 @@ CALENDAR_JOBS = (
         "connectors.close_journals", jobs.RANK_DELIVERIES, jobs.daily(CLOSE_TIME), close_journals
     ),
 )
-HANDLERS = (jobs.EventHandler(worker.RETRY, _retry),)
+HANDLERS = (
+    jobs.EventHandler(worker.RETRY, _retry),
+    jobs.EventHandler(mri_batches.CLOSE, closing.close_batch),
+)

@@ -1,5 +1,6 @@
-"""Sync Now and the import review (issue 16): the landlord's ``/v1/integrations/{id}/sync`` and
-``…/imports``, and the operator's sandbox twin of the sync."""
+"""Sync Now and the import review (issue 16, issue 17): the landlord's
+``/v1/integrations/{id}/sync`` and ``…/imports``, and the operator's sandbox twin of the sync,
+for AMSI and MRI integrations alike (``connectors.imports.runs`` picks the vendor)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from portal.auth.dependencies import (
     require_operator_in_workspace,
 )
 from portal.connectors import schemas
-from portal.connectors.amsi import imports
+from portal.connectors.imports import runs as imports
 from portal.core.db import SessionDep, heavy_route
 from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
@@ -36,9 +37,10 @@ router = APIRouter()
 _SYNC_ERRORS = problem_responses(401, 404, 409, 422)
 
 
-# The sync waits on the eSite (three calls per property): in a worker thread, so the server's
-# other requests are served meanwhile. An import writes data, so it takes an Idempotency-Key
-# (architecture.md §5): a retried request replays the first run instead of running another.
+# The sync waits on the accounting system (eSite: three calls per property; MRI: a call per
+# page): in a worker thread, so the server's other requests are served meanwhile. An import
+# writes data, so it takes an Idempotency-Key (architecture.md §5): a retried request replays
+# the first run instead of running another.
 @heavy_route(
     landlord_router,
     "/integrations/{integration_id}/sync",
@@ -50,8 +52,8 @@ async def sync_integration(
     integration_id: str, landlord: LandlordDep, session: SessionDep, idem: LandlordIdempotency
 ) -> Response:
     """Sync Now: import the integration's properties, units, leases and residents from its
-    accounting system; the run's review is the answer (status `failed` when it could not be
-    read)."""
+    accounting system (AMSI or MRI); the run's review is the answer (status `failed` when it
+    could not be read)."""
     ids = workspaces_service.minter(landlord.workspace, session)
     run = imports.sync_now(session, ids, integration_id, now=landlord.now)
     return idem.respond(schemas.ImportRunRead.of(run))

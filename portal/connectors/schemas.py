@@ -1,5 +1,6 @@
 """Wire models of the import review (issue 16: "an import review records each run: new,
-updated, unchanged, erred, with a reason per erred row, readable over the API")."""
+updated, unchanged, erred, with a reason per erred row, readable over the API"; issue 17: "the
+same import review as AMSI" for MRI)."""
 
 from __future__ import annotations
 
@@ -27,17 +28,25 @@ class ImportCounts(BaseModel):
 class ImportRowError(BaseModel):
     """Where and why: an erred lease, or (``resi_id`` null) a call that failed."""
 
-    property_id: str | None = Field(description="AMSI PropertyId")
-    bldg_id: str | None = Field(description="AMSI BldgID")
-    unit_id: str | None = Field(description="AMSI UnitID")
-    resi_id: str | None = Field(description="AMSI ResiID")
+    property_id: str | None = Field(description="AMSI PropertyId; MRI PropertyID")
+    bldg_id: str | None = Field(description="AMSI BldgID; MRI BuildingID")
+    unit_id: str | None = Field(description="AMSI UnitID; MRI UnitID")
+    resi_id: str | None = Field(
+        description="AMSI ResiID; MRI ResidentNameID (the lease's primary resident)"
+    )
     reason: str
 
 
 class ImportProperty(BaseModel):
-    property_id: str = Field(description="AMSI PropertyId")
-    units: int = Field(description="Units read (GetPropertyUnits)")
-    leases: int = Field(description="Current and notice leases read (GetPropertyResidents)")
+    property_id: str = Field(description="AMSI PropertyId; MRI PropertyID")
+    units: int = Field(
+        description="Units read (AMSI: GetPropertyUnits; MRI: the units of every entry of "
+        "ResidentLeaseDetailsByPropertyID)"
+    )
+    leases: int = Field(
+        description="Leases read for import (AMSI: current and notice leases, "
+        "GetPropertyResidents; MRI: leases with a current or future resident)"
+    )
 
 
 class ImportRunRead(BaseModel):

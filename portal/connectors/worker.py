@@ -49,6 +49,8 @@ from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
 from .amsi import ledger as amsi_ledger
+from .mri import ledger as mri_ledger
+from .outcome import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -205,26 +207,29 @@ def release(session: Session, claims: Sequence[Claim]) -> None:
         )
 
 
-def attempt(claim: Claim) -> amsi_ledger.Outcome:
+#: Each connected kind's sender: its wire format and rules; the rest of the outbox is shared.
+SENDERS = {IntegrationKind.AMSI: amsi_ledger.send, IntegrationKind.MRI: mri_ledger.send}
+#: How the failure e-mail names the vendor's server.
+VENDORS = {IntegrationKind.AMSI: "the eSite", IntegrationKind.MRI: "MRI"}
+
+
+def attempt(claim: Claim) -> Outcome:
     """The vendor call (no database)."""
     if not claim.connection:
-        return amsi_ledger.Outcome(
+        return Outcome(
             "unbuildable", claim.topic.value, description="the integration has no connection"
         )
-    if claim.kind is IntegrationKind.AMSI:
-        return amsi_ledger.send(
-            claim.topic,
-            claim.facts,
-            claim.connection,
-            claim.password,
-            retry=claim.attempts > 1,
+    sender = SENDERS.get(claim.kind)
+    if sender is None:
+        return Outcome(
+            "unbuildable", claim.topic.value, description=f"no connector for {claim.kind.value}"
         )
-    return amsi_ledger.Outcome(
-        "unbuildable", claim.topic.value, description=f"no connector for {claim.kind.value}"
+    return sender(
+        claim.topic, claim.facts, claim.connection, claim.password, retry=claim.attempts > 1
     )
 
 
-def record(session: Session, claim: Claim, outcome: amsi_ledger.Outcome) -> DeliveryState:
+def record(session: Session, claim: Claim, outcome: Outcome) -> DeliveryState:
     """Keep what the attempt came to (the module docstring, step 3)."""
     response = outcome.as_json() | {"attempt": claim.attempts, "at": claim.now.isoformat()}
     values: dict[str, Any] = {"last_response": response, "claimed_until": None}
@@ -278,15 +283,16 @@ def _tell_failure(
     session: Session,
     ids: Any,
     claim: Claim,
-    outcome: amsi_ledger.Outcome,
+    outcome: Outcome,
     state: DeliveryState,
 ) -> None:
     """A refused or undeliverable posting is the integration's last error and an e-mail to
     every landlord user (issue 16; RT mailed failed posts at its nightly close, §1.5)."""
     if outcome.verdict == "rejected":
         code = "connector_rejected"
+        code_part = f" with error {outcome.code}" if outcome.code is not None else ""
         what = (
-            f"the eSite refused {outcome.operation} with error {outcome.code}: "
+            f"{VENDORS.get(claim.kind, 'the server')} refused {outcome.operation}{code_part}: "
             f"{outcome.description}"
         )
     elif outcome.verdict == "transport":

@@ -142,6 +142,13 @@ def local_date(instant: datetime) -> date:
     return instant.astimezone(TZ).date()
 
 
+def local_datetime(instant: datetime) -> datetime:
+    """Return the New York wall-clock time of an aware instant, naive, to the second (the form
+    accounting systems take without a zone); ValueError if naive."""
+    _check_aware(instant)
+    return instant.astimezone(TZ).replace(tzinfo=None, microsecond=0)
+
+
 def at_local(d: date, t: time) -> datetime:
     """Return the UTC instant at which New York wall clocks show ``t`` on ``d``.
 

@@ -57,6 +57,9 @@ class EmailKind(StrEnum):
     CONNECTOR_FAILURE = "connector_failure"
     """To the landlord users: a posting to the accounting system was refused or could not be
     delivered (issue 16)."""
+    CONNECTOR_NOTICE = "connector_notice"
+    """To the landlord users: a payment the portal posted to MRI was voided, or a reversal is
+    not posted, and must be entered by hand in MRI (issue 17; seed 002)."""
     WORK_ORDER_STATUS = "work_order_status"
     """To the tenant: their work order's status changed."""
     APPLICATION_RECEIVED = "application_received"

@@ -34,6 +34,12 @@ OPERATIONS: dict[IntegrationKind, dict[Topic, str]] = {
         Topic.REVERSAL: "ReturnPayment",
         Topic.JOURNAL_CLOSE: "UpdateSettlementData",
     },
+    # connectors.md §2.6; the close is the simulator's own API (§4.6 GAP, docs/decisions.md).
+    IntegrationKind.MRI: {
+        Topic.PAYMENT: "MRI_S-PMRM_PaymentDetailsByPropertyID",
+        Topic.REVERSAL: "MRI_S-PMRM_PaymentDetailsByPropertyID",
+        Topic.JOURNAL_CLOSE: "MRI_S-PMRM_CloseBatch",
+    },
 }
 
 

@@ -17,12 +17,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal.auth.models import Integration
+from portal.auth.models import Integration, IntegrationKind
 from portal.core import calendar
 from portal.core.ids import IdMinter
 from portal.outbox import service as outbox
 from portal.outbox.models import Delivery, Topic
-from portal.payments.models import DepositBatch, Payment, ReversalKind, SourceType
+from portal.payments import mri_notices
+from portal.payments.models import (
+    DepositBatch,
+    Payment,
+    ReversalKind,
+    ReversalPlacement,
+    SourceType,
+)
+from portal.payments.mri_batches import Batches
 from portal.properties.models import Property, Unit
 from portal.residents.models import Lease
 
@@ -121,30 +129,39 @@ def post_payments(
         session, ws, {p.deposit_batch_id for p in payments if p.deposit_batch_id}
     )
     new = []
+    mri = Batches(session, ws)
     for p in payments:
         _lease_id, resi_id, unit_ext, _prop, prop_ext, integration_id = places[p.lease_id]
         integration = integrations.get(integration_id)
         if integration is None or not _enabled(integration, prop_ext):
             continue
         assert p.deposit_batch_id is not None
+        journal = p.deposit_batch_id
+        if integration.kind is IntegrationKind.MRI:
+            journal = mri.current(integration, prop_ext, journal)
         new.append(
             outbox.NewDelivery(
                 integration=integration,
                 topic=Topic.PAYMENT,
                 subject_id=p.id,
                 key=f"payment:{p.id}",
-                journal=p.deposit_batch_id,
+                journal=journal,
                 amount_cents=p.amount_cents,
                 facts={
                     "payment_id": p.id,
                     "transaction_id": p.transaction_id,
                     "amount_cents": p.amount_cents,
+                    "signed_amount_cents": p.amount_cents,
                     "method": p.method.value,
+                    "payment_type": p.type.value,
+                    # MRI's PaymentInitiationDatetime: the creation, New York wall time (§4.12).
+                    "made_at": calendar.local_datetime(p.created_at).isoformat(),
                     # ClientTransactionDate is the order's creation date (connectors.md §1.5),
                     # in the portal's business time zone (§4.12).
                     "made_on": calendar.local_date(p.created_at).isoformat(),
                     "business_date": p.business_date.isoformat(),
-                    "journal": p.deposit_batch_id,
+                    "journal": journal,
+                    "deposit_batch_id": p.deposit_batch_id,
                     "deposit_date": deposit[p.deposit_batch_id].isoformat(),
                     "lease_id": p.lease_id,
                     "property_external_id": prop_ext,
@@ -153,7 +170,9 @@ def post_payments(
                 },
             )
         )
-    return outbox.enqueue(session, ids, new, now=now)
+    queued = outbox.enqueue(session, ids, new, now=now)
+    mri.schedule_closes(ids, now=now)
+    return queued
 
 
 def three_business_days(day: date) -> date:
@@ -198,7 +217,9 @@ def post_reversals(
     closed = _closed_journals(
         session, ws, {p.deposit_batch_id for p in originals.values() if p.deposit_batch_id}
     )
-    new = []
+    new: list[outbox.NewDelivery] = []
+    mri = Batches(session, ws)
+    notices: list[mri_notices.Notice] = []
     for r in rows:
         payment = originals[r["payment_id"]]
         _lease_id, resi_id, unit_ext, _prop, prop_ext, integration_id = places[r["lease_id"]]
@@ -208,6 +229,9 @@ def post_reversals(
             or not _enabled(integration, prop_ext)
             or not payment.deposit_batch_id
         ):
+            continue
+        if integration.kind is IntegrationKind.MRI:
+            _mri_reversal(r, payment, integration, prop_ext, resi_id, unit_ext, mri, new, notices)
             continue
         kind = ReversalKind(r["kind"])
         base = {
@@ -293,7 +317,74 @@ def post_reversals(
                     },
                 )
             )
-    return outbox.enqueue(session, ids, new, now=now)
+    queued = outbox.enqueue(session, ids, new, now=now)
+    mri.schedule_closes(ids, now=now)
+    mri_notices.send(session, ids, notices, now=now)
+    return queued
+
+
+def _mri_reversal(
+    r: Mapping[str, Any],
+    payment: Payment,
+    integration: Integration,
+    prop_ext: str,
+    resi_id: str | None,
+    unit_ext: str | None,
+    mri: Batches,
+    new: list[outbox.NewDelivery],
+    notices: list[mri_notices.Notice],
+) -> None:
+    """MRI's reversal rules (seed 002; connectors.md §2.10): a void (a cancelled payment) is a
+    notice to void the receipt by hand in MRI, and nothing is posted; with the property's
+    ``post_reversals`` off (placement ``receipt_note``) the reversal is a notice to enter it by
+    hand; otherwise it is posted as a separate receipt of its own — a negative one for money
+    taken back, a positive one for a won dispute's credit — in the MRI batch of its deposit
+    batch (``mri_batches``)."""
+    kind = ReversalKind(r["kind"])
+    placement = ReversalPlacement(r["placement"])
+    if kind is ReversalKind.VOID or placement is ReversalPlacement.RECEIPT_NOTE:
+        notices.append(
+            mri_notices.Notice(
+                integration=integration,
+                payment=payment,
+                reversal_id=r["id"],
+                reversal_transaction_id=r["transaction_id"],
+                kind=kind,
+                voided=kind is ReversalKind.VOID,
+            )
+        )
+        return
+    batch = str(r["deposit_batch_id"] or payment.deposit_batch_id)
+    journal = mri.current(integration, prop_ext, batch)
+    credit = kind is ReversalKind.DISPUTE_WON
+    new.append(
+        outbox.NewDelivery(
+            integration=integration,
+            topic=Topic.PAYMENT if credit else Topic.REVERSAL,
+            subject_id=r["id"],
+            key=f"reversal:{r['id']}",
+            journal=journal,
+            amount_cents=r["amount_cents"],
+            facts={
+                "reversal_id": r["id"],
+                "payment_id": payment.id,
+                "lease_id": r["lease_id"],
+                "kind": kind.value,
+                "method": payment.method.value,
+                "payment_type": payment.type.value,
+                "transaction_id": r["transaction_id"] if credit else payment.transaction_id,
+                "reversal_transaction_id": r["transaction_id"],
+                "amount_cents": payment.amount_cents,
+                "signed_amount_cents": r["amount_cents"],
+                "made_at": calendar.local_datetime(r["created_at"]).isoformat(),
+                "journal": journal,
+                "deposit_batch_id": batch,
+                "property_external_id": prop_ext,
+                "unit_external_id": unit_ext,
+                "resident_external_id": resi_id,
+            },
+        )
+    )
 
 
 def _closed_journals(

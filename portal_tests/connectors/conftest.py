@@ -21,6 +21,10 @@ from portal_tests.reference.conftest import (
     seed,
 )
 from portal_tests.reference.server import ThreadedReferenceServer
+from portal_tests.reference_mri.conftest import CREDENTIAL as MRI_CREDENTIAL
+from portal_tests.reference_mri.conftest import PROPERTY as MRI_PROPERTY
+from portal_tests.reference_mri.conftest import seed as mri_seed
+from portal_tests.reference_mri.server import ThreadedMriServer
 
 MERCHANT_ID = "24"
 
@@ -76,3 +80,58 @@ def amsi(client: TestClient, esite: ThreadedReferenceServer, ref: httpx.Client) 
     )
     assert created.status_code == 201, created.text
     return Amsi(world=world, integration=created.json())
+
+
+# --- MRI (issue 17) -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mri_server() -> Iterator[ThreadedMriServer]:
+    with ThreadedMriServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mri_ref(mri_server: ThreadedMriServer) -> Iterator[httpx.Client]:
+    """The reference MRI's admin API, reset to the fixture's world: one login, property 500
+    with its 8 residents (current, co-resident, old, other, new; lease 01|103|2 blocked)."""
+    with httpx.Client(base_url=mri_server.base, timeout=10) as admin:
+        mri_seed(admin)
+        yield admin
+
+
+def mri_connection(server: ThreadedMriServer, **overrides: Any) -> dict[str, Any]:
+    return {
+        "url": server.api_url,
+        "client_id": MRI_CREDENTIAL["client_id"],
+        "database": MRI_CREDENTIAL["database"],
+        "user": MRI_CREDENTIAL["user"],
+        "partner_key": MRI_CREDENTIAL["partner_key"],
+        "password": MRI_CREDENTIAL["password"],
+        "property_ids": [MRI_PROPERTY],
+        "daily_sync": False,
+        **overrides,
+    }
+
+
+@dataclass
+class MriIntegration:
+    world: World
+    integration: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.integration["id"])
+
+
+@pytest.fixture
+def mri(client: TestClient, mri_server: ThreadedMriServer, mri_ref: httpx.Client) -> MriIntegration:
+    """A landlord world with an MRI integration connected to the reference MRI."""
+    world = make_world(client, settings={"payments_per_resident_per_day": 10})
+    created = client.post(
+        "/v1/integrations",
+        json={"name": "MRI", "kind": "mri", "connection": mri_connection(mri_server)},
+        headers=world.landlord,
+    )
+    assert created.status_code == 201, created.text
+    return MriIntegration(world=world, integration=created.json())

@@ -33,6 +33,7 @@ LEASE_DETAILS = "MRI_S-PMRM_ResidentLeaseDetailsByPropertyID"
 RENT_ROLL = "MRI_S-PMRM_ResidentialRentRoll"
 PAYMENTS = "MRI_S-PMRM_PaymentDetailsByPropertyID"
 PENDING = "MRI_S-PMRM_PendingMoveIns"
+CLOSE_BATCH = "MRI_S-PMRM_CloseBatch"
 
 AnyServer = MriReferenceServer | ThreadedMriServer
 
@@ -71,14 +72,16 @@ class Mri:
     def get(self, api: str, fmt: str = "xml", **params: Any) -> httpx.Response:
         return self.http.get(self.url, params={"$api": api, "$format": fmt, **params})
 
-    def post(self, body: str | dict[str, Any], fmt: str = "xml") -> httpx.Response:
+    def post(
+        self, body: str | dict[str, Any], fmt: str = "xml", *, api: str = PAYMENTS
+    ) -> httpx.Response:
         if isinstance(body, dict):
             content, media = json.dumps(body).encode(), "application/json"
         else:
             content, media = body.encode(), "application/xml"
         return self.http.post(
             self.url,
-            params={"$api": PAYMENTS, "$format": fmt},
+            params={"$api": api, "$format": fmt},
             content=content,
             headers={"Content-Type": media, "Accept": media},
         )

@@ -192,6 +192,7 @@ class TestSettings:
             "page_size": 300,
             "end_of_day": None,
             "time_zone": "UTC",
+            "control_total": "ignore",
         }
         changed = seeded.patch("/_ref/settings", json={"end_of_day": "17:00"}).json()
         assert changed["end_of_day"] == "17:00"

@@ -1,5 +1,6 @@
-"""The AMSI import, the rows: what one eSite lease becomes in the portal, or why it cannot be
-imported (connectors.md §1.4, §1.9). Pure functions of the answers and the workspace's date.
+"""The AMSI import, the rows: what one eSite lease becomes in the portal (the vendor-neutral
+``imports.rows.Wanted``), or why it cannot be imported (connectors.md §1.4, §1.9). Pure
+functions of the answers and the workspace's date.
 
 - The key is the unit's ``PropertyId|BldgID|UnitID`` and the ``ResiID``: ResiID is unique only
   within a unit (§0.6). A lease read twice (in the ``C`` and the ``N`` answer, its status
@@ -12,100 +13,47 @@ imported (connectors.md §1.4, §1.9). Pure functions of the answers and the wor
 - Every ``<Occupant>`` is a resident (§1.9), named ``OccuFirstName OccuLastName``, with the
   occupant's own ``Email``; the first ``Responsible`` one is the primary (INFERENCE, §1.9, §4.11;
   the first occupant when none is responsible).
+- A new property gets the street its units share (GetPropertyUnits carries no property
+  address); a new unit is named with its ``address1`` (the address RT took from
+  GetPropertyUnits), with ``#UnitId`` when several units share it, or its UnitId without one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import replace
 from datetime import date
-from typing import Any
-
-from pydantic import TypeAdapter, ValidationError
 
 from portal.connectors.amsi import leasing
+from portal.connectors.imports.rows import (
+    ID_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    Address,
+    Person,
+    Plan,
+    Wanted,
+    error_entry,
+    is_email,
+    shared_address,
+)
 from portal.residents import leases as leases_service
 from portal.residents.models import PaymentsSetting
-from portal.residents.schemas import Email
 from portal.residents.service import normalize_email
-
-#: Column sizes an imported value must fit (``Lease.external_resident_id``,
-#: ``Lease.external_scope``, ``Unit.external_id``; ``Resident.name``, ``email``, ``phone``).
-_ID_MAX = 64
-_NAME_MAX = 200
-_PHONE_MAX = 40
-#: The portal's e-mail rule (what the landlord's invite takes), the one home of it.
-_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
-
-
-@dataclass(frozen=True)
-class Person:
-    """An occupant as a portal resident."""
-
-    name: str
-    email: str | None
-    phone: str | None
-
-
-@dataclass(frozen=True)
-class Wanted:
-    """One eSite lease as the portal should hold it."""
-
-    source: leasing.Lease
-    unit: leasing.Unit
-    rent_cents: int
-    #: None: eSite gives no date; a new lease starts today, an existing one keeps its start.
-    start_date: date | None
-    #: None: month-to-month.
-    end_date: date | None
-    #: None: eSite gives none; an existing lease keeps its own.
-    move_in: date | None
-    accounting_payments: PaymentsSetting
-    #: The occupants, the primary first.
-    people: tuple[Person, ...]
-
-    @property
-    def key(self) -> str:
-        return self.unit.key
-
-    @property
-    def resi_id(self) -> str:
-        return self.source.resi_id
-
-
-@dataclass
-class Plan:
-    """One property's answers: its units, the leases to apply and the erred rows."""
-
-    property_id: str
-    units: list[leasing.Unit]
-    wanted: list[Wanted] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    leases_read: int = 0
-
-
-def error_entry(
-    property_id: str | None,
-    bldg_id: str | None,
-    unit_id: str | None,
-    resi_id: str | None,
-    reason: str,
-) -> dict[str, Any]:
-    """One entry of a run's ``errors`` (the import review's "reason per erred row")."""
-    return {
-        "property_id": property_id,
-        "bldg_id": bldg_id,
-        "unit_id": unit_id,
-        "resi_id": resi_id,
-        "reason": reason,
-    }
 
 
 def plan(
     property_id: str, units: list[leasing.Unit], leases: list[leasing.Lease], today: date
 ) -> Plan:
     """Sort a property's leases into the ones to apply and the erred ones."""
-    out = Plan(property_id=property_id, units=units)
+    out = Plan(
+        property_id=property_id,
+        address=shared_address([Address(u.address1, u.city, u.state, u.zip) for u in units]),
+        label=f"AMSI property {property_id}",
+        units_read=len(units),
+    )
     by_key = {unit.key: unit for unit in units}
+    names = _unit_names(units)
     seen: set[tuple[str, str]] = set()
     for lease in leases:
         # A lease without its PropertyId is the property asked for.
@@ -124,8 +72,13 @@ def plan(
             continue
         out.wanted.append(
             Wanted(
-                source=lease,
-                unit=by_key[lease.unit_key],
+                key=lease.unit_key,
+                unit_name=names[lease.unit_key],
+                resident_id=lease.resi_id,
+                property_id=lease.property_id,
+                bldg_id=lease.bldg_id,
+                unit_id=lease.unit_id,
+                balance_cents=lease.end_balance_cents,
                 rent_cents=rent_cents(lease),
                 start_date=lease.lease_begin or lease.move_in,
                 end_date=end_date(lease, today),
@@ -153,8 +106,8 @@ def refusal(
         return f"{where}: the lease names another property than the {property_id} asked for"
     if (full_id := leases_service.amsi_full_id_refusal(lease.resi_id)) is not None:
         return f"{where}: {full_id.detail}"
-    if len(lease.resi_id) > _ID_MAX or len(lease.unit_key) > _ID_MAX:
-        return f"{where}: the IDs are longer than the portal keeps ({_ID_MAX} characters)"
+    if len(lease.resi_id) > ID_MAX or len(lease.unit_key) > ID_MAX:
+        return f"{where}: the IDs are longer than the portal keeps ({ID_MAX} characters)"
     if lease.unit_key not in units:
         # RT joined leases to units and skipped a lease without one, with an alert (§1.4).
         return f"{where}: the unit is not in the GetPropertyUnits answer; the lease is skipped"
@@ -163,22 +116,14 @@ def refusal(
     for n, occupant in enumerate(lease.occupants, 1):
         if not occupant.name:
             return f"{where}: Occupant[{n}] has neither OccuFirstName nor OccuLastName"
-        if len(occupant.name) > _NAME_MAX:
-            return f"{where}: Occupant[{n}]'s name is over {_NAME_MAX} characters"
-        if occupant.email and not _is_email(occupant.email):
+        if len(occupant.name) > NAME_MAX:
+            return f"{where}: Occupant[{n}]'s name is over {NAME_MAX} characters"
+        if occupant.email and not is_email(occupant.email):
             return f"{where}: Occupant[{n}]@Email {occupant.email!r} is not an e-mail address"
     if lease.actual_move_out is not None and lease.actual_move_out <= today:
         # RT's import made such a resident past (§1.9); the portal imports current residents.
         return f"{where}: moved out on {lease.actual_move_out.isoformat()} (ActualMoveOutDate)"
     return None
-
-
-def _is_email(value: str) -> bool:
-    try:
-        _EMAIL.validate_python(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def rent_cents(lease: leasing.Lease) -> int:
@@ -216,12 +161,20 @@ def people(lease: leasing.Lease) -> tuple[Person, ...]:
         Person(
             name=o.name,
             email=normalize_email(o.email),
-            phone=o.phone[:_PHONE_MAX] if o.phone else None,
+            phone=o.phone[:PHONE_MAX] if o.phone else None,
         )
         for o in ordered
     )
 
 
-def name_key(name: str) -> str:
-    """How names are compared when occupants are matched to residents."""
-    return " ".join(name.casefold().split())
+def _unit_names(units: list[leasing.Unit]) -> dict[str, str]:
+    """A unit is named with its ``address1`` (the unit's own address, so the place label shows
+    it whole: ``places.place_label``), with ``#UnitId`` when several units share that address,
+    or its UnitId when it has none."""
+    shared = Counter(u.address1 for u in units if u.address1)
+    return {
+        u.key: u.unit_id
+        if not u.address1
+        else (f"{u.address1} #{u.unit_id}" if shared[u.address1] > 1 else u.address1)
+        for u in units
+    }

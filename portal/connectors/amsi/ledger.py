@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from portal.connectors.outcome import Outcome, Unbuildable
 from portal.outbox.models import Topic
 
 from . import client
@@ -28,35 +28,6 @@ OK = 0
 DUPLICATE = 18
 #: ReturnPayment's "already returned": on a retry, the lost answer's return arrived.
 ALREADY_RETURNED = 22
-
-
-class Unbuildable(ValueError):
-    """The facts cannot make a valid call; ``str(exc)`` says what is missing."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt came to: ``sent``, ``rejected`` (the vendor said no), ``transport``
-    (no usable answer: worth another try) or ``unbuildable`` (nothing was sent)."""
-
-    verdict: str
-    operation: str
-    request: str = ""
-    code: int | None = None
-    description: str = ""
-    result: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict,
-            "operation": self.operation,
-            "request": self.request,
-            "error_code": self.code,
-            "error_description": self.description,
-            "result": self.result[:4000],
-            "notes": self.notes,
-        }
 
 
 def _money(cents: int) -> str:

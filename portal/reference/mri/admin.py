@@ -124,6 +124,7 @@ class SwitchesPatch(BaseModel):
     page_size: int | None = None
     end_of_day: str | None = None
     time_zone: str | None = None
+    control_total: Literal["ignore", "reject"] | None = None
 
 
 # --- read shapes -------------------------------------------------------------------------
@@ -251,6 +252,10 @@ def _batch_read(world: World, batch: Batch) -> dict[str, Any]:
         "count": len(posted),
         "total": format_cents(batch.total_cents),
         "control_total": format_cents(batch.total_cents),
+        "stated_control_total": None
+        if batch.stated_control_total_cents is None
+        else format_cents(batch.stated_control_total_cents),
+        "stated_receipt_count": batch.stated_receipt_count,
         "totals": {
             "rent": format_cents(batch.total_cents - deposits),
             "security_deposits": format_cents(deposits),

@@ -5,7 +5,11 @@ A call goes: downtime? (503) → Basic auth with the four-part user name (401, t
 ``$api``, ``$format`` and the method (400 / 405, row 2) → latency and the fault switch it draws
 → the API (a GET's page may wait on ``slow_page``; a POST commits unless the fault says
 otherwise) → the fault's answer → the call journal → (timeout) the hang. Vendor-level errors
-are HTTP 200 with ``Error/Message`` in the API's own shape (rows 3-13).
+are HTTP 200 with ``Error/Message`` in the API's own shape (rows 3-15).
+
+The two POST APIs — the payment (``posting``) and this simulator's own ``CloseBatch``
+(``closing``, §4.6) — share one path: parse the records, draw the fault, commit or not, answer
+one record per record, journal.
 """
 
 from __future__ import annotations
@@ -14,14 +18,16 @@ import asyncio
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request, Response
 
 from portal.reference.harness import DEFAULT_HANG_SECONDS, AdminError, Fault, FaultKind, Harness
 from portal.reference.mri import documents, reads
+from portal.reference.mri.closing import close_batch
 from portal.reference.mri.documents import Fields
 from portal.reference.mri.posting import post_payment
 from portal.reference.mri.state import INVALID_PAYLOAD, REJECTED, ErrorKind, MriError, World
@@ -31,6 +37,7 @@ METHODS = {
     documents.RENT_ROLL: "GET",
     documents.PENDING_MOVE_INS: "GET",
     documents.PAYMENT_DETAILS: "POST",
+    documents.CLOSE_BATCH: "POST",
 }
 #: The fault switches' operations: the API names.
 OPERATIONS = tuple(METHODS)
@@ -40,6 +47,32 @@ FORMATS = ("xml", "json")
 MEDIA = {"xml": "application/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 #: A POST larger than this is refused (RT's are under a kilobyte).
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class Outcome(Protocol):
+    """What one POST record came to (``posting.Posting``, ``closing.Closing``)."""
+
+    @property
+    def answer(self) -> Mapping[str, str | datetime | None]: ...
+
+    @property
+    def committed(self) -> bool: ...
+
+    @property
+    def notes(self) -> list[str]: ...
+
+
+class PostHandler(Protocol):
+    def __call__(
+        self, world: World, record: Mapping[str, str | None], now: datetime, *, commit: bool
+    ) -> Outcome: ...
+
+
+#: The POST APIs: one record of the body -> its outcome (or an ``MriError``).
+POST_HANDLERS: dict[str, PostHandler] = {
+    documents.PAYMENT_DETAILS: post_payment,
+    documents.CLOSE_BATCH: close_batch,
+}
 
 
 class HttpProblem(Exception):
@@ -125,7 +158,7 @@ async def api_endpoint(request: Request, path: str) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise HttpProblem(413, "bad_request", "the body is over 1 MiB")
-        return await _serve_post(harness, world, request, body, fmt, base, now, payload)
+        return await _serve_post(harness, world, api, request, body, fmt, base, now, payload)
     except HttpProblem as exc:
         body = problem_body(answer_fmt, exc.status, exc.message)
         operation = APIS.get((params.get("$api") or "").lower())
@@ -189,6 +222,7 @@ async def _serve_get(
 async def _serve_post(
     harness: Harness,
     world: World,
+    api: str,
     request: Request,
     body: bytes,
     fmt: str,
@@ -196,7 +230,7 @@ async def _serve_post(
     now: datetime,
     payload: dict[str, Any],
 ) -> Response:
-    api = documents.PAYMENT_DETAILS
+    handler = POST_HANDLERS[api]
     latency = harness.faults.latency(api)
     fault = harness.faults.draw(api)
     if latency:
@@ -206,7 +240,7 @@ async def _serve_post(
     records: list[Fields] = []
     served = Served(b"", "accepted", payload)
     try:
-        received = documents.payment_records(body, as_json)
+        received = documents.post_records(body, as_json, api)
     except documents.DocumentError as exc:
         payload["body"] = {"error": str(exc), "raw": body[:2000].decode(errors="replace")}
         received = []
@@ -220,17 +254,18 @@ async def _serve_post(
         try:
             if forced is not None:
                 raise forced
-            posting = post_payment(world, record, now, commit=commit)
+            outcome = handler(world, record, now, commit=commit)
         except MriError as exc:
             records.append(_error(exc))
             served.error_codes.append(exc.kind.number)
             continue
-        records.append(documents.payment_answer(posting.answer))
-        served.committed = served.committed or posting.receipt is not None
-        served.notes.extend(posting.notes)
+        records.append(documents.answer_record(outcome.answer))
+        served.committed = served.committed or outcome.committed
+        served.notes.extend(outcome.notes)
     if served.error_codes:
         served.verdict = "rejected"
-    elif not served.committed:
+    elif not commit:
+        # Checked and answered, nothing committed (the fault said so).
         served.verdict = "validated"
     served.body = documents.render(api, fmt, records, base=base)
     return await _answer(harness, api, fmt, fault, served, now)

@@ -41,6 +41,8 @@ LEASE_DETAILS = "MRI_S-PMRM_ResidentLeaseDetailsByPropertyID"
 RENT_ROLL = "MRI_S-PMRM_ResidentialRentRoll"
 PAYMENT_DETAILS = "MRI_S-PMRM_PaymentDetailsByPropertyID"
 PENDING_MOVE_INS = "MRI_S-PMRM_PendingMoveIns"
+#: This simulator's own batch-close API: MRI's is unknown (connectors.md §4.6, GAP).
+CLOSE_BATCH = "MRI_S-PMRM_CloseBatch"
 
 #: The 27 elements of a lease-details entry, in the capture's order (§2.4).
 ENTRY_FIELDS = (
@@ -192,6 +194,10 @@ def lease_detail_record(prop: Property, resident: Resident) -> Fields:
         "Email": resident.email,
         "LeaseMoveOut": lease.move_out,
         "LastUpdateDate": resident.last_update,
+        # The lease's rent (a pending move-in added by the admin API has no seeded one).
+        "LeaseMonthlyRentAmount": (
+            None if lease.rent_cents is None else format_cents(lease.rent_cents)
+        ),
         "LeaseBalance": format_cents(lease.balance_cents),
         "IsCurrent": resident.is_current,
         "BlockEPayments": lease.block_epayments,
@@ -270,7 +276,8 @@ def pending_move_in_record(prop: Property, resident: Resident) -> Fields:
     ]
 
 
-def payment_answer(answer: Mapping[str, str | datetime | None]) -> Fields:
+def answer_record(answer: Mapping[str, str | datetime | None]) -> Fields:
+    """A POST's answer record (a payment's or a batch close's), in the answer's order."""
     return [(name, value) for name, value in answer.items()]
 
 
@@ -321,9 +328,10 @@ def json_records(data: Any) -> list[tuple[str, dict[str, str | None]]]:
     ]
 
 
-def payment_records(body: bytes, as_json: bool) -> list[dict[str, str | None]]:
-    """The records of a PaymentDetailsByPropertyID POST: the XML ``entry`` elements (RT) or the
-    JSON ``value`` objects (MH). ``DocumentError`` is table row 3, "Invalid payload"."""
+def post_records(body: bytes, as_json: bool, api: str) -> list[dict[str, str | None]]:
+    """The records of a POST to ``api`` (``PaymentDetailsByPropertyID``, ``CloseBatch``): the
+    XML ``entry`` elements under the root ``api.lower()`` (RT) or the JSON ``value`` objects
+    (MH; ``odata.metadata`` ignored). ``DocumentError`` is table row 3, "Invalid payload"."""
     if as_json:
         try:
             data = json.loads(body)
@@ -335,7 +343,7 @@ def payment_records(body: bytes, as_json: bool) -> list[dict[str, str | None]]:
             root = parse(body)
         except XmlError as exc:
             raise DocumentError(str(exc)) from None
-        records = xml_records(root, PAYMENT_DETAILS)
+        records = xml_records(root, api)
     if not records:
         raise DocumentError("no entry" if not as_json else "'value' is empty")
     return [values for _, values in records]

@@ -8,7 +8,9 @@ names the original's ``TransactionID`` and ``BatchId``.
 
 Effects: the receipt joins the open batch of (property, ``ExternalBatchID``), opening one on
 the first receipt (§2.10); the lease's ledger gets the receipt, lowering its balance; with a
-``ChargeID`` the receipt is applied to that charge's unpaid amount. Lengths are MRI's (§2.6);
+``ChargeID`` the receipt is applied to that charge's unpaid amount; a receipt for a
+security-deposit charge, or with a security-deposit ``CashType``, lands in the security-deposit
+ledger (reversals alike). Lengths are MRI's (§2.6);
 over-length fields are refused or cut (``over_length``) before anything else reads them, so a
 cut ``ExternalTransactionNumber`` is what the duplicate check compares (as a truncating MRI
 would).
@@ -20,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from portal.core.money import format_cents
 from portal.reference.mri.state import (
@@ -34,6 +37,7 @@ from portal.reference.mri.state import (
     PAYMENT_TYPES,
     PREPAYMENT_CHARGE_CODE,
     RESIDENT_NOT_FOUND,
+    SECURITY_DEPOSIT_CODES,
     TOO_LONG,
     Batch,
     Charge,
@@ -102,6 +106,10 @@ class Posting:
     answer: dict[str, str | datetime | None]
     receipt: Receipt | None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def committed(self) -> bool:
+        return self.receipt is not None
 
 
 def canonical(record: Mapping[str, str | None]) -> tuple[dict[str, str | None], list[str]]:
@@ -181,7 +189,7 @@ def post_payment(
         charge_id=charge.charge_id if charge is not None else None,
         charge_code=charge_code,
         cash_type=str(answer["CashType"]),
-        ledger="security_deposit" if charge is not None and charge.security_deposit else "rent",
+        ledger=_ledger(charge, str(answer["CashType"])),
         answer=answer,
         posted_at=now,
         notes=notes,
@@ -265,6 +273,15 @@ def _earlier(world: World, prop: Property, txn: str, check_number: str | None) -
         ):
             return receipt
     return None
+
+
+def _ledger(charge: Charge | None, cash_type: str) -> Literal["rent", "security_deposit"]:
+    """A deposit charge's code or a deposit ``CashType`` (INFERENCE, §2.10) marks a deposit."""
+    if (charge is not None and charge.security_deposit) or (
+        cash_type.upper() in SECURITY_DEPOSIT_CODES
+    ):
+        return "security_deposit"
+    return "rent"
 
 
 def _charge(resident: Resident, charge_id: str | None) -> Charge | None:

@@ -11,7 +11,8 @@ Invariants:
 - a batch's total is the sum of its posted receipts (voided ones are kept and excluded);
 - one batch per (property, ``ExternalBatchID``), ever: once closed, a receipt for it is refused.
 
-Batches close on the admin's word or, with ``end_of_day`` set, lazily: every call first closes
+Batches close on the admin's word, on the client's (``MRI_S-PMRM_CloseBatch``, this simulator's
+own API: MRI's is unknown, §4.6) or, with ``end_of_day`` set, lazily: every call first closes
 the open batches opened before the most recent end of day (``World.tick``), dated at that end of
 day, so the outcome depends only on the server clock, not on when a call happens to arrive.
 """
@@ -48,6 +49,9 @@ BATCH_CLOSED = ErrorKind(10, "Batch closed")
 EPAYMENTS_BLOCKED = ErrorKind(11, "ePayments blocked")
 CHARGE_NOT_FOUND = ErrorKind(12, "Charge not found")
 PROPERTY_NOT_FOUND = ErrorKind(13, "Property not found")
+#: Rows 14-15 answer ``MRI_S-PMRM_CloseBatch``, this simulator's own API (§4.6).
+BATCH_NOT_FOUND = ErrorKind(14, "Batch not found")
+CONTROL_TOTAL_MISMATCH = ErrorKind(15, "Control total mismatch")
 REJECTED = ErrorKind(99, "Rejected by the reference server's fault switch")
 
 #: Every answer the server gives, for the docs (a test checks docs/reference-mri.md lists them).
@@ -63,6 +67,8 @@ ERROR_KINDS = (
     EPAYMENTS_BLOCKED,
     CHARGE_NOT_FOUND,
     PROPERTY_NOT_FOUND,
+    BATCH_NOT_FOUND,
+    CONTROL_TOTAL_MISMATCH,
     REJECTED,
 )
 
@@ -90,8 +96,9 @@ class MriError(Exception):
 
 RESIDENT_STATUSES = ("Current", "Co-Resident", "Other Resident", "Old", "New")
 PAYMENT_TYPES = ("C", "K")
-#: Receipts applied to a charge with one of these codes land in the security-deposit ledger
-#: (INFERENCE: no source shows how MRI tells them apart, §2.10).
+#: Receipts applied to a charge with one of these codes, or whose ``CashType`` is one of them
+#: (case-insensitive), land in the security-deposit ledger (INFERENCE: no source shows how MRI
+#: tells them apart, §2.10).
 SECURITY_DEPOSIT_CODES = frozenset({"SEC", "SECDEP", "SD", "DEP", "DEPOSIT"})
 #: What a receipt without a ``ChargeID`` answers as its ``ChargeCode`` (MH's sample, §2.6).
 PREPAYMENT_CHARGE_CODE = "PPR"
@@ -155,6 +162,9 @@ class Switches(BaseModel):
     """``HH:MM`` on the server clock in ``time_zone``: open batches opened before it close then."""
     time_zone: str = "UTC"
     """MRI's local time (§4.12): end of day, and the ``LastUpdateDate`` the server stamps."""
+    control_total: Literal["ignore", "reject"] = "ignore"
+    """A ``CloseBatch`` whose ``ControlTotal``/``ReceiptCount`` differ from MRI's own: close it
+    anyway (a note in the journal), or refuse (row 15) and leave the batch open."""
 
     @field_validator("end_of_day")
     @classmethod
@@ -326,6 +336,10 @@ class Batch:
     receipts: list[Receipt] = field(default_factory=list)
     closed_at: datetime | None = None
     close_reason: str | None = None
+    """``admin``, ``end_of_day`` or ``api`` (``MRI_S-PMRM_CloseBatch``)."""
+    stated_control_total_cents: int | None = None
+    """What the ``CloseBatch`` that closed it said, if it said (kept, not MRI's own)."""
+    stated_receipt_count: int | None = None
 
     @property
     def state(self) -> Literal["open", "closed"]:
@@ -334,6 +348,11 @@ class Batch:
     @property
     def total_cents(self) -> int:
         return sum(r.amount_cents for r in self.receipts if r.status == "posted")
+
+    @property
+    def count(self) -> int:
+        """The posted (not voided) receipts."""
+        return sum(1 for r in self.receipts if r.status == "posted")
 
 
 class World:

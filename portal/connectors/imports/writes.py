@@ -1,21 +1,26 @@
-"""The AMSI import, the writes: find or create the places, then create or update each lease and
-its residents (connectors.md §1.9; issue 16 "a second run of the same data changes nothing").
+"""The import, the writes: find or create the places, then create or update each lease and its
+residents (AMSI: connectors.md §1.9; MRI: §2.9; issue 16 "a second run of the same data changes
+nothing"). The same for every vendor: the rows (``rows.Wanted``) say what each lease should be.
 
 The workspace's state is read in a few queries (properties, units, the leases of the units read,
 their residents), compared in memory, and only what differs is written: a second run of the same
 answers writes no row, no event, no e-mail. IDs are minted per kind in one reservation each.
 
-- **Places** (``import_places``): the property by PropertyId, the unit by
-  ``PropertyId|BldgID|UnitID``, found or created.
-- **Leases.** Found by (unit key, ResiID): a lease this import created (``Lease.external_scope``
-  = the unit key), or one the landlord mapped to that ResiID on that unit (scope ""), which is
-  then kept as it is. Balance = ``EndBalance`` (§0.7), the basis the ledger check replays from
-  (``leases.rebase``'s rule, set-wise); the accounting flag follows ``BlockPaymentAccess``.
-  A lease ended in the portal is not reopened (domain.md §2.6): that row errs.
-- **Residents** (``import_residents``): one per occupant on a new lease, invited when the
-  occupant has an e-mail; on an existing lease occupants are matched to its residents (e-mail,
-  then name), matched ones follow eSite, unmatched ones join the lease. Residents eSite no
-  longer lists are left alone, as leases are.
+- **Places** (``places``): the property by its accounting ID, the unit by its key
+  (``PropertyId|BldgID|UnitID``), found or created.
+- **Leases.** Found by (unit key, lease ID) for any of the row's IDs (``Wanted.match_ids``: AMSI's
+  ResiID; any ResidentNameID of an MRI lease): a lease this import created
+  (``Lease.external_scope`` = the unit key), or one the landlord mapped to that ID on that unit
+  (scope ""), which is then kept as it is. A lease the import created follows the row's lease ID
+  (MRI: the primary's ResidentNameID, which may pass to a co-resident). Balance = the vendor's
+  (AMSI ``EndBalance``, §0.7; MRI ``LeaseBalance``), the basis the ledger check replays from
+  (``leases.rebase``'s rule, set-wise), plus what was posted and is still processing
+  (``_posted_in_flight``); the accounting flag follows the vendor's block flag. A lease ended in
+  the portal is not reopened (domain.md §2.6): that row errs.
+- **Residents** (``residents``): one per person on a new lease, invited when the person has an
+  e-mail; on an existing lease people are matched to its residents (e-mail, then name), matched
+  ones follow the accounting system, unmatched ones join the lease. Residents it no longer
+  lists are left alone, as leases are.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from portal.auth.models import Integration
-from portal.connectors.amsi import import_places, import_residents
-from portal.connectors.amsi.import_rows import Person, Plan, Wanted, error_entry
+from portal.connectors.imports import places as import_places
+from portal.connectors.imports import residents as import_residents
+from portal.connectors.imports.rows import Person, Plan, Wanted, error_entry
 from portal.core import calendar
 from portal.core.ids import IdMinter, reserve
 from portal.notifications import service as notifications
@@ -48,10 +54,8 @@ from portal.residents.models import (
     ResidentStatus,
 )
 
-#: ``LeaseEvent.data["origin"]`` of the import's events.
-ORIGIN = "amsi_import"
-#: The lease columns eSite sets (a value None from eSite keeps the stored one, except
-#: ``end_date``: None is month-to-month).
+#: The lease columns the accounting system sets (a value None from it keeps the stored one,
+#: except ``end_date``: None is month-to-month).
 _KEEP_WHEN_NONE = ("start_date", "move_in")
 
 
@@ -92,15 +96,23 @@ class _Changed:
 class _Batch:
     """What the comparison decided; written by ``_write`` with IDs minted per kind."""
 
+    origin: str
     new: list[_NewLease] = field(default_factory=list)
     changed: list[_Changed] = field(default_factory=list)
     messages: list[notifications.Message] = field(default_factory=list)
 
 
 def apply(
-    session: Session, ids: IdMinter, integration: Integration, plans: list[Plan], *, now: datetime
+    session: Session,
+    ids: IdMinter,
+    integration: Integration,
+    plans: list[Plan],
+    *,
+    now: datetime,
+    origin: str,
 ) -> Outcome:
-    """Apply every property's wanted leases (the module docstring); erred rows are counted."""
+    """Apply every property's wanted leases (the module docstring); erred rows are counted.
+    ``origin`` names the import in the leases' history (``amsi_import``, ``mri_import``)."""
     out = Outcome()
     for p in plans:
         out.errors.extend(p.errors)
@@ -114,10 +126,10 @@ def apply(
         session, ids.scope, [lease.id for lease in existing.values()]
     )
     in_flight = _posted_in_flight(session, ids.scope, integration.id, existing.values())
-    batch = _Batch()
+    batch = _Batch(origin=origin)
     for w in wanted:
         unit_id, property_id = places[w.key]
-        lease = existing.get((w.key, w.resi_id)) or existing.get((unit_id, w.resi_id))
+        lease = _find(existing, w, unit_id)
         if lease is None:
             batch.new.append(_NewLease(w, unit_id, property_id))
             out.new += 1
@@ -125,12 +137,13 @@ def apply(
             out.erred += 1
             out.errors.append(
                 error_entry(
-                    w.source.property_id,
-                    w.source.bldg_id,
-                    w.source.unit_id,
-                    w.resi_id,
+                    w.property_id,
+                    w.bldg_id,
+                    w.unit_id,
+                    w.resident_id,
                     f"the portal's lease {lease.id} is {lease.status.value}; an ended lease is "
-                    "not reopened (domain.md §2.6), so eSite's data is not applied",
+                    "not reopened (domain.md §2.6), so the accounting system's data is not "
+                    "applied",
                 )
             )
         elif _compare(
@@ -155,14 +168,14 @@ def apply(
 def _existing_leases(
     session: Session, ws: str, wanted: list[Wanted], places: dict[str, tuple[str, str]]
 ) -> dict[tuple[str, str], Lease]:
-    """(unit key, ResiID) for the leases this import keyed; (unit ID, ResiID) for the ones the
-    landlord mapped to a ResiID on that unit (scope "")."""
+    """(unit key, lease ID) for the leases this import keyed; (unit ID, lease ID) for the ones
+    the landlord mapped to a lease ID on that unit (scope "")."""
     scopes = sorted({w.key for w in wanted})
     unit_ids = sorted({places[w.key][0] for w in wanted})
     rows = session.scalars(
         select(Lease).where(
             col(Lease.workspace_id) == ws,
-            col(Lease.external_resident_id).in_(sorted({w.resi_id for w in wanted})),
+            col(Lease.external_resident_id).in_(sorted({i for w in wanted for i in w.match_ids})),
             or_(
                 col(Lease.external_scope).in_(scopes),
                 and_(col(Lease.external_scope) == "", col(Lease.unit_id).in_(unit_ids)),
@@ -176,14 +189,23 @@ def _existing_leases(
     return out
 
 
+def _find(existing: dict[tuple[str, str], Lease], w: Wanted, unit_id: str) -> Lease | None:
+    """The lease of ``w``: by its own ID first, then by the others it may be keyed by."""
+    for resident_id in w.match_ids:
+        lease = existing.get((w.key, resident_id)) or existing.get((unit_id, resident_id))
+        if lease is not None:
+            return lease
+    return None
+
+
 def _posted_in_flight(
     session: Session, ws: str, integration_id: str, leases: Iterable[Lease]
 ) -> dict[str, int]:
-    """Per lease, what the portal already posted to eSite (AddPayment sent) of payments still
-    processing. eSite took them off ``EndBalance`` when they arrived; the portal takes them off
-    its balance when they complete (domain.md §11). Added back here, so an import between the
-    two does not count them twice (seen: a lease at -1,605.00 from the deposit until the next
-    morning's sync)."""
+    """Per lease, what the portal already posted to the accounting system (AMSI's AddPayment,
+    MRI's payment POST sent) of payments still processing. The vendor took them off its balance
+    when they arrived; the portal takes them off its balance when they complete (domain.md
+    §11). Added back here, so an import between the two does not count them twice (seen: a
+    lease at -1,605.00 from the deposit until the next morning's sync)."""
     lease_ids = sorted({lease.id for lease in leases})
     if not lease_ids:
         return {}
@@ -210,15 +232,20 @@ def _posted_in_flight(
 # --- comparing ----------------------------------------------------------------------------------
 
 
-def _lease_values(w: Wanted, in_flight: int = 0) -> dict[str, Any]:
-    return {
+def _lease_values(w: Wanted, lease: Lease, in_flight: int = 0) -> dict[str, Any]:
+    values: dict[str, Any] = {
         "rent_cents": w.rent_cents,
-        "balance_cents": w.source.end_balance_cents + in_flight,
+        "balance_cents": w.balance_cents + in_flight,
         "accounting_payments": w.accounting_payments,
         "start_date": w.start_date,
         "end_date": w.end_date,
         "move_in": w.move_in,
     }
+    if lease.external_scope == w.key:
+        # A lease the import keyed follows the row's lease ID (MRI: the primary's
+        # ResidentNameID, which the payment POST sends); a landlord's mapping is kept.
+        values["external_resident_id"] = w.resident_id
+    return values
 
 
 def _compare(
@@ -231,10 +258,11 @@ def _compare(
     now: datetime,
     in_flight: int = 0,
 ) -> bool:
-    """Bring an existing lease and its residents to eSite's values; whether anything changed.
+    """Bring an existing lease and its residents to the accounting system's values; whether
+    anything changed.
     The lease's changes are assigned here and its event written by ``_write``."""
     diff: dict[str, dict[str, Any]] = {}
-    for name, value in _lease_values(w, in_flight).items():
+    for name, value in _lease_values(w, lease, in_flight).items():
         old = getattr(lease, name)
         if (value is None and name in _KEEP_WHEN_NONE) or old == value:
             continue
@@ -290,13 +318,13 @@ def _write(session: Session, ids: IdMinter, batch: _Batch, *, now: datetime) -> 
             start_date=w.start_date or today,
             end_date=w.end_date,
             move_in=w.move_in,
-            external_resident_id=w.resi_id,
+            external_resident_id=w.resident_id,
             external_scope=w.key,
             payments=PaymentsSetting.ALLOWED,
             accounting_payments=w.accounting_payments,
-            balance_cents=w.source.end_balance_cents,
-            balance_at=leases_service.balance_set_at(None, w.source.end_balance_cents, now),
-            balance_basis_cents=w.source.end_balance_cents,
+            balance_cents=w.balance_cents,
+            balance_at=leases_service.balance_set_at(None, w.balance_cents, now),
+            balance_basis_cents=w.balance_cents,
             balance_basis_seq=basis_seq,
             created_at=now,
         )
@@ -310,9 +338,9 @@ def _write(session: Session, ids: IdMinter, batch: _Batch, *, now: datetime) -> 
         links.extend(import_residents.links(ws, lease.id, made))
         batch.messages.extend(import_residents.invitations(made, lease.id))
         ids_made = [r.id for r in made]
-        # The portal has no primary-resident column: the history names it (§1.9, §4.11).
+        # The portal has no primary-resident column: the history names it (§1.9, §2.9, §4.11).
         data: dict[str, Any] = {
-            "origin": ORIGIN,
+            "origin": batch.origin,
             "resident_ids": ids_made,
             "primary_resident_id": ids_made[0],
         }
@@ -330,7 +358,7 @@ def _write(session: Session, ids: IdMinter, batch: _Batch, *, now: datetime) -> 
         ]
         links.extend(import_residents.links(ws, lease.id, made))
         batch.messages.extend(import_residents.invitations(made, lease.id))
-        data = {"origin": ORIGIN, "changes": changed.diff}
+        data = {"origin": batch.origin, "changes": changed.diff}
         if made:
             data["added_resident_ids"] = [r.id for r in made]
         events.append((lease.id, "changed", data))

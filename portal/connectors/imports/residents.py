@@ -1,12 +1,14 @@
-"""The AMSI import, the residents: every occupant is a resident (connectors.md §1.9), and on
-a later run each occupant is found again among the lease's residents.
+"""The import, the residents: every person of an imported lease is a resident (AMSI's
+occupants, connectors.md §1.9; MRI's entries, §2.9), and on a later run each person is found
+again among the lease's residents.
 
 - A new resident is ``invite`` with an e-mail (the invitation of seed 003,
   ``invitations.invitation``, the one home of its text), else ``waiting`` (domain.md §2.2).
-- Occupants are matched to the lease's residents by e-mail, then by name (``match``); a matched
-  resident follows eSite's name, e-mail and phone (an e-mail or phone eSite leaves out is kept);
-  a waiting one whose e-mail arrives is invited; nobody is invited twice. Deleted residents take
-  part in matching (the landlord removed that person, who is not added back) but never change.
+- People are matched to the lease's residents by e-mail, then by name (``match``); a matched
+  resident follows the accounting system's name, e-mail and phone (an e-mail or phone it leaves
+  out is kept); a waiting one whose e-mail arrives is invited; nobody is invited twice. Deleted
+  residents take part in matching (the landlord removed that person, who is not added back) but
+  never change.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from portal.connectors.amsi.import_rows import Person, name_key
+from portal.connectors.imports.rows import Person, name_key
 from portal.notifications import service as notifications
 from portal.residents import service as residents_service
 from portal.residents.invitations import invitation, new_invite_code
@@ -25,7 +27,7 @@ from portal.residents.models import LeaseResident, Resident, ResidentStatus
 
 
 def residents_of(session: Session, ws: str, lease_ids: list[str]) -> dict[str, list[Resident]]:
-    """Each lease's residents, the living ones first, then by age: the order occupants are
+    """Each lease's residents, the living ones first, then by age: the order people are
     matched in."""
     out: dict[str, list[Resident]] = {lease_id: [] for lease_id in lease_ids}
     if not lease_ids:
@@ -50,11 +52,11 @@ def residents_of(session: Session, ws: str, lease_ids: list[str]) -> dict[str, l
 def match(
     people: tuple[Person, ...], residents: list[Resident]
 ) -> list[tuple[Person, Resident | None]]:
-    """Pair occupants with the lease's residents, each resident at most once: first by e-mail
+    """Pair people with the lease's residents, each resident at most once: first by e-mail
     (the same address), then by name (case and spacing aside), in document and resident order.
-    A stable rule: the same answers pair the same way on every run. eSite's ``OccuSeqNo`` would
-    be a better key, but the portal keeps no per-resident accounting ID for AMSI (§1.8: RT's
-    AMSI import kept none either)."""
+    A stable rule: the same answers pair the same way on every run. eSite's ``OccuSeqNo`` or
+    MRI's ``ResidentNameID`` would be a better key, but the portal keeps no per-resident
+    accounting ID (§1.8: RT's AMSI import kept none either)."""
     free = list(residents)
     paired: list[Resident | None] = [None] * len(people)
     for by_email in (True, False):
@@ -82,8 +84,9 @@ def follow(
     *,
     now: datetime,
 ) -> bool:
-    """eSite's name, e-mail and phone for a matched resident; a waiting one whose e-mail
-    arrives is invited (domain.md §2.2, as balance intake does). Whether anything changed."""
+    """The accounting system's name, e-mail and phone for a matched resident; a waiting one
+    whose e-mail arrives is invited (domain.md §2.2, as balance intake does). Whether anything
+    changed."""
     wanted = {
         "name": person.name,
         "email": person.email or resident.email,
@@ -122,7 +125,7 @@ def new_resident(
     *,
     now: datetime,
 ) -> Made:
-    """An occupant's resident: ``invite`` with an e-mail, else ``waiting`` (domain.md §2.2)."""
+    """A person's resident: ``invite`` with an e-mail, else ``waiting`` (domain.md §2.2)."""
     code, digest = new_invite_code() if person.email else (None, None)
     session.add(
         Resident(

@@ -1,0 +1,1 @@
+"""The MRI connector (issue 17; connectors.md §2): its client, import and ledger calls."""
