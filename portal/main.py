@@ -49,6 +49,7 @@ from portal.core.errors import (
     PortalError,
     Unauthorized,
     Unprocessable,
+    UnsupportedMediaType,
     json_path,
     problem_body,
     problem_responses,
@@ -57,6 +58,8 @@ from portal.core.health import router as ops_router
 from portal.core.idempotency import Replay
 from portal.core.inputs import INVALID_ENCODING, InputGuardMiddleware
 from portal.core.settings import Settings
+from portal.docs.pages import install_docs
+from portal.docs.spec import install_openapi
 from portal.outbox.router import router as outbox_router
 from portal.payments import merges as payment_merges
 from portal.payments.router import resident_router as payments_resident_router
@@ -83,6 +86,7 @@ log = logging.getLogger("portal")
 #: Routes that import data and accept large bodies (architecture.md §5).
 IMPORT_ROUTES = (
     re.compile(r"^/v1/sandbox/workspaces/[^/]+/scenario$"),
+    re.compile(r"^/v1/sandbox/scenarios$"),
     re.compile(r"^/v1/integration/balances$"),
 )
 
@@ -139,6 +143,9 @@ def create_app(
         ),
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name,
+        # Served by portal.docs.pages from an installed package, not a CDN (issue 18).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -175,6 +182,8 @@ def create_app(
         # the portal answers, not FastAPI's default shape, which it never sends.
         app.include_router(router, responses=problem_responses(400, 413, 422))
     _install_error_handlers(app)
+    install_docs(app)
+    install_openapi(app)
     # Inner to the size limit (the last added runs first): only a body within it is read.
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(
@@ -224,6 +233,26 @@ _OWN_CODES = {
 FIELD_INVALID = "invalid"
 
 
+def _media_type_response(request: Request, exc: RequestValidationError) -> JSONResponse | None:
+    """415 ``unsupported_media_type`` for a body that was not sent as JSON (a form, multipart,
+    text, or no Content-Type at all: ``curl -d`` sends a form) to a route that takes JSON.
+    FastAPI hands such a body to validation as raw bytes, which would fail as a puzzling 422
+    "Input should be a valid dictionary" (issue 18, stumble 6)."""
+    if not isinstance(exc.body, bytes | bytearray) or not exc.body:
+        return None
+    if not any(tuple(e.get("loc", ()))[:1] == ("body",) for e in exc.errors()):
+        return None
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip()
+    sent = f"was sent as {media!r}" if media else "has no Content-Type"
+    return problem(
+        UnsupportedMediaType.status_code,
+        UnsupportedMediaType.title,
+        UnsupportedMediaType.code,
+        f"The request body {sent}; this route takes JSON: send the body as JSON with "
+        "'Content-Type: application/json'.",
+    )
+
+
 def _validation_response(exc: RequestValidationError) -> JSONResponse:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
@@ -259,6 +288,7 @@ _HTTP_CODES: dict[int, tuple[str, str]] = {
         MethodNotAllowed,
         Conflict,
         PayloadTooLarge,
+        UnsupportedMediaType,
         Unprocessable,
     )
 }
@@ -332,7 +362,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        response = _validation_response(exc)
+        response = _media_type_response(request, exc) or _validation_response(exc)
         await _remember(request, json.loads(bytes(response.body)))
         return response
 

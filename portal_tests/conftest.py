@@ -5,6 +5,11 @@ The database is a temporary SQLite file (WAL, as in production) unless
 is built by the Alembic migrations, not ``create_all``, so every test also exercises them.
 The process clock is a ``FixedClock``; workspace clocks live in the database as in production.
 Any 500 answered during a test fails that test: a 500 is always a bug.
+
+Passwords are hashed at a low scrypt cost (``TEST_PASSWORD_HASH_COST``): at the production cost
+each landlord or resident password took ~70 ms to hash and again to check at every login, about
+a quarter of the suite's CPU. Hashes record their cost, so every check still runs; the full cost
+itself is tested in ``auth/test_password_cost.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sqlalchemy import Engine, create_engine, delete, make_url
 from sqlmodel import Session, SQLModel
 
 import portal.models  # noqa: F401
+from portal.auth import service as auth_service
 from portal.core.clock import FixedClock
 from portal.core.db import make_engine
 from portal.core.migrate import upgrade
@@ -31,6 +37,15 @@ from portal.main import create_app
 OPERATOR_KEY = "test-operator-key"
 SECRET_KEY = "test-signing-key-for-the-suite-only"
 SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+#: scrypt ``n`` of the passwords the suite creates (production: 2**14).
+TEST_PASSWORD_HASH_COST = 16
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing() -> None:
+    # Before every test, not once: a test that builds its own app from a default ``Settings()``
+    # may have set the production cost again.
+    auth_service.set_password_hash_cost(TEST_PASSWORD_HASH_COST)
 
 
 @pytest.fixture(scope="session")
@@ -109,12 +124,50 @@ def settings(database_url: str) -> Settings:
         operator_key=OPERATOR_KEY,
         secret_key=SECRET_KEY,
         run_real_clocks=False,
+        password_hash_cost=TEST_PASSWORD_HASH_COST,
     )
 
 
+#: What each test's lifespan (or the test's own clock) sets on ``app.state`` anew.
+_PER_TEST_STATE = frozenset(
+    {"clock", "engine", "writer_gate", "operator_key", "signing_key", "courier"}
+)
+
+
+@pytest.fixture(scope="session")
+def _apps() -> dict[str, FastAPI]:
+    """The worker's apps, one per distinct ``Settings``. An app is built once: FastAPI builds
+    each included route's handler (dependencies, pydantic models) on the first request that
+    scans it, which a new app per test paid again and again, about a fifth of the suite's CPU.
+    Each test still runs the lifespan afresh (its ``TestClient``) on the emptied database."""
+    return {}
+
+
 @pytest.fixture
-def app(settings: Settings, engine: Engine, clock: FixedClock) -> FastAPI:
-    return create_app(settings, engine=engine, clock=clock)
+def app(
+    settings: Settings, engine: Engine, clock: FixedClock, _apps: dict[str, FastAPI]
+) -> Iterator[FastAPI]:
+    key = settings.model_dump_json()
+    app = _apps.get(key)
+    if app is None:
+        app = _apps[key] = create_app(settings, engine=engine, clock=clock)
+    app.state.clock = clock
+    routes = list(app.router.routes)
+    state = {name: id(value) for name, value in app.state._state.items()}
+    yield app
+    # A test that changed the app (added a route, overrode a dependency, set other state)
+    # leaves it behind: the next test gets a new one.
+    changed_state = {
+        name
+        for name in state.keys() | app.state._state.keys()
+        if state.get(name) != id(app.state._state.get(name, None))
+    }
+    if (
+        list(app.router.routes) != routes
+        or app.dependency_overrides
+        or changed_state - _PER_TEST_STATE
+    ):
+        del _apps[key]
 
 
 def _no_server_errors(response: httpx.Response) -> None:

@@ -17,7 +17,8 @@ class TestClockAdvance:
     def test_advances_like_the_http_call(self, client: TestClient, database_url: str) -> None:
         ws = make_workspace(client)
         result = CliRunner().invoke(
-            cli, ["clock", "advance", ws["id"], "--by", "P1D", "--database-url", database_url]
+            cli,
+            ["clock", "advance", ws["id"], "--by", "P1D", "--database-url", database_url, "--json"],
         )
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)

@@ -11,8 +11,13 @@ from portal.core.ids import IdMinter, format_id, seed_from_text
 
 class TestFormatId:
     def test_same_seed_same_ids(self) -> None:
+        # Pinned values, not the function compared with itself (more in test_golden_ids.py).
         assert [format_id(1, "resident", "res", n) for n in range(5)] == [
-            format_id(1, "resident", "res", n) for n in range(5)
+            "res_v89txea136n9",
+            "res_kmmw328gcrct",
+            "res_c0zx8p6zpa4b",
+            "res_4dayea5ezvvw",
+            "res_wsnzky3y9dkd",
         ]
 
     def test_seed_and_kind_change_the_ids(self) -> None:
@@ -49,4 +54,5 @@ class TestIdMinter:
         assert a == b  # same seed, same position: same ID, in different workspaces
 
     def test_seed_from_text_is_stable(self) -> None:
-        assert seed_from_text("ws_x") == seed_from_text("ws_x") != seed_from_text("ws_y")
+        assert seed_from_text("ws_x") == 2832114301503550591
+        assert seed_from_text("ws_y") == 2211274536086697791

@@ -730,6 +730,7 @@ class TestOperatorRoutes:
             "GET /v1/sandbox/workspaces/{workspace_id}/clock",
             "POST /v1/sandbox/workspaces/{workspace_id}/clock/advance",
             "POST /v1/sandbox/workspaces/{workspace_id}/scenario",
+            "GET /v1/sandbox/workspaces/{workspace_id}/check",
         }
 
     def test_deleted_workspace_is_workspace_not_found(self, client: TestClient) -> None:

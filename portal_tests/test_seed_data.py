@@ -1,4 +1,6 @@
-"""Every shipped scenario loads, through the CLI and over HTTP, and replays to the same IDs."""
+"""Every shipped scenario loads, through the CLI and over HTTP, and replays to the same IDs:
+``POST /v1/sandbox/scenarios`` builds the very world ``portal seed`` builds (issue 18), and a
+reset returns it to that world, its integration tokens included."""
 
 from __future__ import annotations
 
@@ -8,10 +10,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from portal.cli import app as cli
+from portal.core.db import make_engine
+from portal.core.migrate import upgrade
 from portal_tests.factories import OPERATOR, bearer, login, make_workspace
+from portal_tests.sandbox.worlds import (
+    PROCESS_TIME_COLUMNS,
+    RANDOM_COLUMNS,
+    TOKEN_COLUMNS,
+    counts,
+    differences,
+    snapshot,
+)
 
 SEED_DATA = Path(__file__).resolve().parent.parent / "seed_data"
 FILES = sorted(SEED_DATA.glob("*.json"))
@@ -37,13 +50,39 @@ SECTIONS = (
 )
 
 
-def workspace_like(client: TestClient, doc: dict[str, Any]) -> dict[str, Any]:
-    """A workspace with the scenario's seed, clock and settings (the scenario route ignores
-    the ``workspace`` section; its payments are made on that clock under those settings)."""
+def workspace_like(
+    client: TestClient, doc: dict[str, Any], *, own_landlord: bool = True
+) -> dict[str, Any]:
+    """A workspace with the scenario's name, seed, clock and settings, and (``own_landlord``)
+    its landlord login, so loading the file adds no second landlord. A landlord e-mail is
+    unique across workspaces: a second such workspace needs ``own_landlord=False``."""
     section = doc["workspace"]
-    return make_workspace(
-        client, seed=section["seed"], clock=section["clock"], settings=section.get("settings", {})
-    )
+    fields = ("name", "seed", "clock", "settings") + (("landlord",) if own_landlord else ())
+    return make_workspace(client, **{k: section[k] for k in fields if k in section})
+
+
+def entity_keys(doc: dict[str, Any]) -> set[str]:
+    """The keys that name an integration, property, unit, resident or lease."""
+    keys = {
+        e["key"] for name in ("integrations", "properties", "residents") for e in doc.get(name, [])
+    }
+    keys |= {r["lease"]["key"] for r in doc.get("residents", []) if "key" in r["lease"]}
+    return keys | {u["key"] for p in doc.get("properties", []) for u in p.get("units", [])}
+
+
+def quiet_courier(client: TestClient) -> None:
+    """Keep the server from sending deliveries after a commit (``portal seed`` sends none): its
+    attempts would change the world being compared while it is read."""
+    client.app.state.courier.loop = None  # type: ignore[attr-defined]
+
+
+def unreachable(doc: dict[str, Any]) -> dict[str, Any]:
+    """The scenario with its accounting systems' URLs on a port nobody listens on (the shipped
+    ones name the reference servers' default ports, which a developer may be running)."""
+    for spec in doc.get("integrations", []):
+        if spec.get("connection"):
+            spec["connection"]["url"] = "http://127.0.0.1:9/unreachable"
+    return doc
 
 
 def final_clock(doc: dict[str, Any]) -> str:
@@ -69,7 +108,11 @@ class TestShippedScenario:
         assert response.status_code == 200, response.text
         loaded = response.json()
         assert set(loaded["keys"]) == scenario_keys(doc)
-        assert loaded["ignored"] == ["workspace"]
+        assert loaded["ignored"] == ["workspace.id"]  # the workspace has its own ID
+        landlord = doc["workspace"]["landlord"]
+        assert loaded["landlord"] == {"email": landlord["email"], "password": landlord["password"]}
+        login(client, landlord["email"], landlord["password"])
+        assert loaded["clock"]["now"].startswith(final_clock(doc)[:19])
         for key, token in loaded["tokens"].items():
             check = client.get("/v1/integration/last-error", headers=bearer(token))
             assert check.status_code == 200, key
@@ -78,16 +121,92 @@ class TestShippedScenario:
         doc = json.loads(path.read_text())
         results = []
         for _ in range(2):
-            ws = workspace_like(client, doc)
+            ws = workspace_like(client, doc, own_landlord=False)
             response = client.post(
                 f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR
             )
+            assert response.status_code == 200, response.text
             results.append(response.json()["keys"])
         assert results[0] == results[1]
 
+    def test_the_scenarios_route_builds_what_portal_seed_builds(
+        self, client: TestClient, engine: Engine, path: Path, tmp_path: Path
+    ) -> None:
+        doc = json.loads(path.read_text())
+        quiet_courier(client)
+        response = client.post("/v1/sandbox/scenarios", json=doc, headers=OPERATOR)
+        assert response.status_code == 201, response.text
+        over_http = response.json()
+        other = make_engine(f"sqlite:///{tmp_path / 'seeded.db'}")
+        try:
+            upgrade(other)
+            seeded = CliRunner().invoke(cli, ["seed", str(path), "--database-url", str(other.url)])
+            assert seeded.exit_code == 0, seeded.output
+            without = RANDOM_COLUMNS | TOKEN_COLUMNS | PROCESS_TIME_COLUMNS
+            by_cli = snapshot(other, doc["workspace"]["id"], without=without)
+        finally:
+            other.dispose()
+        by_http = snapshot(engine, doc["workspace"]["id"], without=without)
+
+        assert not differences(by_cli, by_http), "\n".join(differences(by_cli, by_http))
+        # A real world, not two empty ones: the entities the answer names are in it.
+        assert counts(by_http)["workspace_scenario"] == 1
+        assert set(over_http["keys"]) == scenario_keys(doc)
+        stored = {
+            row[columns.index("id")]
+            for name in ("integration", "property", "unit", "resident", "lease")
+            for columns, rows in [by_http[name]]
+            for row in rows
+        }
+        named = {over_http["keys"][k] for k in entity_keys(doc)}
+        assert named
+        assert named <= stored
+        assert over_http["workspace_id"] == over_http["workspace"]["id"] == doc["workspace"]["id"]
+        assert over_http["workspace"]["seed"] == doc["workspace"]["seed"]
+        landlord = doc["workspace"]["landlord"]
+        assert over_http["landlord"] == {
+            "email": landlord["email"],
+            "password": landlord["password"],
+        }
+        login(client, landlord["email"], landlord["password"])
+        assert over_http["clock"]["now"].startswith(final_clock(doc)[:19])
+        assert set(over_http["tokens"]) == {
+            i["key"] for i in doc.get("integrations", []) if i.get("issue_token")
+        }
+        for key, token in over_http["tokens"].items():
+            check = client.get("/v1/integration/last-error", headers=bearer(token))
+            assert check.status_code == 200, key
+
+    def test_reset_returns_the_workspace_to_the_scenario(
+        self, client: TestClient, engine: Engine, path: Path
+    ) -> None:
+        doc = unreachable(json.loads(path.read_text()))
+        ws_id = doc["workspace"]["id"]
+        quiet_courier(client)
+        loaded = client.post("/v1/sandbox/scenarios", json=doc, headers=OPERATOR).json()
+        # Only what is drawn at random when made differs; the tokens are the same.
+        without = RANDOM_COLUMNS - {("landlord_user", "password_hash")}
+        before = snapshot(engine, ws_id, without=without)
+        advance = client.post(
+            f"/v1/sandbox/workspaces/{ws_id}/clock/advance", json={"by": "P3D"}, headers=OPERATOR
+        )
+        assert advance.status_code == 200, advance.text
+
+        reset = client.post(f"/v1/sandbox/workspaces/{ws_id}/reset", headers=OPERATOR)
+
+        assert reset.status_code == 200, reset.text
+        assert reset.json()["to"] == "scenario"
+        assert reset.json()["scenarios"] == [doc["scenario"]]
+        assert reset.json()["keys"] == loaded["keys"]
+        after = snapshot(engine, ws_id, without=without)
+        assert not differences(before, after), "\n".join(differences(before, after))
+        for key, token in loaded["tokens"].items():
+            check = client.get("/v1/integration/last-error", headers=bearer(token))
+            assert check.status_code == 200, key
+
     def test_portal_seed_creates_the_workspace(self, database_url: str, path: Path) -> None:
         runner = CliRunner()
-        first = runner.invoke(cli, ["seed", str(path), "--database-url", database_url])
+        first = runner.invoke(cli, ["seed", str(path), "--database-url", database_url, "--json"])
         assert first.exit_code == 0, first.output
         loaded = json.loads(first.stdout)
         doc = json.loads(path.read_text())
@@ -96,7 +215,7 @@ class TestShippedScenario:
         again = runner.invoke(cli, ["seed", str(path), "--database-url", database_url])
         assert again.exit_code == 1  # the workspace exists; --replace is needed
         replaced = runner.invoke(
-            cli, ["seed", str(path), "--replace", "--database-url", database_url]
+            cli, ["seed", str(path), "--replace", "--database-url", database_url, "--json"]
         )
         assert replaced.exit_code == 0, replaced.output
         assert json.loads(replaced.stdout)["keys"] == loaded["keys"]

@@ -55,7 +55,13 @@ log = logging.getLogger("portal.auth")
 
 ALGORITHM = "HS256"
 ISSUER = "portal"
+#: scrypt's cost: ``n`` (CPU and memory, 16 MiB at 2**14 with ``r=8``) is the production cost
+#: and the ceiling a stored hash may ask of ``verify_password``. New hashes are made at the
+#: configured cost (``Settings.password_hash_cost``, ``set_password_hash_cost``); a hash records
+#: its ``n``, so one made at a lower cost still verifies.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MAX_PASSWORD_HASH_COST = _SCRYPT["n"]
+_hash_cost = MAX_PASSWORD_HASH_COST
 
 
 class TokenInvalid(Unauthorized):
@@ -140,11 +146,33 @@ def ensure_secret(session: Session, name: str, configured: str | None) -> str:
 # --- passwords --------------------------------------------------------------------------------
 
 
+def check_password_hash_cost(n: int) -> int:
+    """``n`` if it is a cost ``verify_password`` takes (a power of two, 2 to 2**14)."""
+    if not 2 <= n <= MAX_PASSWORD_HASH_COST or n & (n - 1):
+        raise ValueError(
+            f"the scrypt cost must be a power of two from 2 to {MAX_PASSWORD_HASH_COST}, not {n}"
+        )
+    return n
+
+
+def set_password_hash_cost(n: int) -> None:
+    """Make new password hashes at scrypt cost ``n`` (process-wide; the app factory applies
+    ``Settings.password_hash_cost``). Only tests lower it: the full cost is ~70 ms a hash."""
+    global _hash_cost
+    _hash_cost = check_password_hash_cost(n)
+
+
+def password_hash_cost() -> int:
+    """The scrypt cost new password hashes are made at."""
+    return _hash_cost
+
+
 def hash_password(password: str) -> str:
     salt = new_salt()
-    digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
+    n = _hash_cost
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT["r"], p=_SCRYPT["p"])
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT['n']}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${n}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -153,11 +181,15 @@ def verify_password(password: str, stored: str) -> bool:
         n = int(n_text)
         # Only our scheme, at our cost or a lower power of two: a stored hash must never make
         # the server allocate gigabytes.
-        if scheme != "scrypt" or not 2 <= n <= _SCRYPT["n"] or n & (n - 1):
+        if scheme != "scrypt" or not 2 <= n <= MAX_PASSWORD_HASH_COST or n & (n - 1):
             return False
         expected = base64.b64decode(digest, validate=True)
         actual = hashlib.scrypt(
-            password.encode(), salt=base64.b64decode(salt, validate=True), n=n, r=8, p=1
+            password.encode(),
+            salt=base64.b64decode(salt, validate=True),
+            n=n,
+            r=_SCRYPT["r"],
+            p=_SCRYPT["p"],
         )
     except (ValueError, TypeError, OverflowError, MemoryError):
         return False

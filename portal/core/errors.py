@@ -10,6 +10,7 @@
     ├── Conflict                409
     │   └── InvalidTransition   409 (state machines)
     ├── PayloadTooLarge         413
+    ├── UnsupportedMediaType    415
     └── Unprocessable           422
 
 Services raise these; one handler in ``portal.main`` renders them. Services never see HTTP.
@@ -186,6 +187,15 @@ class PayloadTooLarge(PortalError):
     title = "Payload too large"
 
 
+class UnsupportedMediaType(PortalError):
+    """A body sent as something other than JSON (a form, multipart, text) to a route that
+    takes JSON: answered as such rather than as a confusing 422 (issue 18)."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class Unprocessable(PortalError):
     status_code = 422
     code = "validation_failed"
@@ -205,7 +215,10 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
-    code: str = Field(examples=["token_revoked"])
+    code: str = Field(
+        description="The stable machine-readable reason; each operation lists the codes it "
+        "can answer under each status."
+    )
     errors: list[FieldErrorModel] = Field(default_factory=list)
 
 
@@ -218,6 +231,7 @@ _DESCRIPTIONS = {
     405: "Method not allowed",
     409: "Conflict with the current state",
     413: "Body too large",
+    415: "Body not sent as JSON",
     422: "Validation failed",
 }
 

@@ -9,7 +9,7 @@ shared deployments set ``PORTAL_SECRET_KEY`` so a copy of the database holds no 
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./portal.db"
@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     run_real_clocks: bool = True
     #: Log each request (uvicorn access log costs ~40 % of throughput: perf-baseline.md §10).
     access_log: bool = False
+    #: scrypt cost ``n`` of new password hashes (a power of two, 2 to 2**14; each hash records
+    #: its own, so lowering it never locks anyone out). Keep the default: the test suite lowers
+    #: it, since at 2**14 a landlord or resident password costs ~70 ms to hash or check.
+    password_hash_cost: int = Field(default=2**14, ge=2, le=2**14)
+
+    @field_validator("password_hash_cost")
+    @classmethod
+    def _power_of_two(cls, n: int) -> int:
+        if n & (n - 1):
+            raise ValueError("must be a power of two")
+        return n
 
     @property
     def is_sqlite(self) -> bool:

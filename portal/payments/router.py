@@ -3,13 +3,13 @@ landlord's payments and deposit batches (``/v1``)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from portal.auth.dependencies import LandlordDep
+from portal.core.dates import IsoDate
 from portal.core.db import SessionDep, raw_of
 from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
@@ -244,10 +244,10 @@ async def list_payments(
     status: PaymentStatus | None = None,
     lease_id: str | None = None,
     date_from: Annotated[
-        date | None, Query(alias="from", description="Business date on or after")
+        IsoDate | None, Query(alias="from", description="Business date on or after")
     ] = None,
     date_to: Annotated[
-        date | None, Query(alias="to", description="Business date on or before")
+        IsoDate | None, Query(alias="to", description="Business date on or before")
     ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
@@ -272,8 +272,8 @@ async def list_payments(
 async def list_deposit_batches(
     landlord: LandlordDep,
     session: SessionDep,
-    date: Annotated[date | None, Query(description="Deposit date")] = None,
-    business_date: date | None = None,
+    date: Annotated[IsoDate | None, Query(description="Deposit date")] = None,
+    business_date: IsoDate | None = None,
     status: BatchStatus | None = None,
     kind: BatchKind | None = None,
     limit: LimitQuery = 50,

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
 from portal.auth.dependencies import LandlordDep
+from portal.core.dates import IsoDate
 from portal.core.db import SessionDep
 from portal.core.errors import problem_responses
 from portal.reports import schemas, service
@@ -66,7 +66,7 @@ async def batch_deposit_report(
     landlord: LandlordDep,
     session: SessionDep,
     response: Response,
-    date: Annotated[date, Query(description="Deposit date, YYYY-MM-DD")],
+    date: Annotated[IsoDate, Query(description="Deposit date, YYYY-MM-DD")],
     accept: AcceptHeader = None,
 ) -> Any:
     """The Batch Deposit Report of one deposit date, as of now: each batch with its account

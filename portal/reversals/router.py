@@ -3,12 +3,12 @@ and the resident's cancel (``/v1/resident``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from portal.auth.dependencies import LandlordDep, require_landlord
+from portal.core.dates import IsoDate
 from portal.core.db import SessionDep
 from portal.core.errors import problem_responses
 from portal.core.idempotency import Idempotency, idempotent
@@ -100,7 +100,7 @@ async def list_reversals(
     landlord: LandlordDep,
     session: SessionDep,
     date: Annotated[
-        dt.date | None, Query(description="The New York day the reversal happened")
+        IsoDate | None, Query(description="The New York day the reversal happened")
     ] = None,
     kind: ReversalKind | None = None,
     payment_id: str | None = None,

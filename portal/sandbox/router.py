@@ -1,4 +1,9 @@
-"""Operator API (``/v1/sandbox``): workspaces, reset, the clock, scenarios."""
+"""Operator API (``/v1/sandbox``): workspaces, reset, the clock, scenarios, checks.
+
+Scenarios over HTTP load exactly as ``portal seed`` does (docs/scenarios-over-http.md):
+``POST /scenarios`` creates the workspace the file describes; ``POST /workspaces/{ws}/scenario``
+loads into an existing one (the file's settings, clock start and landlord applied); ``reset``
+loads the kept scenarios again; ``GET /check`` runs what ``portal check`` runs."""
 
 from __future__ import annotations
 
@@ -29,8 +34,9 @@ from portal.notifications.schemas import EmailRead, EventPage, EventRead, Mailbo
 from portal.payments import service as payments_service
 from portal.reversals import disputes, reads, returns
 from portal.reversals.schemas import ChargebackIn, ChargebackRead, ReturnIn, ReversalRead
-from portal.sandbox import scenarios
+from portal.sandbox import checks, scenario_loads, scenarios
 from portal.sandbox import service as sandbox_service
+from portal.sandbox.schemas import CheckReport, ResetTarget, ScenarioLoadedInto, WorkspaceReset
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 
@@ -115,15 +121,28 @@ async def delete_workspace(workspace_id: str, session: SessionDep) -> Response:
     router,
     "/workspaces/{workspace_id}/reset",
     methods=["POST"],
-    response_model=ws_schemas.WorkspaceRead,
-    responses=problem_responses(401, 404),
+    response_model=WorkspaceReset,
+    responses=problem_responses(401, 404, 409, 422),
 )
 async def reset_workspace(
-    workspace_id: str, session: SessionDep, clock: ClockDep
-) -> ws_schemas.WorkspaceRead:
-    """Wipe the workspace's data and rewind its clock and IDs; the landlord login stays."""
-    ws = sandbox_service.reset_workspace(session, workspace_id, system_now=clock.now())
-    return sandbox_service.workspace_read(ws, clock)
+    workspace_id: str,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    to: Annotated[
+        ResetTarget,
+        Query(
+            description="`scenario`: wipe, then load the scenarios the workspace was loaded "
+            "from again (same IDs, same integration tokens); `empty`: wipe only, and forget "
+            "them"
+        ),
+    ] = "scenario",
+) -> WorkspaceReset:
+    """Return the workspace to the scenario(s) it was loaded from (or, `?to=empty`, to its
+    creation): data wiped, clock and IDs rewound, the landlord logins kept."""
+    return scenario_loads.reset(
+        session, workspace_id, to=to, signing_key=request.app.state.signing_key, system=clock
+    )
 
 
 @router.get(
@@ -158,10 +177,42 @@ async def advance_clock(
 
 @heavy_route(
     router,
+    "/scenarios",
+    methods=["POST"],
+    status_code=201,
+    response_model=scenarios.WorkspaceFromScenario,
+    responses=problem_responses(401, 409, 413, 422),
+)
+async def create_workspace_from_scenario(
+    scenario: scenarios.Scenario,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    idem: OperatorIdempotency,
+    replace: Annotated[
+        bool,
+        Query(description="Delete the scenario's workspace first if it exists (else 409)"),
+    ] = False,
+) -> Response:
+    """Create the workspace a scenario describes and load it, exactly as `portal seed FILE`:
+    returns its IDs, landlord login and the integration tokens minted (shown once)."""
+    created = scenarios.create_from(
+        session,
+        scenario,
+        signing_key=request.app.state.signing_key,
+        system_now=clock.now(),
+        system_clock=clock,
+        replace=replace,
+    )
+    return idem.respond(created, status_code=201)
+
+
+@heavy_route(
+    router,
     "/workspaces/{workspace_id}/scenario",
     methods=["POST"],
-    response_model=scenarios.ScenarioLoaded,
-    responses=problem_responses(401, 404, 413, 422),
+    response_model=ScenarioLoadedInto,
+    responses=problem_responses(401, 404, 409, 413, 422),
 )
 async def load_scenario(
     workspace_id: str,
@@ -171,18 +222,38 @@ async def load_scenario(
     clock: ClockDep,
     idem: WorkspaceIdempotency,
 ) -> Response:
-    """Load a scenario's entities into the workspace, all or nothing; returns key -> ID."""
-    ws = workspaces_service.get_workspace(session, workspace_id)
-    loaded = scenarios.load_into(
-        session,
-        ws,
-        scenario,
-        signing_key=request.app.state.signing_key,
-        now=workspaces_service.now_of(ws, clock),
-        system=clock,
-        ignored=["workspace"] if "workspace" in scenario.model_fields_set else [],
+    """Load a scenario into the workspace, all or nothing, with its settings, clock start and
+    landlord login; returns key -> ID, the login and the integration tokens minted."""
+    loaded = scenario_loads.load_into_workspace(
+        session, workspace_id, scenario, signing_key=request.app.state.signing_key, system=clock
     )
     return idem.respond(loaded)
+
+
+@heavy_route(
+    router,
+    "/check",
+    methods=["GET"],
+    response_model=CheckReport,
+    responses=problem_responses(401),
+)
+async def check_workspaces(session: SessionDep) -> CheckReport:
+    """What `portal check` verifies, for every workspace: the ledger invariants and the
+    connected accounting systems' read-back (200 even when `ok` is false)."""
+    return checks.report_read(checks.run(session))
+
+
+@heavy_route(
+    router,
+    "/workspaces/{workspace_id}/check",
+    methods=["GET"],
+    response_model=CheckReport,
+    responses=problem_responses(401, 404),
+)
+async def check_workspace(workspace_id: str, session: SessionDep) -> CheckReport:
+    """What `portal check --workspace` verifies, for this workspace (200 even when `ok` is
+    false)."""
+    return checks.report_read(checks.run(session, workspace_id))
 
 
 @router.get(

@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -31,7 +32,7 @@ from portal.residents.models import PaymentsSetting
 from portal.reversals.codes import chargeback_reason, return_code
 from portal.reversals.models import DisputeOutcome
 from portal.sandbox import scenario_upkeep as upkeep
-from portal.sandbox.spec import KEY_PATTERN, Strict
+from portal.sandbox.spec import KEY_PATTERN, Strict, with_hints
 from portal.workspaces import schemas as ws_schemas
 
 _Strict = Strict
@@ -326,6 +327,19 @@ class Scenario(BaseModel):
         default=None, description="Where the clock ends, after the last payment (jobs run)"
     )
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _did_you_mean(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        """A misspelt key's error says which known key it looks like (``$.residents[0].emial``:
+        "did you mean 'email'?"), over HTTP and in ``portal seed`` alike."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            hinted = with_hints(cls, exc)
+            if hinted is None:
+                raise
+            raise hinted from None
+
     @model_validator(mode="after")
     def _keys(self) -> Scenario:
         """Keys are unique across the document, and every reference names a defined key."""
@@ -475,8 +489,11 @@ class ScenarioLoaded(BaseModel):
 
 
 class WorkspaceFromScenario(ScenarioLoaded):
-    landlord: ws_schemas.LandlordLogin
-    clock: ws_schemas.ClockRead
+    """A workspace created from a scenario (``POST /v1/sandbox/scenarios``, ``portal seed``)."""
+
+    workspace: ws_schemas.WorkspaceRead
+    landlord: ws_schemas.LandlordLogin = Field(description="The login the scenario defines")
+    clock: ws_schemas.ClockRead = Field(description="Where the load left the clock")
 
 
 def parse(text: str | bytes) -> Scenario:

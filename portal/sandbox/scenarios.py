@@ -81,9 +81,14 @@ Reversals happen in one of two ways:
   result's ``scheduled``: it happens when the tester advances the clock past it, and a refusal
   then is reported in that advance's job list instead of failing anything.
 
-``portal seed FILE`` creates the workspace the file describes. ``POST
-/v1/sandbox/workspaces/{ws}/scenario`` loads the entities into an existing workspace and
-ignores its ``workspace`` section (the workspace's seed and clock are already set).
+``portal seed FILE`` and ``POST /v1/sandbox/scenarios`` (``create_from``) create the workspace
+the file describes (ID, name, seed, clock, settings, landlord) and load it: the same IDs either
+way. ``POST /v1/sandbox/workspaces/{ws}/scenario`` (``scenario_loads.load_into_workspace``)
+loads into an existing workspace: it applies the file's settings, moves the clock forward to the
+file's ``clock.now`` (refused if that is before the workspace clock) and ensures the file's
+landlord login; the workspace keeps its ID, name, seed and clock mode. Every load is kept
+(``scenario_store``) so that ``reset`` loads it again. The design is
+``docs/scenarios-over-http.md``.
 """
 
 from __future__ import annotations
@@ -109,6 +114,7 @@ from portal.residents import approvals, invitations, signups
 from portal.residents import leases as leases_service
 from portal.reversals import jobs as reversal_jobs
 from portal.sandbox import clock as sandbox_clock
+from portal.sandbox import scenario_store
 from portal.sandbox import scenario_upkeep as upkeep
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.scenario_spec import (
@@ -320,8 +326,10 @@ def _check_instant(path: str, at: datetime, now: datetime) -> None:
     if at < now:
         raise _clock_error(
             path,
-            f"{at.isoformat()} is before the workspace clock ({now.isoformat()}); the clock "
-            "never moves backwards",
+            f"{at.isoformat()} is before the workspace clock ({now.isoformat()}), and the "
+            "clock never moves backwards: make it no earlier than the scenario's "
+            "workspace.clock.now, or load the scenario into a workspace whose clock is earlier "
+            "(POST /v1/sandbox/scenarios starts one at workspace.clock.now)",
         )
     if at - now > sandbox_clock.MAX_ADVANCE:
         raise _clock_error(
@@ -524,13 +532,40 @@ def create_from(
     signing_key: str,
     system_now: datetime,
     system_clock: Clock,
+    replace: bool = False,
 ) -> WorkspaceFromScenario:
+    """Create the workspace the scenario describes (its ID, seed, clock, settings and landlord)
+    and load it: ``portal seed FILE`` and ``POST /v1/sandbox/scenarios``. A workspace of that
+    ID is deleted first with ``replace``, else refused (409 ``workspace_exists``). The load is
+    kept for ``reset``. Flushes, never commits."""
+    wanted = scenario.workspace.id
+    if wanted is not None and session.get(Workspace, wanted) is not None:
+        if not replace:
+            raise workspaces_service.WorkspaceExists(
+                f"Workspace {wanted!r} already exists. To delete it and load the scenario "
+                "again, pass ?replace=true (POST /v1/sandbox/scenarios?replace=true) or "
+                "--replace (portal seed FILE --replace); to return it to the scenario it was "
+                f"loaded from, POST /v1/sandbox/workspaces/{wanted}/reset.",
+                extra={"workspace_id": wanted},
+            )
+        sandbox_service.delete_workspace(session, wanted)
     created = sandbox_service.create_workspace(session, scenario.workspace, system_now=system_now)
     ws = created.workspace
+    settings_before = dict(ws.settings)
     now = workspaces_service.now_of(ws, system_clock)
     loaded = load_into(session, ws, scenario, signing_key=signing_key, now=now, system=system_clock)
+    scenario_store.record(
+        session,
+        ws,
+        scenario,
+        tokens=loaded.tokens,
+        settings_before=settings_before,
+        created=True,
+        now=now,
+    )
     return WorkspaceFromScenario(
         **loaded.model_dump(),
+        workspace=sandbox_service.workspace_read(ws, system_clock),
         landlord=ws_schemas.LandlordLogin(
             email=created.landlord_email, password=created.landlord_password
         ),

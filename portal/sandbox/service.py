@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
@@ -17,7 +18,7 @@ from portal.connectors import worker as connector_worker
 from portal.core import calendar
 from portal.core.clock import Clock, ClockMode
 from portal.core.db import session_scope
-from portal.core.ids import new_secret
+from portal.core.ids import format_id, new_secret
 from portal.sandbox import clock as sandbox_clock
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
@@ -61,26 +62,35 @@ def create_workspace(
     return CreatedWorkspace(ws, email.strip().lower(), password)
 
 
-def reset_workspace(session: Session, workspace_id: str, *, system_now: datetime) -> Workspace:
-    """Back to the moment of creation: data wiped, ID counters and clock rewound; the landlord
-    users (and their passwords) are recreated with the same IDs."""
+def reset_workspace(
+    session: Session,
+    workspace_id: str,
+    *,
+    system_now: datetime,
+    settings: dict[str, Any] | None = None,
+) -> Workspace:
+    """Back to the moment of creation: data wiped, ID counters and clock rewound, ``settings``
+    (when given) restored; the landlord users (and their passwords) are recreated with the same
+    IDs. Reloading the workspace's scenarios is ``scenario_loads.reset``."""
     ws = workspaces_service.get_workspace(session, workspace_id)
     users = list(
-        session.scalars(
-            select(LandlordUser)
-            .where(col(LandlordUser.workspace_id) == workspace_id)
-            .order_by(col(LandlordUser.created_at), col(LandlordUser.id))
-        )
+        session.scalars(select(LandlordUser).where(col(LandlordUser.workspace_id) == workspace_id))
     )
-    kept = [(u.email, u.name, u.password_hash) for u in users]
+    # Recreated in the order their IDs were minted, so each gets its own ID back (by time
+    # alone, users recreated at one instant would swap IDs on the next reset).
+    minted = {format_id(ws.seed, "landlord_user", "usr", n): n for n in range(len(users))}
+    users.sort(key=lambda u: (minted.get(u.id, len(users)), u.created_at, u.id))
+    kept = [(u.email, u.name, u.password_hash, u.created_at) for u in users]
     workspaces_service.wipe_workspace(session, workspace_id, keep_row=True)
     workspaces_service.reset_clock(ws, system_now=system_now)
+    if settings is not None:
+        ws.settings = dict(settings)
     session.add(ws)
     session.flush()
     ids = workspaces_service.minter(ws, session)
-    for email, name, password_hash in kept:
+    for email, name, password_hash, created_at in kept:
         auth_service.create_landlord(
-            session, ids, email=email, name=name, password_hash=password_hash, now=ws.start_at
+            session, ids, email=email, name=name, password_hash=password_hash, now=created_at
         )
     return ws
 

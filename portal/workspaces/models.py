@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
 
 from portal.core.clock import ClockMode
@@ -35,3 +35,30 @@ class Workspace(SQLModel, table=True):
     jobs_cursor_rank: int = Field(default=0)
     jobs_cursor_name: str = Field(default="", max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkspaceScenario(SQLModel, table=True):
+    """A scenario loaded into a workspace, kept so ``reset`` can load it again
+    (docs/scenarios-over-http.md). ``seq`` orders a workspace's loads; a reset replays them all.
+
+    ``tokens`` keeps, per integration key, the SHA-256 digest (and last four characters) of the
+    token the load minted, never the token: a reset puts the digest back on the replayed
+    integration's token row, so the token the load answered keeps working.
+    """
+
+    __tablename__ = "workspace_scenario"
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    scenario: str = Field(max_length=100)
+    #: The validated document, as JSON (only the members the file gave).
+    document: str = Field(sa_type=Text)
+    tokens: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: The workspace settings before this load, for a reset to start from.
+    settings_before: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    #: This load created the workspace (``POST /v1/sandbox/scenarios``, ``portal seed``).
+    created: bool = False
+    #: The workspace instant the load began (workspace time keeps a replayed world identical).
+    loaded_at: datetime = Field(sa_type=UTCDateTime)

@@ -242,9 +242,13 @@ class TestOakStreetBatches:
             ws, response = load(client, doc)
             assert response.status_code == 200, response.text
             worlds.append((ws, response.json()["keys"]))
-        # And a reset workspace loads to the same IDs again.
+        # And an emptied workspace loads to the same IDs again.
         first_ws = worlds[0][0]
-        reset = client.post(f"/v1/sandbox/workspaces/{first_ws['id']}/reset", headers=OPERATOR)
+        reset = client.post(
+            f"/v1/sandbox/workspaces/{first_ws['id']}/reset",
+            params={"to": "empty"},
+            headers=OPERATOR,
+        )
         assert reset.status_code == 200, reset.text
         again = client.post(
             f"/v1/sandbox/workspaces/{first_ws['id']}/scenario", json=doc, headers=OPERATOR

@@ -767,7 +767,7 @@ class TestLoadScenario:
         assert "same" in body["detail"]
         assert integration_ids(client, world.landlord_token) == []
 
-    def test_workspace_section_is_ignored(self, client: TestClient) -> None:
+    def test_workspace_identity_stays_and_its_clock_moves_forward(self, client: TestClient) -> None:
         world = make_world(client, name="Original", seed=7)
         scenario = {
             "scenario": "t",
@@ -778,11 +778,12 @@ class TestLoadScenario:
         response = load_scenario(client, world.workspace_id, scenario)
 
         assert response.status_code == 200, response.text
-        assert response.json()["ignored"] == ["workspace"]
+        assert response.json()["ignored"] == ["workspace.name", "workspace.seed"]
         got = client.get(f"/v1/sandbox/workspaces/{world.workspace_id}", headers=OPERATOR).json()
         assert got["name"] == "Original"
         assert got["seed"] == 7
-        assert instant(got["clock"]["now"]) == instant(START)
+        # The file's clock start applies (issue 18): later than the workspace's, so it moved.
+        assert instant(got["clock"]["now"]) == instant("2030-01-01T00:00:00Z")
 
     def test_unknown_top_level_key_is_422(self, client: TestClient) -> None:
         world = make_world(client)
