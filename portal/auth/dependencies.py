@@ -46,6 +46,7 @@ def bearer_token(header: str | None) -> str:
     """The token of an ``Authorization: Bearer`` header, read as ``HTTPBearer`` reads it (for
     routes that take no dependencies)."""
     scheme, _, token = (header or "").partition(" ")
+    token = token.strip()  # as FastAPI's get_authorization_scheme_param strips it
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Send 'Authorization: Bearer <token>'.", code="unauthorized")
     return token

@@ -189,11 +189,6 @@ class TestFastAndSlowPathsAuthenticateAlike:
         assert fast[:2] == (401, "token_revoked")
         assert [fast[3], slow[3]] == list(kept)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bearer_token (auth/dependencies.py) does not strip the spaces around the token "
-        "as HTTPBearer does: the fast path answers token_invalid where the others let in",
-    )
     def test_spaces_around_the_token_are_read_alike(self, client: TestClient, setup: Setup) -> None:
         seen = {name: fast_and_slow(client, setup, h) for name, h in setup.spaced.items()}
 
