@@ -41,6 +41,36 @@ SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 TEST_PASSWORD_HASH_COST = 16
 
 
+#: Test modules whose every test is marked ``fuzz`` (module-level ``pytestmark``), and no test
+#: of which carries another mark a ``-m`` expression could select (``smoke``): importing
+#: test_schemathesis.py draws schemathesis's coverage cases, ~4 s in each process.
+_FUZZ_ONLY_MODULES = frozenset({"test_schemathesis.py"})
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Do not import a fuzz-only module when ``-m`` deselects ``fuzz`` anyway (``-m smoke``,
+    ``-m "not fuzz"``): the same tests run, the run starts sooner."""
+    expression = config.option.markexpr
+    if collection_path.name not in _FUZZ_ONLY_MODULES or not expression:
+        return None
+    try:
+        from _pytest.mark import MarkMatcher
+        from _pytest.mark.expression import Expression
+
+        fuzz = MarkMatcher.from_markers([pytest.mark.fuzz.mark])
+        selected = Expression.compile(expression).evaluate(fuzz)
+    except Exception:  # pytest's expression API is internal: when it moves, just collect
+        return None
+    return True if not selected else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every process the suite starts (``portal serve`` under test, the CLI in-process with a
+    # default ``Settings()``, the plugin's servers) hashes at the cheap cost too; the tests of
+    # the production cost clear it (auth/test_password_cost.py).
+    os.environ.setdefault("PORTAL_PASSWORD_HASH_COST", str(TEST_PASSWORD_HASH_COST))
+
+
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing() -> None:
     # Before every test, not once: a test that builds its own app from a default ``Settings()``

@@ -98,6 +98,7 @@ def send_balances(client: TestClient, c: Integration, raw: bytes) -> httpx.Respo
 
 
 class TestNulInBody:
+    @pytest.mark.smoke
     def test_a_string_field_is_422_naming_it(self, client: TestClient) -> None:
         response = create_workspace(client, b'{"name": "Oak\\u0000Street"}')
 

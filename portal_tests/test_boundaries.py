@@ -96,6 +96,7 @@ class TestMaxCentsOnTheWire:
         residents = client.get("/v1/residents", headers=world.landlord).json()["data"]
         assert residents == []
 
+    @pytest.mark.smoke
     def test_just_below_is_stored_and_read_back_exactly(self, client: TestClient) -> None:
         world = make_world(client)
         unit = make_unit(client, world)

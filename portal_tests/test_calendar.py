@@ -325,6 +325,7 @@ class TestPreviousBankingDay:
 
 
 class TestAddBankingDays:
+    @pytest.mark.smoke
     @pytest.mark.parametrize(
         ("day", "n", "expected"),
         [

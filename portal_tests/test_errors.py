@@ -102,6 +102,7 @@ class TestFieldValidation:
         body = assert_problem(response, 422, "validation_failed")
         assert [e["field"] for e in body["errors"]] == ["$.integrations[0].name"]
 
+    @pytest.mark.smoke
     def test_missing_body_is_422(self, client: TestClient) -> None:
         response = client.post("/v1/auth/login")
         body = assert_problem(response, 422, "validation_failed")

@@ -55,6 +55,7 @@ GOLDEN: dict[tuple[str, str, str], list[str]] = {
 
 
 class TestFormatIdGolden:
+    @pytest.mark.smoke
     @pytest.mark.parametrize(("kind", "prefix", "shape"), list(GOLDEN))
     def test_the_first_ids_of_seed_7(self, kind: str, prefix: str, shape: str) -> None:
         minted = [format_id(SEED, kind, prefix, n, shape) for n in range(3)]  # type: ignore[arg-type]
@@ -77,6 +78,7 @@ class TestMintedOverHttp:
     """A seed-7 workspace's first property, unit, resident, lease, payment, transaction and
     deposit batch, made through the API as a tester would: the golden IDs, in order."""
 
+    @pytest.mark.smoke
     def test_the_first_payment_of_a_seed_7_workspace(self, client: TestClient) -> None:
         world, payer = integrated_payer(client)
         assert world.body["seed"] == SEED

@@ -85,6 +85,7 @@ WORKSPACE = {"name": "Idempotent", "seed": 3, "clock": {"now": START}}
 
 
 class TestReplay:
+    @pytest.mark.smoke
     def test_same_key_and_body_replays_the_first_response(self, client: TestClient) -> None:
         first = create(client, WORKSPACE, key="create-1")
         second = create(client, WORKSPACE, key="create-1")

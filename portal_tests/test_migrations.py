@@ -25,6 +25,7 @@ INVITE_DIGESTS = "aa060b1d1ab6"
 
 
 class TestMigrations:
+    @pytest.mark.smoke
     def test_upgrade_head_on_an_empty_database_matches_the_models(self, tmp_path: Path) -> None:
         engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
         upgrade(engine)
@@ -57,6 +58,7 @@ class TestMigrations:
 
 
 class TestReadiness:
+    @pytest.mark.smoke
     def test_ready_when_at_head(self, client: TestClient) -> None:
         response = client.get("/readyz")
         assert response.status_code == 200

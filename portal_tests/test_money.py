@@ -25,6 +25,7 @@ class Model(BaseModel):
 
 
 class TestParseCents:
+    @pytest.mark.smoke
     @pytest.mark.parametrize(
         ("text", "cents"),
         [("1200.00", 120000), ("0.05", 5), ("7", 700), ("7.5", 750), ("-12.34", -1234), ("0", 0)],
@@ -84,6 +85,7 @@ class TestFormat:
 
 
 class TestAmountField:
+    @pytest.mark.smoke
     def test_validates_to_cents_and_serializes_as_string(self) -> None:
         model = Model.model_validate({"amount": "980.00"})
         assert model.amount == 98000

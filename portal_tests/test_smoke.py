@@ -1,11 +1,13 @@
 """The walkthrough of the README, end to end over HTTP."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from portal_tests.factories import bearer, make_integration, make_token, make_world
 
 
 class TestWalkthrough:
+    @pytest.mark.smoke
     def test_workspace_login_integration_token_last_error(self, client: TestClient) -> None:
         world = make_world(client)
         integration = make_integration(client, world)

@@ -113,6 +113,7 @@ def test_sources_lists_what_may_reach_a_status() -> None:
     ]
 
 
+@pytest.mark.smoke
 def test_require_answers_invalid_transition() -> None:
     from portal.core.errors import InvalidTransition
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from portal.cli.output import UNREACHABLE, USAGE, CliError, Problem
+from portal.core import http
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -31,7 +32,7 @@ class HttpBackend:
         self.where = url
         self.operator_key = operator_key
         headers = {"Authorization": f"Bearer {operator_key}"} if operator_key else {}
-        self.client = httpx.Client(base_url=url, headers=headers, timeout=TIMEOUT)
+        self.client = http.client(base_url=url, headers=headers, timeout=TIMEOUT)
 
     def close(self) -> None:
         self.client.close()

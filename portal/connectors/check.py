@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from portal.auth.models import Integration, IntegrationKind
+from portal.core import http
 from portal.core.money import format_cents
 from portal.outbox.models import Delivery, DeliveryState, Topic
 from portal.payments.check.base import Violation, scoped
@@ -71,7 +72,7 @@ def _sent(session: Session, integration: Integration) -> list[Delivery]:
 
 
 def _read(admin: str, portfolio: str, what: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{admin}/portfolios/{quote(portfolio, safe='')}/{what}", timeout=TIMEOUT)
+    response = http.get(f"{admin}/portfolios/{quote(portfolio, safe='')}/{what}", timeout=TIMEOUT)
     response.raise_for_status()
     data: list[dict[str, Any]] = response.json()["data"]
     return data
@@ -141,9 +142,7 @@ def esite(session: Session, workspace_id: str | None) -> Iterator[Violation]:
 
 
 def _read_mri(admin: str, property_id: str, what: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{admin}/properties/{quote(property_id, safe='')}/{what}", timeout=TIMEOUT
-    )
+    response = http.get(f"{admin}/properties/{quote(property_id, safe='')}/{what}", timeout=TIMEOUT)
     response.raise_for_status()
     data: list[dict[str, Any]] = response.json()["data"]
     return data

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, exists, select, update
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
@@ -377,6 +377,20 @@ def deliver(
             made += 1
             if state is DeliveryState.PENDING:
                 break
+
+
+def has_live(session: Session, workspace_id: str) -> bool:
+    """Whether the workspace's outbox holds a delivery not yet sent or given up."""
+    return (
+        session.scalar(
+            select(
+                exists().where(
+                    col(Delivery.workspace_id) == workspace_id, col(Delivery.state).in_(_LIVE)
+                )
+            )
+        )
+        is True
+    )
 
 
 def workspaces_with_due(session: Session) -> list[str]:

@@ -23,7 +23,6 @@ import secrets
 from functools import lru_cache
 from typing import Literal
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col
@@ -92,19 +91,19 @@ def format_id(seed: int, kind: str, prefix: str, n: int, shape: Shape = "prefixe
 
 def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
     """Reserve ``count`` consecutive counter values; returns the first. Part of the caller's
-    transaction, so a rolled-back request gives its numbers back."""
+    transaction, so a rolled-back request gives its numbers back.
+
+    One upsert: the first value of a kind creates its counter, any later one moves it, and the
+    row stays locked until the caller commits (PostgreSQL's ON CONFLICT DO UPDATE locks the row
+    as UPDATE does), so ``count=0`` serves as a named lock."""
     bind = session.get_bind()
     insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(IdCounter)
-        .values(scope=scope, kind=kind, next_value=0)
-        .on_conflict_do_nothing(index_elements=["scope", "kind"])
-    )
+    upsert = insert(IdCounter).values(scope=scope, kind=kind, next_value=count)
     new_next = session.execute(
-        update(IdCounter)
-        .where(col(IdCounter.scope) == scope, col(IdCounter.kind) == kind)
-        .values(next_value=col(IdCounter.next_value) + count)
-        .returning(col(IdCounter.next_value))
+        upsert.on_conflict_do_update(
+            index_elements=["scope", "kind"],
+            set_={"next_value": col(IdCounter.next_value) + count},
+        ).returning(col(IdCounter.next_value))
     ).scalar_one()
     return int(new_next) - count
 

@@ -17,7 +17,7 @@ from portal.auth.models import LandlordUser
 from portal.connectors import worker as connector_worker
 from portal.core import calendar
 from portal.core.clock import Clock, ClockMode
-from portal.core.db import session_scope
+from portal.core.db import PENDING_DELIVERIES, session_scope
 from portal.core.ids import format_id, new_secret
 from portal.sandbox import clock as sandbox_clock
 from portal.workspaces import schemas as ws_schemas
@@ -140,7 +140,7 @@ def advance(
         target=target,
         system=system,
         checkpoint=checkpoint,
-        deliver=_deliverer(session, workspace_id, system),
+        deliver=_Deliverer(session, workspace_id, system),
     )
     return ws_schemas.ClockAdvanced(
         now=target,
@@ -154,16 +154,35 @@ def advance(
     )
 
 
-def _deliverer(session: Session, workspace_id: str, system: Clock) -> Callable[[datetime], int]:
+class _Deliverer:
     """A pass of the outbox at a job's instant, in transactions of its own (the advance has
-    just committed): what the job queued reaches the accounting system then (issue 16)."""
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
+    just committed): what the job queued reaches the accounting system then (issue 16).
 
-    def deliver(at: datetime) -> int:
-        return connector_worker.deliver(engine, workspace_id, system=system, until=at)
+    Whether a pass is owed is known without a query for most jobs: the outbox notes in the
+    session each workspace it queued for (``PENDING_DELIVERIES``). The outbox itself is read
+    only before the first job (deliveries left from before the advance) and after each pass
+    (a delivery waiting for its retry stays due), so a workspace without connectors pays one
+    read per advance, not one per job."""
 
-    return deliver
+    def __init__(self, session: Session, workspace_id: str, system: Clock) -> None:
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        self.engine, self.workspace_id, self.system = engine, workspace_id, system
+        self.live: bool | None = None  # None: unknown, read the outbox
+
+    def due(self, session: Session) -> bool:
+        queued: set[str] = session.info.get(PENDING_DELIVERIES, set())
+        if self.workspace_id in queued:
+            return True
+        if self.live is None:
+            self.live = connector_worker.has_live(session, self.workspace_id)
+        return self.live
+
+    def __call__(self, at: datetime) -> int:
+        self.live = None
+        return connector_worker.deliver(
+            self.engine, self.workspace_id, system=self.system, until=at
+        )
 
 
 def run_real_clocks(engine: Engine, system: Clock) -> int:
@@ -188,7 +207,7 @@ def run_real_clocks(engine: Engine, system: Clock) -> int:
                     target=None,
                     system=system,
                     checkpoint=session.commit,
-                    deliver=_deliverer(session, workspace_id, system),
+                    deliver=_Deliverer(session, workspace_id, system),
                 )
                 ran += len(runs)
         except workspaces_service.WorkspaceNotFound:

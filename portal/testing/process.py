@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from portal.testing import _http
+
 
 def new_operator_key() -> str:
     """A fresh operator key for a server started by the tests."""
@@ -78,7 +80,7 @@ class ServeProcess:
             if self.proc.poll() is not None:
                 return False
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if _http.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return True
             except httpx.HTTPError:
                 pass

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import httpx
 
+from portal.testing import _http
 from portal.testing._http import expect, new_client, problem_code
 from portal.testing.process import ServeProcess, free_port, new_operator_key
 from portal.testing.workspace import LandlordLogin, PortalWorkspace
@@ -80,7 +81,7 @@ class PortalServer:
         operator key is accepted."""
         server = cls(url, operator_key)
         try:
-            httpx.get(f"{server.url}/healthz", timeout=10).raise_for_status()
+            _http.get(f"{server.url}/healthz", timeout=10).raise_for_status()
         except httpx.HTTPError as exc:
             raise RuntimeError(f"no portal answers at {server.url}/healthz: {exc}") from None
         expect(

@@ -80,6 +80,7 @@ class TestApplying:
         [mail] = mailbox(client, world, kind="application_received")
         assert mail["to"] == world.email
 
+    @pytest.mark.smoke
     @pytest.mark.parametrize(
         "people",
         [
@@ -106,6 +107,7 @@ class TestApplying:
 
 
 class TestDecisions:
+    @pytest.mark.smoke
     def test_screening_then_approval_tells_each_applicant(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:
@@ -216,6 +218,7 @@ class TestCorrections:
 
 
 class TestTheFeed:
+    @pytest.mark.smoke
     def test_only_approved_applicants_typed_as_the_client_knows_them(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:

@@ -119,6 +119,7 @@ class _Wire(BaseModel):
     total: Cents
 
 
+@pytest.mark.smoke
 def test_money_is_cents_inside_and_a_string_on_the_wire() -> None:
     m = _Wire.model_validate({"amount": AMOUNT, "total": 410000})
 

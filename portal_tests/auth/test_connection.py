@@ -27,6 +27,7 @@ def _create(client: TestClient, world: Any, **body: Any) -> Any:
     )
 
 
+@pytest.mark.smoke
 def test_a_connection_is_stored_and_read_back_without_its_password(client: TestClient) -> None:
     world = make_world(client)
     created = _create(client, world, connection=CONNECTION)

@@ -305,6 +305,7 @@ class TestFeatureRefusals:
 
 
 class TestTokenSequence:
+    @pytest.mark.smoke
     def test_numbers_follow_issue_order_from_one(self, session: Session) -> None:
         integration = make_integration_row(session, "ws_seq")
 

@@ -33,6 +33,7 @@ def cost_of(stored: str) -> int:
 
 
 class TestProductionCost:
+    @pytest.mark.smoke
     def test_the_setting_defaults_to_the_full_cost(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv("PORTAL_PASSWORD_HASH_COST", raising=False)
 

@@ -85,6 +85,7 @@ def integration_token(client: TestClient, world: World) -> str:
 
 
 class TestLogin:
+    @pytest.mark.smoke
     def test_success_returns_a_bearer_token_expiring_60_minutes_later_on_the_workspace_clock(
         self, client: TestClient
     ) -> None:
@@ -152,6 +153,7 @@ class TestLogin:
 
 
 class TestCreateIntegration:
+    @pytest.mark.smoke
     @pytest.mark.parametrize("kind", ["landlord12", "amsi", "mri"])
     def test_each_kind_is_created(self, client: TestClient, kind: str) -> None:
         world = make_world(client)

@@ -63,6 +63,7 @@ def tokens_of(session: Session, integration: Integration) -> list[IntegrationTok
 
 
 class TestHashPassword:
+    @pytest.mark.smoke
     def test_hashes_are_salted(self) -> None:
         first = service.hash_password("correct horse battery staple")
         second = service.hash_password("correct horse battery staple")

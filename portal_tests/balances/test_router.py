@@ -461,6 +461,7 @@ class TestDisputedAndFlags:
 
 
 class TestNewResidents:
+    @pytest.mark.smoke
     def test_with_email_invited_without_waiting(self, client: TestClient) -> None:
         c12 = connect(client)
         result = sent(client, c12, three_rows())
@@ -491,6 +492,7 @@ class TestNewResidents:
         assert leases["t0002"]["status"] == "active"
         assert leases["t0002"]["resident_ids"] == [people["Edward Guro"]["id"]]
 
+    @pytest.mark.smoke
     def test_the_invitation_code_works_and_the_resident_becomes_active(
         self, client: TestClient
     ) -> None:
@@ -590,6 +592,7 @@ class TestNewResidents:
 
 
 class TestPlacesAndBankAccount:
+    @pytest.mark.smoke
     def test_properties_and_units_are_created_by_external_id(self, client: TestClient) -> None:
         c12 = connect(client)
         sent(client, c12, three_rows())
@@ -833,6 +836,7 @@ class TestSynchronize:
 
 
 class TestEvents:
+    @pytest.mark.smoke
     def test_one_event_per_successful_intake_with_the_counts(self, client: TestClient) -> None:
         c12 = connect(client)
         sent(client, c12, three_rows())

@@ -14,6 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from portal.cli import app as cli
+from portal.core import http
 from portal_tests.live import OPERATOR_KEY, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,7 @@ def at(server: LiveServer, *args: str) -> Result:
 
 
 def operator_get(server: LiveServer, path: str) -> httpx.Response:
-    return httpx.get(f"{server.base}{path}", headers=server.operator, timeout=60)
+    return http.get(f"{server.base}{path}", headers=server.operator, timeout=60)
 
 
 def operator_post(server: LiveServer, path: str, body: Any) -> httpx.Response:

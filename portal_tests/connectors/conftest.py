@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from portal.core import http
 from portal_tests.factories import World, make_world
 from portal_tests.reference.conftest import (
     PASSWORD,
@@ -39,7 +40,7 @@ def esite() -> Iterator[ThreadedReferenceServer]:
 def ref(esite: ThreadedReferenceServer) -> Iterator[httpx.Client]:
     """The reference server's admin API, its world reset to the fixtures' (portfolio, property
     001 with the fixture documents' units and leases)."""
-    with httpx.Client(base_url=esite.base, timeout=10) as admin:
+    with http.client(base_url=esite.base, timeout=10) as admin:
         seed(admin)
         yield admin
 
@@ -95,7 +96,7 @@ def mri_server() -> Iterator[ThreadedMriServer]:
 def mri_ref(mri_server: ThreadedMriServer) -> Iterator[httpx.Client]:
     """The reference MRI's admin API, reset to the fixture's world: one login, property 500
     with its 8 residents (current, co-resident, old, other, new; lease 01|103|2 blocked)."""
-    with httpx.Client(base_url=mri_server.base, timeout=10) as admin:
+    with http.client(base_url=mri_server.base, timeout=10) as admin:
         mri_seed(admin)
         yield admin
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from portal_tests.connectors.conftest import MERCHANT_ID, Amsi
@@ -22,6 +23,7 @@ from portal_tests.factories import OPERATOR, login
 from portal_tests.payments.helpers import add_bank, add_card, pay
 
 
+@pytest.mark.smoke
 def test_a_card_payment_is_posted_to_its_batch_journal_as_it_is_made(
     client: TestClient, amsi: Amsi, ref: httpx.Client
 ) -> None:
@@ -82,6 +84,7 @@ def _payment(client: TestClient, amsi: Amsi, payment_id: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.smoke
 def test_the_journal_is_settled_with_the_batch_net_at_the_end_of_its_business_day(
     client: TestClient, amsi: Amsi, ref: httpx.Client
 ) -> None:

@@ -136,6 +136,7 @@ class TestSyncNow:
             r["id"] for r in alex["residents"] if r["name"] == "ALEX MONTH"
         )
 
+    @pytest.mark.smoke
     def test_lease_values_follow_mri(self, client: TestClient, mri: MriIntegration) -> None:
         sync(client, mri)
 
@@ -226,6 +227,7 @@ class TestSyncNow:
 
         assert no_ledger_violations(session, mri)
 
+    @pytest.mark.smoke
     def test_residents_with_an_email_are_invited_the_others_wait(
         self, client: TestClient, mri: MriIntegration
     ) -> None:

@@ -129,6 +129,7 @@ def payment(client: TestClient, mri: MriIntegration, payment_id: str) -> dict[st
     return data
 
 
+@pytest.mark.smoke
 def test_each_payment_is_posted_as_it_is_made_into_the_mri_batch_of_its_deposit_batch(
     client: TestClient, mri: MriIntegration, mri_ref: httpx.Client
 ) -> None:

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from portal.docs import examples as ex
 from portal.docs.examples import EXAMPLES
 from portal.docs.spec import api_routes
-from portal.openapi import render
 from portal_tests.conftest import OPERATOR_KEY
+from portal_tests.spec import spec
 
-SPEC = json.loads(render())
+SPEC = spec()
 #: (operationId, example name, body schema, example value) of every example in the document.
 CASES = [
     (op["operationId"], name, body["schema"], example["value"])

@@ -4,7 +4,6 @@ one of four security schemes (issue 18, stumble 7; ``portal.docs.errors``, ``por
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from portal.docs import errors as table
 from portal.docs.spec import SECURITY_SCHEMES, api_routes
-from portal.openapi import render
 from portal_tests.conftest import OPERATOR_KEY
+from portal_tests.spec import spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = json.loads(render())
+SPEC = spec()
 OPERATIONS = [
     (path, method, op) for path, ops in SPEC["paths"].items() for method, op in ops.items()
 ]

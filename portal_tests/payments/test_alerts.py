@@ -206,6 +206,7 @@ def test_non_rent_payment_below_rent_is_not_insufficient(client: TestClient) -> 
     assert insufficient(client, world) == []
 
 
+@pytest.mark.smoke
 def test_recurring_charge_below_rent_alerts_the_landlord(client: TestClient) -> None:
     world = make_world(client, clock={"now": THURSDAY})
     [payer] = payers_on_one_unit(client, world, "short@example.com")

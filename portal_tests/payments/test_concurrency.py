@@ -68,6 +68,7 @@ def all_at_once(
 
 
 class TestIdempotencyKey:
+    @pytest.mark.smoke
     def test_same_key_and_body_replays_the_payment(self, client: TestClient) -> None:
         world = make_world(client)
         payer = make_payer(client, world)

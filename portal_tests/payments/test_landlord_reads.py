@@ -221,6 +221,7 @@ class TestListPayments:
 
 
 class TestGetPayment:
+    @pytest.mark.smoke
     def test_one_payment_reads_as_in_the_list_and_as_the_resident_sees_it(
         self, client: TestClient
     ) -> None:
@@ -298,6 +299,7 @@ class TestResidentReads:
 
 
 class TestDepositBatches:
+    @pytest.mark.smoke
     def test_one_days_batch_lists_its_items_with_totals_equal_to_their_sums(
         self, client: TestClient
     ) -> None:

@@ -100,6 +100,7 @@ def charged_on(client: TestClient, world: World, schedule_id: str) -> list[str]:
 # --- scheduled one-time payments ----------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_future_date_is_scheduled_then_processed_at_midnight_that_day(
     client: TestClient,
 ) -> None:

@@ -494,6 +494,7 @@ class TestAmount:
         assert problem["payment_limit"] == "1000.00"
         assert pay(client, payer, source["id"], "1000.00")["amount"] == "1000.00"
 
+    @pytest.mark.smoke
     def test_default_limit_is_ten_thousand(self, client: TestClient, engine: Engine) -> None:
         payer = make_payer(client, make_world(client))
         source = add_bank(client, payer)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from portal_tests.factories import make_world
 from portal_tests.payments.helpers import add_bank, batch, make_payer, pay, set_clock
 
 
+@pytest.mark.smoke
 def test_monday_payment_is_deposited_tuesday(client: TestClient) -> None:
     # Monday 2026-07-06, 14:00 New York.
     world = make_world(client, clock={"now": "2026-07-06T18:00:00Z"})

@@ -83,6 +83,7 @@ def cells(engine: Engine) -> list[str]:
 
 
 class TestAddBankAccount:
+    @pytest.mark.smoke
     def test_valid_account_is_created_with_only_its_last_four(self, client: TestClient) -> None:
         payer = make_payer(client, make_world(client))
 
@@ -142,6 +143,7 @@ class TestAddBankAccount:
 
 
 class TestAddCard:
+    @pytest.mark.smoke
     def test_valid_card_keeps_brand_last_four_and_expiry(self, client: TestClient) -> None:
         payer = make_payer(client, make_world(client))
 

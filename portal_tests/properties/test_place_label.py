@@ -8,6 +8,7 @@ import pytest
 from portal.properties.places import place_label
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize(
     ("street", "unit", "label"),
     [

@@ -107,6 +107,7 @@ def walk_pages(client: TestClient, world: World, path: str, limit: int = 1) -> l
 
 
 class TestCreateProperty:
+    @pytest.mark.smoke
     def test_returns_the_property_with_no_units_and_no_accounts(self, client: TestClient) -> None:
         world = make_world(client)
 
@@ -342,6 +343,7 @@ class TestGetProperty:
 
 
 class TestCreateUnit:
+    @pytest.mark.smoke
     def test_returns_the_unit(self, client: TestClient) -> None:
         world = make_world(client)
         prop = make_property(client, world)
@@ -452,6 +454,7 @@ class TestListAndGetUnits:
 
 
 class TestCreateDepositAccount:
+    @pytest.mark.smoke
     def test_returns_the_account_with_the_last_four_digits_only(self, client: TestClient) -> None:
         world = make_world(client)
         prop = make_property(client, world)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from portal_tests.factories import World, bearer, make_integration, make_token
@@ -35,6 +36,7 @@ def _status(client: TestClient, world: World, batch_id: str) -> str:
 
 
 class TestOnlyBatchesPastTheirCutOffAreRead:
+    @pytest.mark.smoke
     def test_closed_and_deposited_are_read_open_is_not(self, client: TestClient) -> None:
         world, payer = integrated_payer(client, settings={"payments_per_resident_per_day": 9})
         auth = _auth(client, world)

@@ -91,6 +91,7 @@ def oak(client: TestClient) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 class TestTheSeedsDialog:
+    @pytest.mark.smoke
     def test_check_server_shows_the_seeds_labels_exactly(
         self, client: TestClient, oak: tuple[dict[str, Any], dict[str, str]]
     ) -> None:
@@ -108,6 +109,7 @@ class TestTheSeedsDialog:
             3,
         )
 
+    @pytest.mark.smoke
     def test_load_receipts_gives_the_seeds_three_lines(
         self, client: TestClient, oak: tuple[dict[str, Any], dict[str, str]]
     ) -> None:
@@ -138,6 +140,7 @@ class TestTheSeedsDialog:
 
 
 class TestProcessedAndHistory:
+    @pytest.mark.smoke
     def test_processed_moves_to_history_and_back_each_twice_harmless(
         self, client: TestClient, oak: tuple[dict[str, Any], dict[str, str]]
     ) -> None:
@@ -386,6 +389,7 @@ class TestReversals:
 
 
 class TestLockbox:
+    @pytest.mark.smoke
     def test_promas_parses_back_to_the_receipts_and_total(
         self, client: TestClient, landlord12: Client
     ) -> None:

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from portal.core import http
+
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "examples" / "landlord12_client.py"
 BALANCES = ROOT / "examples" / "oak-street-balances.json"
@@ -55,7 +57,7 @@ def live(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[str]:
     try:
         for _ in range(300):
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if http.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -15,6 +15,7 @@ import pytest
 import zeep
 from zeep.transports import Transport
 
+from portal.core import http
 from portal_tests.reference.server import ReferenceServer, ThreadedReferenceServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -48,7 +49,7 @@ def amsi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnyServer]
 
 @pytest.fixture(scope="module")
 def ref_admin(amsi_server: AnyServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=amsi_server.base, timeout=10) as client:
+    with http.client(base_url=amsi_server.base, timeout=10) as client:
         yield client
 
 

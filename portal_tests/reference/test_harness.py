@@ -20,6 +20,7 @@ def test_draw_is_a_pure_function_in_the_unit_interval() -> None:
     assert values != [draw(43, n) for n in range(1000)]
 
 
+@pytest.mark.smoke
 def test_count_switches_fire_on_the_next_n_matching_calls_only() -> None:
     switches = FaultSwitches({"AddPayment", "ReturnPayment"})
     fault = switches.timeout_next(2, operation="AddPayment")

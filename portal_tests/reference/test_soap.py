@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 import zeep
 
 from portal_tests.reference.conftest import (
@@ -74,6 +75,7 @@ class TestWsdl:
 
 
 class TestLeasing:
+    @pytest.mark.smoke
     def test_get_property_units_as_the_fixture(
         self, seeded: httpx.Client, leasing: zeep.Client
     ) -> None:
@@ -125,6 +127,7 @@ class TestLeasing:
 
 
 class TestAddPayment:
+    @pytest.mark.smoke
     def test_lowers_the_balance_oldest_item_first_and_opens_the_journal(
         self, seeded: httpx.Client, ledger: zeep.Client, leasing: zeep.Client
     ) -> None:
@@ -262,6 +265,7 @@ class TestReturnPayment:
 
 
 class TestSettlement:
+    @pytest.mark.smoke
     def test_settles_with_the_net_and_then_the_journal_is_closed(
         self, seeded: httpx.Client, ledger: zeep.Client
     ) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from portal.core import http
 from portal_tests.reference_mri.server import MriReferenceServer, ThreadedMriServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -57,7 +58,7 @@ def mri_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnyServer]:
 
 @pytest.fixture(scope="module")
 def ref_admin(mri_server: AnyServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=mri_server.base, timeout=10) as client:
+    with http.client(base_url=mri_server.base, timeout=10) as client:
         yield client
 
 
@@ -67,7 +68,7 @@ class Mri:
 
     def __init__(self, server: AnyServer, *, timeout: float = 10) -> None:
         self.url = server.api_url
-        self.http = httpx.Client(auth=AUTH, timeout=timeout)
+        self.http = http.client(auth=AUTH, timeout=timeout)
 
     def get(self, api: str, fmt: str = "xml", **params: Any) -> httpx.Response:
         return self.http.get(self.url, params={"$api": api, "$format": fmt, **params})

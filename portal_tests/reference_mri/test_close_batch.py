@@ -130,6 +130,7 @@ class TestClose:
         )
         assert call["payload"]["body"]["records"][0]["ExternalBatchId"] == "325698"
 
+    @pytest.mark.smoke
     def test_json_closes_the_batch(self, chicago: httpx.Client, mri: Mri) -> None:
         two_receipts(mri)
         response = close(mri, "json", ControlTotal=530.5)

@@ -152,6 +152,7 @@ class TestLeaseDetailsFilters:
 
 
 class TestPaging:
+    @pytest.mark.smoke
     @pytest.mark.parametrize("fmt", ["xml", "json"])
     def test_default_page_is_300_and_following_the_links_loses_nothing(
         self, big: httpx.Client, mri: Mri, fmt: str
@@ -200,6 +201,7 @@ class TestPaging:
 
 
 class TestRentRoll:
+    @pytest.mark.smoke
     def test_one_entry_per_lease_with_charges_and_residents(
         self, seeded: httpx.Client, mri: Mri
     ) -> None:

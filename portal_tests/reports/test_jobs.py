@@ -67,6 +67,7 @@ def report_runs(advanced: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class TestReportEmail:
+    @pytest.mark.smoke
     def test_sent_at_exactly_0700_new_york_on_the_deposit_date(
         self, client: TestClient, portfolio: Portfolio
     ) -> None:

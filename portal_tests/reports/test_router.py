@@ -165,6 +165,7 @@ class TestBatchDepositReport:
         assert cents(body["total"]) == sum(cents(b["total"]) for b in body["batches"])
         assert body["item_count"] == 5
 
+    @pytest.mark.smoke
     def test_batches_match_the_deposit_batch_api(
         self, client: TestClient, portfolio: Portfolio
     ) -> None:
@@ -230,6 +231,7 @@ class TestBatchDepositReport:
 
 
 class TestBatchDepositCsv:
+    @pytest.mark.smoke
     def test_one_row_per_transaction_with_batch_columns(
         self, client: TestClient, portfolio: Portfolio
     ) -> None:

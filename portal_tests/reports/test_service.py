@@ -247,6 +247,7 @@ def synthetic(batches: int, items_each: int) -> BatchDepositReport:
 
 
 class TestEmailBody:
+    @pytest.mark.smoke
     def test_small_report_lists_every_transaction(self) -> None:
         body = jobs.email_body(synthetic(2, 3))
         assert body.count("Trans #") == 6

@@ -76,6 +76,7 @@ def accept(client: TestClient, code: str) -> Any:
 
 
 class TestLandlordInvitations:
+    @pytest.mark.smoke
     def test_the_column_holds_the_digest_and_the_mailed_code_is_accepted(
         self, client: TestClient, engine: Engine
     ) -> None:

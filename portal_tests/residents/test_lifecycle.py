@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from portal_tests.factories import (
@@ -35,6 +36,7 @@ def problem(response: Any, status: int, code: str) -> dict[str, Any]:
 
 
 class TestInviteAndAccept:
+    @pytest.mark.smoke
     def test_invite_accept_approved_and_the_resident_sees_the_lease(
         self, client: TestClient
     ) -> None:
@@ -111,6 +113,7 @@ class TestSignupAndApproval:
         unit = make_unit(client, world)
         return world, unit
 
+    @pytest.mark.smoke
     def test_signup_is_pending_and_the_landlord_is_notified(self, client: TestClient) -> None:
         world, unit = self.setup_world(client)
         session = signup(client, unit["property_id"], unit["id"])
@@ -121,6 +124,7 @@ class TestSignupAndApproval:
         pending = client.get("/v1/residents", params={"status": "pending"}, headers=world.landlord)
         assert [r["id"] for r in pending.json()["data"]] == [session["resident_id"]]
 
+    @pytest.mark.smoke
     def test_approve_manually_creates_the_lease_and_tells_the_resident(
         self, client: TestClient
     ) -> None:

@@ -127,6 +127,7 @@ class TestConflictAndMerge:
         )
         assert login.status_code == 401
 
+    @pytest.mark.smoke
     def test_sync_approval_offers_the_merge_of_an_approved_holder(self, client: TestClient) -> None:
         world = make_world(client)
         unit, holder_id = holder_in(client, world, "approved")

@@ -137,6 +137,7 @@ def test_a_second_active_token_is_named(
     )
 
 
+@pytest.mark.smoke
 def test_balances_sent_by_the_accounting_system_are_the_basis(
     client: TestClient, engine: Engine
 ) -> None:

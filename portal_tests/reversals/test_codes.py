@@ -26,6 +26,7 @@ UNASSIGNED |= {"R78", "R79", *(f"R{n}" for n in range(86, 100))}
 
 
 class TestReturnCodeLookup:
+    @pytest.mark.smoke
     def test_r01_is_insufficient_funds_on_the_standard_window(self) -> None:
         r01 = return_code("R01")
         assert r01 is not None

@@ -62,6 +62,7 @@ def act(client: TestClient, world: World, dispute_id: str, verb: str, **body: An
 
 
 class TestTheChargeback:
+    @pytest.mark.smoke
     def test_takes_the_money_at_once(
         self, client: TestClient, engine: Engine, card_paid: tuple[World, Payer, dict[str, Any]]
     ) -> None:

@@ -65,6 +65,7 @@ class TestBeforeTheDeposit:
 
 
 class TestAfterTheDeposit:
+    @pytest.mark.smoke
     def test_a_separate_negative_batch_of_today_and_the_balance_rises(
         self, client: TestClient, engine: Engine, deposited: tuple[World, Payer, dict[str, Any]]
     ) -> None:

@@ -52,6 +52,7 @@ def returned(client: TestClient, world: World, payment_id: str, code: str) -> di
 
 
 class TestAfterTheDeposit:
+    @pytest.mark.smoke
     def test_r01_a_new_negative_batch_of_the_return_day(
         self,
         client: TestClient,
@@ -160,6 +161,7 @@ class TestAfterTheDeposit:
 
 
 class TestBeforeTheDeposit:
+    @pytest.mark.smoke
     def test_nets_inside_the_original_batch_and_no_reversal_batch_appears(
         self, client: TestClient, engine: Engine
     ) -> None:

@@ -49,6 +49,7 @@ def paid(client: TestClient) -> tuple[World, Payer, dict[str, Any]]:
 
 
 class TestSameDayBeforeTheCutoff:
+    @pytest.mark.smoke
     def test_void_at_1900_takes_the_payment_out_of_its_batch(
         self, client: TestClient, paid: tuple[World, Payer, dict[str, Any]]
     ) -> None:
@@ -92,6 +93,7 @@ class TestSameDayBeforeTheCutoff:
         assert {m["subject"] for m in mails} == {"Payment Cancelled"}
         assert {m["data"]["payment_id"] for m in mails} == {made["id"]}
 
+    @pytest.mark.smoke
     def test_the_resident_cancels_their_own(
         self, client: TestClient, paid: tuple[World, Payer, dict[str, Any]]
     ) -> None:

@@ -39,6 +39,7 @@ def landlord_of(client: TestClient, login_: dict[str, Any]) -> dict[str, str]:
 
 
 class TestCreateWorkspaceFromScenario:
+    @pytest.mark.smoke
     def test_creates_the_workspace_the_file_describes(self, client: TestClient) -> None:
         response = client.post("/v1/sandbox/scenarios", json=small(), headers=OPERATOR)
 

@@ -44,6 +44,7 @@ def setup(client: TestClient) -> tuple[World, Payer, dict[str, str]]:
 
 
 class TestReporting:
+    @pytest.mark.smoke
     def test_a_resident_reports_for_their_unit_and_the_landlord_is_told(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:
@@ -69,6 +70,7 @@ class TestReporting:
         mine = client.get("/v1/resident/work-orders", headers=payer.auth).json()["data"]
         assert [w["id"] for w in mine] == [wo["id"]]
 
+    @pytest.mark.smoke
     def test_a_landlord_creates_one_with_its_details(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:
@@ -112,6 +114,7 @@ class TestReporting:
 
 
 class TestLifecycle:
+    @pytest.mark.smoke
     def test_each_change_stamps_last_modified_and_the_history(
         self, client: TestClient, setup: tuple[World, Payer, dict[str, str]]
     ) -> None:

@@ -26,6 +26,8 @@ import defusedxml.ElementTree as SafeET
 import httpx
 from defusedxml import DefusedXmlException
 
+from portal.core import http
+
 LEASE_DETAILS = "MRI_S-PMRM_ResidentLeaseDetailsByPropertyID"
 PENDING_MOVE_INS = "MRI_S-PMRM_PendingMoveIns"
 PAYMENT_DETAILS = "MRI_S-PMRM_PaymentDetailsByPropertyID"
@@ -77,7 +79,7 @@ class Exchange:
 
 
 def _client(login: Login) -> httpx.Client:
-    return httpx.Client(auth=(login.username, login.password), timeout=login.timeout)
+    return http.client(auth=(login.username, login.password), timeout=login.timeout)
 
 
 def _call(client: httpx.Client, login: Login, request: httpx.Request) -> httpx.Response:
