@@ -9,32 +9,17 @@ not to load Google Fonts, and Swagger UI not to call its online validator.
 from __future__ import annotations
 
 import html
-from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+
+from portal.core import swagger
 
 DOCS = "/docs"
 REDOC = "/redoc"
 ASSETS = "/docs-assets"
-
-#: Swagger UI settings: no online validator (it would call validator.swagger.io), tokens kept
-#: across reloads, "Try it out" open on every operation, and the time each call took.
-SWAGGER_PARAMETERS: dict[str, Any] = {
-    "validatorUrl": None,
-    "persistAuthorization": True,
-    "tryItOutEnabled": True,
-    "displayRequestDuration": True,
-    "docExpansion": "list",
-    "filter": True,
-}
 
 #: The flows a new tester meets first (README "Walkthrough"), by operationId.
 KEY_FLOWS: tuple[tuple[str, str], ...] = (
@@ -61,38 +46,15 @@ REFERENCE_SERVERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def static_dir() -> str:
-    """The folder of the installed ``fastapi_offline`` package holding the bundled assets."""
-    return str(resources.files("fastapi_offline") / "static")
-
-
 def install_docs(app: FastAPI) -> None:
     """Mount the assets and add ``/``, ``/docs``, ``/docs/oauth2-redirect`` and ``/redoc``
     (the app is created with ``docs_url=None, redoc_url=None``)."""
-    app.mount(ASSETS, StaticFiles(directory=static_dir()), name="docs-assets")
+    swagger.install(app, docs_url=DOCS, assets_url=ASSETS)
     openapi_url = app.openapi_url or "/openapi.json"
-    redirect_url = f"{DOCS}/oauth2-redirect"
 
     @app.get("/", include_in_schema=False)
     async def index(request: Request) -> HTMLResponse:
         return HTMLResponse(index_html(app, _root(request) + openapi_url, _root(request)))
-
-    @app.get(DOCS, include_in_schema=False)
-    async def swagger_ui(request: Request) -> HTMLResponse:
-        root = _root(request)
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title} - Swagger UI",
-            oauth2_redirect_url=root + redirect_url,
-            swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
-            swagger_ui_parameters=SWAGGER_PARAMETERS,
-        )
-
-    @app.get(redirect_url, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
 
     @app.get(REDOC, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
@@ -106,9 +68,7 @@ def install_docs(app: FastAPI) -> None:
         )
 
 
-def _root(request: Request) -> str:
-    root: str = request.scope.get("root_path", "")
-    return root.rstrip("/")
+_root = swagger.root_of
 
 
 def _operation_links(spec: dict[str, Any], root: str) -> dict[str, tuple[str, str, str]]:

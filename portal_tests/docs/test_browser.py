@@ -5,6 +5,7 @@ installs it)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import threading
@@ -16,6 +17,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from portal.reference.amsi.app import create_app as amsi_app
+from portal.reference.mri.app import create_app as mri_app
 from portal_tests.conftest import OPERATOR_KEY
 from portal_tests.live import free_port
 
@@ -51,6 +54,12 @@ sync_api = pytest.importorskip(
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread of this process."""
+    with serving(app) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
     uv = uvicorn.Server(config)
@@ -77,6 +86,12 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def offline_page(server: str, browser: Any) -> Iterator[tuple[Any, list[str]]]:
     """A page whose every request off the portal is aborted, and recorded unless optional."""
+    with offline(server, browser) as page_and_blocked:
+        yield page_and_blocked
+
+
+@contextlib.contextmanager
+def offline(server: str, browser: Any) -> Iterator[tuple[Any, list[str]]]:
     blocked: list[str] = []
 
     def only_the_portal(route: Any) -> None:
@@ -138,4 +153,17 @@ class TestOfflineDocs:
         page.wait_for_selector('[data-section-id="operation/create_workspace"]', timeout=60_000)
         rendered = page.locator('[data-section-id^="operation/"]').count()
         assert rendered == len(operation_ids(server, page))
+        assert blocked == [], f"the page needed the network: {blocked}"
+
+
+@pytest.mark.parametrize("factory", [amsi_app, mri_app], ids=["amsi", "mri"])
+def test_a_reference_servers_docs_load_offline(factory: Any, browser: Any) -> None:
+    """``portal reference amsi|mri``'s ``/_ref/docs`` (Swagger UI of its admin API) needs no
+    internet either."""
+    with serving(factory()) as base, offline(base, browser) as (page, blocked):
+        page.goto(f"{base}/_ref/docs")
+        page.wait_for_selector(".opblock", timeout=60_000)
+        spec = json.loads(page.request.get(f"{base}/_ref/openapi.json").text())
+        operations = [op for ops in spec["paths"].values() for op in ops.values()]
+        assert page.locator(".opblock").count() == len(operations)
         assert blocked == [], f"the page needed the network: {blocked}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 
+from portal.core import swagger
 from portal.reference.amsi import admin, operations, seeding, soap
 from portal.reference.amsi.state import REJECTED, AmsiError, ErrorCode, World
 from portal.reference.harness import (
@@ -45,7 +46,7 @@ def create_app() -> FastAPI:
         title="Reference AMSI eSite",
         description="SOAP Leasing and Ledger services and the /_ref admin API "
         "(docs/reference-amsi.md).",
-        docs_url="/_ref/docs",
+        docs_url=None,
         openapi_url="/_ref/openapi.json",
         redoc_url=None,
     )
@@ -55,6 +56,8 @@ def create_app() -> FastAPI:
     if seed:
         path = Path(seed)
         seeding.apply(app.state.world, json.loads(path.read_text()), base=path.parent)
+    # Swagger UI from the installed package: it loads with no internet (issue 18).
+    swagger.install(app, docs_url="/_ref/docs", assets_url="/_ref/docs-assets")
     app.state.harness = Harness(soap.OPERATIONS)
     app.include_router(admin_router())
     app.include_router(admin.router)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from portal.core import swagger
 from portal.reference.harness import (
     Harness,
     admin_router,
@@ -28,10 +29,12 @@ def create_app() -> FastAPI:
         title="Reference MRI",
         description="MRI's api.asp (lease details, rent roll, pending move-ins, payments) and "
         "the /_ref admin API (docs/reference-mri.md).",
-        docs_url="/_ref/docs",
+        docs_url=None,
         openapi_url="/_ref/openapi.json",
         redoc_url=None,
     )
+    # Swagger UI from the installed package: it loads with no internet (issue 18).
+    swagger.install(app, docs_url="/_ref/docs", assets_url="/_ref/docs-assets")
     app.state.harness = Harness(api.OPERATIONS)
     app.state.world = World()
     # The factory takes no arguments under uvicorn: the CLI passes the seed in the environment.
