@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
-from sqlalchemy import Engine, exists, select, update
+from sqlalchemy import Engine, bindparam, exists, select, update
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
@@ -379,18 +379,17 @@ def deliver(
                 break
 
 
+#: Built once (``has_live`` runs after each job of a clock advance that queued a delivery).
+_HAS_LIVE = select(
+    exists().where(
+        col(Delivery.workspace_id) == bindparam("workspace_id"), col(Delivery.state).in_(_LIVE)
+    )
+)
+
+
 def has_live(session: Session, workspace_id: str) -> bool:
     """Whether the workspace's outbox holds a delivery not yet sent or given up."""
-    return (
-        session.scalar(
-            select(
-                exists().where(
-                    col(Delivery.workspace_id) == workspace_id, col(Delivery.state).in_(_LIVE)
-                )
-            )
-        )
-        is True
-    )
+    return session.scalar(_HAS_LIVE, {"workspace_id": workspace_id}) is True
 
 
 def workspaces_with_due(session: Session) -> list[str]:

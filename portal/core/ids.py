@@ -20,12 +20,13 @@ import base64
 import hashlib
 import math
 import secrets
-from functools import lru_cache
-from typing import Literal
+from functools import cache, lru_cache
+from typing import Any, Literal
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel
 
 #: The counter scope of IDs that are not inside a workspace (workspace IDs themselves).
 GLOBAL_SCOPE = ""
@@ -89,6 +90,24 @@ def format_id(seed: int, kind: str, prefix: str, n: int, shape: Shape = "prefixe
     return str(value)
 
 
+@cache
+def _reserve_statement(dialect: str) -> Any:
+    """The upsert of ``reserve``, built once per dialect: a Core statement on the table with
+    bound parameters executes in ~25 us, where building an ORM insert each call cost ~220 us
+    (statement construction and its cache key), an ID being minted for nearly every row."""
+    table = IdCounter.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    count: Any = bindparam("count")
+    return (
+        insert(table)
+        .values(scope=bindparam("scope"), kind=bindparam("kind"), next_value=count)
+        .on_conflict_do_update(
+            index_elements=["scope", "kind"], set_={"next_value": table.c.next_value + count}
+        )
+        .returning(table.c.next_value)
+    )
+
+
 def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
     """Reserve ``count`` consecutive counter values; returns the first. Part of the caller's
     transaction, so a rolled-back request gives its numbers back.
@@ -96,15 +115,10 @@ def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
     One upsert: the first value of a kind creates its counter, any later one moves it, and the
     row stays locked until the caller commits (PostgreSQL's ON CONFLICT DO UPDATE locks the row
     as UPDATE does), so ``count=0`` serves as a named lock."""
-    bind = session.get_bind()
-    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    upsert = insert(IdCounter).values(scope=scope, kind=kind, next_value=count)
-    new_next = session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["scope", "kind"],
-            set_={"next_value": col(IdCounter.next_value) + count},
-        ).returning(col(IdCounter.next_value))
-    ).scalar_one()
+    connection = session.connection()
+    statement = _reserve_statement(connection.dialect.name)
+    params = {"scope": scope, "kind": kind, "count": count}
+    new_next = connection.execute(statement, params).scalar_one()
     return int(new_next) - count
 
 
