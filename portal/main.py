@@ -98,6 +98,8 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+    # Process-wide: new password hashes are made at the configured cost (each records its own).
+    auth_service.set_password_hash_cost(settings.password_hash_cost)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -219,9 +219,12 @@ class DatabaseBackend:
         from portal.core.settings import Settings
         from portal.sandbox import scenarios
 
+        settings = Settings()
+        auth_service.set_password_hash_cost(settings.password_hash_cost)
+
         def seed(session: Any) -> dict[str, Any]:
             scenario = scenarios.parse(text)
-            key = auth_service.ensure_secret(session, "signing_key", Settings().secret_key)
+            key = auth_service.ensure_secret(session, "signing_key", settings.secret_key)
             clock = SystemClock()
             result = scenarios.create_from(
                 session,

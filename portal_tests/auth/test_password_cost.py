@@ -9,16 +9,20 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
+from typer.testing import CliRunner
 
 from portal.auth import service
 from portal.auth.models import LandlordUser
+from portal.cli import app as cli
 from portal.core.settings import Settings
+from portal.main import create_app
 from portal_tests.conftest import TEST_PASSWORD_HASH_COST
 from portal_tests.factories import login, make_world
 
@@ -60,6 +64,30 @@ class TestProductionCost:
         )
 
         assert done.stdout.split() == [str(FULL), str(FULL)]
+
+
+class TestTheSettingReachesTheServer:
+    """Found by profiling the suite: ``Settings.password_hash_cost`` was read by nobody, so every
+    ``portal serve`` the suite started hashed its scenario passwords at the full cost."""
+
+    def test_the_app_factory_applies_it(self, database_url: str) -> None:
+        create_app(Settings(database_url=database_url, password_hash_cost=32))
+
+        assert service.password_hash_cost() == 32
+        assert cost_of(service.hash_password(PASSWORD)) == 32
+
+    def test_portal_seed_on_a_database_applies_it(
+        self, database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PORTAL_PASSWORD_HASH_COST", "64")
+        scenario = Path(__file__).resolve().parents[2] / "seed_data" / "oak-street-landlord12.json"
+
+        done = CliRunner().invoke(cli, ["seed", str(scenario), "--database-url", database_url])
+
+        assert done.exit_code == 0, done.output
+        with Session(engine) as session:
+            stored = session.scalars(select(col(LandlordUser.password_hash))).one()
+        assert cost_of(stored) == 64
 
 
 class TestCostsMeet:
