@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -218,3 +219,16 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def operator() -> dict[str, str]:
     return {"Authorization": f"Bearer {OPERATOR_KEY}"}
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One live ``portal serve`` per test worker, on the suite's database (emptied after every
+    test, as for in-process tests), for the tests that need a real server: the CLI's URL mode,
+    the reference client. A server start costs ~2 s of CPU, so they share it."""
+    from portal_tests.live import LiveServer
+
+    log = tmp_path_factory.mktemp("live-serve") / "serve.log"
+    env = {"PORTAL_SECRET_KEY": "live-test-signing-key-for-the-suite-only"}
+    with LiveServer(database_url, log, env=env) as live:
+        yield live

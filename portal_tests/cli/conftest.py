@@ -1,10 +1,9 @@
-"""The CLI's tests: typer's ``CliRunner`` for arguments and output, and one live ``portal
-serve`` per test worker (on the suite's database, emptied after every test) for the commands
-that talk to a server by URL."""
+"""The CLI's tests: typer's ``CliRunner`` for arguments and output, and the worker's live
+``portal serve`` (``live_server``: on the suite's database, emptied after every test) for the
+commands that talk to a server by URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED_DATA = ROOT / "seed_data"
 
 
-@pytest.fixture(scope="package")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    log = tmp_path_factory.mktemp("cli-serve") / "serve.log"
-    env = {"PORTAL_SECRET_KEY": "cli-test-signing-key-for-the-suite-only"}
-    with LiveServer(database_url, log, env=env) as live:
-        yield live
+@pytest.fixture
+def server(live_server: LiveServer) -> LiveServer:
+    """The worker's live ``portal serve`` (``portal_tests/conftest.py``)."""
+    return live_server
 
 
 def portal(*args: str, env: dict[str, str] | None = None) -> Result:

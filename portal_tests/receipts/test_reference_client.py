@@ -5,81 +5,30 @@ Oak Street world loaded over HTTP, the script run as a user would run it."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 
-from portal.core import http
+from portal_tests.live import OPERATOR_KEY, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "examples" / "landlord12_client.py"
 BALANCES = ROOT / "examples" / "oak-street-balances.json"
 OAK_STREET = ROOT / "seed_data" / "oak-street-landlord12.json"
-KEY = "live-operator-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
-def live(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    env = {**os.environ, "PORTAL_OPERATOR_KEY": KEY}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from portal.cli import app; app()",
-            "serve",
-            "--port",
-            str(port),
-            "--database-url",
-            database_url,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if http.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(f"portal serve exited: {(tmp_path / 'serve.log').read_text()}")
-            time.sleep(0.1)
-        else:
-            raise AssertionError("portal serve did not come up")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+def live(live_server: LiveServer) -> str:
+    """The worker's live ``portal serve`` (``portal_tests/conftest.py``)."""
+    return live_server.base
 
 
 def _oak_street(base: str) -> str:
     """The shipped world in a new workspace; the integration token it issues."""
-    operator = {"Authorization": f"Bearer {KEY}"}
+    operator = {"Authorization": f"Bearer {OPERATOR_KEY}"}
     doc = json.loads(OAK_STREET.read_text())
     section = doc["workspace"]
     created = httpx.post(
