@@ -9,9 +9,12 @@ when the operator advances the workspace past ``exp``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,9 +170,30 @@ def password_hash_cost() -> int:
     return _hash_cost
 
 
+#: scrypt cost of the passwords a scenario file gives (landlords and residents). Their plain
+#: text is in the file, often in ``seed_data/`` of a public checkout, so stretching them protects
+#: nothing; at the full cost a 5,000-resident scenario spent 3 minutes hashing (issue 19). They
+#: are still scrypt hashes with a salt each, and record their cost, so logins verify them as any
+#: other; a password a person sets later (sign-up, invite acceptance) gets the full cost.
+SCENARIO_PASSWORD_HASH_COST = 16
+_fixture_cost: ContextVar[int | None] = ContextVar("portal_fixture_hash_cost", default=None)
+
+
+@contextlib.contextmanager
+def scenario_passwords() -> Iterator[None]:
+    """Within it (this thread or task only), new hashes are made at
+    ``SCENARIO_PASSWORD_HASH_COST``, or the configured cost when that is lower."""
+    token = _fixture_cost.set(SCENARIO_PASSWORD_HASH_COST)
+    try:
+        yield
+    finally:
+        _fixture_cost.reset(token)
+
+
 def hash_password(password: str) -> str:
     salt = new_salt()
-    n = _hash_cost
+    fixture = _fixture_cost.get()
+    n = _hash_cost if fixture is None else min(fixture, _hash_cost)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_SCRYPT["r"], p=_SCRYPT["p"])
     b64 = base64.b64encode
     return f"scrypt${n}${b64(salt).decode()}${b64(digest).decode()}"

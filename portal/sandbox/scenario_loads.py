@@ -66,7 +66,8 @@ def load_into_workspace(
     ws = workspaces_service.get_workspace(session, workspace_id)
     settings_before = dict(ws.settings)
     began = workspaces_service.now_of(ws, system)
-    loaded = _load(session, ws, scenario, signing_key=signing_key, system=system, named=False)
+    with auth_service.scenario_passwords():
+        loaded = _load(session, ws, scenario, signing_key=signing_key, system=system, named=False)
     scenario_store.record(
         session,
         ws,
@@ -253,14 +254,15 @@ def reset(
     keys: dict[str, str] = {}
     if to == "scenario":
         for row in kept:
-            loaded = _load(
-                session,
-                ws,
-                scenario_store.document_of(row),
-                signing_key=signing_key,
-                system=system,
-                named=row.created,
-            )
+            with auth_service.scenario_passwords():
+                loaded = _load(
+                    session,
+                    ws,
+                    scenario_store.document_of(row),
+                    signing_key=signing_key,
+                    system=system,
+                    named=row.created,
+                )
             scenario_store.restore_tokens(session, ws.id, row.tokens, loaded.keys)
             scenario_store.keep(session, row)
             names.append(row.scenario)

@@ -538,6 +538,26 @@ def create_from(
     and load it: ``portal seed FILE`` and ``POST /v1/sandbox/scenarios``. A workspace of that
     ID is deleted first with ``replace``, else refused (409 ``workspace_exists``). The load is
     kept for ``reset``. Flushes, never commits."""
+    with auth_service.scenario_passwords():
+        return _create_from(
+            session,
+            scenario,
+            signing_key=signing_key,
+            system_now=system_now,
+            system_clock=system_clock,
+            replace=replace,
+        )
+
+
+def _create_from(
+    session: Session,
+    scenario: Scenario,
+    *,
+    signing_key: str,
+    system_now: datetime,
+    system_clock: Clock,
+    replace: bool,
+) -> WorkspaceFromScenario:
     wanted = scenario.workspace.id
     if wanted is not None and session.get(Workspace, wanted) is not None:
         if not replace:
