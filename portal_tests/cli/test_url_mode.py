@@ -40,6 +40,7 @@ def summary_rows(text: str) -> dict[str, tuple[str, str]]:
 
 
 class TestSeed:
+    @pytest.mark.smoke
     def test_creates_the_workspace_on_the_server_and_prints_its_login(
         self, server: LiveServer
     ) -> None:

@@ -13,6 +13,7 @@ EXTERNAL = re.compile(r"""(?:src|href)=["']?(?:https?:)?//|url:\s*['"]https?://"
 
 
 class TestIndex:
+    @pytest.mark.smoke
     def test_root_is_an_index_not_a_404(self, client: TestClient) -> None:
         response = client.get("/")
         assert response.status_code == 200

@@ -77,6 +77,7 @@ class TestWalkthrough:
 
 
 @pytest.mark.portal_scenario("seed_data/oak-street-landlord12.json")
+@pytest.mark.smoke
 def test_a_shipped_scenario_loads_with_its_clock_login_and_token(
     portal_server: PortalServer, portal_workspace: PortalWorkspace
 ) -> None:
