@@ -64,3 +64,25 @@ def test_the_operator_event_kinds_are_listed() -> None:
 def _sources() -> str:
     root = Path(__file__).resolve().parents[2] / "portal"
     return "\n".join(p.read_text() for p in sorted(root.rglob("*.py")))
+
+
+def shell_blocks() -> list[str]:
+    """The README's ``sh`` blocks without their comment lines."""
+    blocks = re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+    return [
+        "\n".join(line for line in b.splitlines() if not line.lstrip().startswith("#"))
+        for b in blocks
+    ]
+
+
+def test_no_command_writes_a_secret_into_the_checkout() -> None:
+    """Stumble 10: the walkthrough once wrote ``ws.json`` (the landlord's password) into the
+    repository root. Every file a README command writes goes under ``$TMPDIR`` (or /tmp)."""
+    blocks = shell_blocks()
+    assert blocks, "the README has no sh blocks: the pattern is stale"
+    outs = {m for b in blocks for m in re.findall(r'^\s*OUT="([^"]+)"', b, flags=re.M)}
+    assert outs == {"${TMPDIR:-/tmp}/oak.json"}
+    targets = [t for b in blocks for t in re.findall(r"(?<![0-9&])>\s*(\S+)", b)]
+    assert targets, "no redirection found: the pattern is stale"
+    for target in targets:
+        assert target.startswith(('"${TMPDIR:-/tmp}/', '"$OUT"', "/dev/null")), target
