@@ -590,6 +590,23 @@ def issue_token(
     return row, token
 
 
+def restore_token(
+    session: Session, workspace_id: str, integration_id: str, *, digest: str, last4: str
+) -> None:
+    """Make the integration's active token the one with this digest again: a scenario reset
+    replays the load, which mints a new token, but the tester holds the one the first load
+    answered (issue 18: same IDs, same token)."""
+    session.execute(
+        update(IntegrationToken)
+        .where(
+            col(IntegrationToken.workspace_id) == workspace_id,
+            col(IntegrationToken.integration_id) == integration_id,
+            col(IntegrationToken.active).is_(True),
+        )
+        .values(digest=digest, last4=last4)
+    )
+
+
 def revoke_token(
     session: Session, integration: Integration, token_id: str, *, now: datetime
 ) -> IntegrationToken:

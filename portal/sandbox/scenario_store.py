@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
-from portal.auth.models import IntegrationToken
 from portal.sandbox.scenario_spec import Scenario, parse
 from portal.workspaces.models import Workspace, WorkspaceScenario
 
@@ -89,13 +88,7 @@ def restore_tokens(
     """Give each replayed integration's active token the digest of the token the original load
     answered: the replay minted a new one (a token carries a random nonce), which nobody holds."""
     for key, token in kept.items():
-        session.execute(
-            update(IntegrationToken)
-            .where(
-                col(IntegrationToken.workspace_id) == workspace_id,
-                col(IntegrationToken.integration_id) == keys[key],
-                col(IntegrationToken.active).is_(True),
-            )
-            .values(digest=token["digest"], last4=token["last4"])
+        auth_service.restore_token(
+            session, workspace_id, keys[key], digest=token["digest"], last4=token["last4"]
         )
     session.flush()
