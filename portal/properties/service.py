@@ -222,6 +222,69 @@ def create_unit(
     return unit
 
 
+def create_units(
+    session: Session,
+    ids: IdMinter,
+    property: Property,
+    specs: Sequence[tuple[str, str | None]],
+    *,
+    now: datetime,
+) -> list[str]:
+    """``create_unit`` for many (name, external ID) pairs of one property, in order, in one
+    statement (a scenario's units, issue 19): the same IDs, the same refusals for the first
+    name or external ID already taken (in the property, in the workspace, or earlier in
+    ``specs``). Returns the new IDs in order."""
+    if not specs:
+        return []
+    names: dict[str, str] = dict(
+        session.execute(
+            select(col(Unit.name), col(Unit.id)).where(
+                col(Unit.workspace_id) == property.workspace_id,
+                col(Unit.property_id) == property.id,
+            )
+        ).all()
+    )
+    wanted = [ext for _name, ext in specs if ext is not None]
+    externals: dict[str, tuple[str, str, str]] = {
+        ext: (uid, name, pid)
+        for ext, uid, name, pid in session.execute(
+            select(col(Unit.external_id), col(Unit.id), col(Unit.name), col(Unit.property_id))
+            .where(col(Unit.workspace_id) == property.workspace_id)
+            .where(col(Unit.external_id).in_(wanted))
+        )
+        if ext is not None
+    }
+    new_ids = ids.many("unit", len(specs), "unit")
+    rows: list[dict[str, Any]] = []
+    for uid, (name, external_id) in zip(new_ids, specs, strict=True):
+        if name in names:
+            raise UnitNameTaken(
+                f"Property {property.id!r} already has a unit named {name!r} ({names[name]!r})."
+            )
+        if external_id is not None and external_id in externals:
+            other_id, other_name, other_property = externals[external_id]
+            raise UnitExternalIdTaken(
+                f"External ID {external_id!r} already belongs to unit {other_id!r} "
+                f"({other_name!r} of property {other_property!r})."
+            )
+        names[name] = uid
+        if external_id is not None:
+            externals[external_id] = (uid, name, property.id)
+        rows.append(
+            {
+                "workspace_id": property.workspace_id,
+                "id": uid,
+                "property_id": property.id,
+                "name": name,
+                "external_id": external_id,
+                "created_at": now,
+            }
+        )
+    session.flush()  # the property first: the units' foreign key names it
+    bulk_insert(session, Unit, rows)
+    return new_ids
+
+
 def list_units(
     session: Session, workspace_id: str, property_id: str, *, after: str | None, limit: int
 ) -> list[Unit]:

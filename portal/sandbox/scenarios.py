@@ -213,10 +213,10 @@ def _load_world(
                 session, prop, {"integration_id": keys[p.integration]}
             )
         keys[p.key] = prop.id
-        for u in p.units:
-            keys[u.key] = properties_service.create_unit(
-                session, ids, prop, name=u.name, external_id=u.external_id, now=now
-            ).id
+        unit_ids = properties_service.create_units(
+            session, ids, prop, [(u.name, u.external_id) for u in p.units], now=now
+        )
+        keys.update((u.key, uid) for u, uid in zip(p.units, unit_ids, strict=True))
     for a in scenario.deposit_accounts:
         keys[a.key] = accounts_service.create_deposit_account(
             session,

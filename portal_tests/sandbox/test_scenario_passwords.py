@@ -136,3 +136,38 @@ def test_a_configured_cost_below_the_scenario_cost_wins() -> None:
 
     with auth_service.scenario_passwords():
         assert cost_of(auth_service.hash_password("pw")) == 4
+
+
+class TestUnitsInOneStatement:
+    """A property's units are written in one statement (issue 19): the same IDs as one by one
+    (``test_golden_ids.py``), and the same refusals, for the first unit that breaks a rule."""
+
+    def test_a_name_twice_in_a_property_is_refused(self, client: TestClient) -> None:
+        doc = json.loads(OAK_STREET.read_text())
+        units = doc["properties"][0]["units"]
+        units.append({"key": "again", "name": units[1]["name"], "external_id": "2199"})
+
+        response = client.post("/v1/sandbox/scenarios", json=doc, headers=OPERATOR)
+
+        assert response.status_code == 409, response.text
+        body = response.json()
+        assert body["code"] == "unit_name_taken"
+        assert f"already has a unit named {units[1]['name']!r}" in body["detail"]
+        assert (
+            client.get("/v1/sandbox/workspaces/ws_oak_street", headers=OPERATOR).status_code == 404
+        )
+
+    def test_an_external_id_twice_in_the_workspace_is_refused(self, client: TestClient) -> None:
+        doc = json.loads(OAK_STREET.read_text())
+        first = doc["properties"][0]["units"][0]
+        doc["properties"][1]["units"].append(
+            {"key": "clash", "name": "Clash", "external_id": first["external_id"]}
+        )
+
+        response = client.post("/v1/sandbox/scenarios", json=doc, headers=OPERATOR)
+
+        assert response.status_code == 409, response.text
+        body = response.json()
+        assert body["code"] == "unit_external_id_taken"
+        assert f"External ID {first['external_id']!r} already belongs to unit" in body["detail"]
+        assert f"({first['name']!r} of property" in body["detail"]
