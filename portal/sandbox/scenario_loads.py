@@ -168,13 +168,7 @@ def _move_clock(
             extra={"max_days": sandbox_clock.MAX_ADVANCE.days},
         )
     if target > now:
-        sandbox_clock.advance_clock(
-            session, ws.id, target=target, system=system, checkpoint=_no_checkpoint
-        )
-
-
-def _no_checkpoint() -> None:
-    pass
+        scenarios.advance_in_load(session, ws, target, system)
 
 
 def _landlord(

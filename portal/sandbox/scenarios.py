@@ -426,7 +426,7 @@ def _load_money(
         + updates
     )
     for at, step, i in steps:
-        _advance(session, ws, at, system)
+        advance_in_load(session, ws, at, system)
         if step == 1:
             _reverse(session, ws, ids, scenario.reversals[i], i, keys)
             continue
@@ -458,7 +458,7 @@ def _load_money(
         if p.key is not None:
             keys[p.key] = payment.id
     if scenario.advance_to is not None:
-        _advance(session, ws, scenario.advance_to, system)
+        advance_in_load(session, ws, scenario.advance_to, system)
     scheduled = []
     for i, rv in enumerate(scenario.reversals):
         if rv.at <= final:
@@ -513,7 +513,7 @@ def _reverse(
         keys[rv.key] = named
 
 
-def _advance(session: Session, ws: Workspace, target: datetime, system: Clock) -> None:
+def advance_in_load(session: Session, ws: Workspace, target: datetime, system: Clock) -> None:
     """Run the jobs due up to ``target`` inside the load's transaction (no checkpoints: a
     refused step later in the document rolls the advance back too)."""
     sandbox_clock.advance_clock(
