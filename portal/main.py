@@ -57,6 +57,7 @@ from portal.core.errors import (
 from portal.core.health import router as ops_router
 from portal.core.idempotency import Replay
 from portal.core.inputs import INVALID_ENCODING, InputGuardMiddleware
+from portal.core.read_cache import ReadCache, ReadCacheMiddleware
 from portal.core.settings import Settings
 from portal.docs.pages import install_docs
 from portal.docs.spec import install_openapi
@@ -90,6 +91,11 @@ IMPORT_ROUTES = (
     re.compile(r"^/v1/integration/balances$"),
 )
 
+#: The accounting client's polling reads, answered from ``portal.core.read_cache`` while the
+#: database is unchanged (issue 19): their answer depends only on the database, the path, the
+#: query and the token (not the clock).
+CACHED_READS = (re.compile(r"^/v1/integration/receipt-batches(/[^/]+(/lockbox)?)?$"),)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -105,6 +111,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(settings.database_url)
         app.state.writer_gate = WriterGate.for_engine(app.state.engine)
+        app.state.read_cache = (
+            ReadCache.for_engine(app.state.engine) if settings.read_cache else None
+        )
         with session_scope(app.state.engine) as session:
             app.state.operator_key = auth_service.ensure_secret(
                 session, "operator_key", settings.operator_key
@@ -129,6 +138,8 @@ def create_app(
             yield
         finally:
             await app.state.courier.stop()
+            if app.state.read_cache is not None:
+                app.state.read_cache.close()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -186,6 +197,8 @@ def create_app(
     _install_error_handlers(app)
     install_docs(app)
     install_openapi(app)
+    # Innermost: the size limit and the input guard still see every request, cached or not.
+    app.add_middleware(ReadCacheMiddleware, routes=CACHED_READS)
     # Inner to the size limit (the last added runs first): only a body within it is read.
     app.add_middleware(InputGuardMiddleware)
     app.add_middleware(

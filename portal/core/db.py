@@ -411,8 +411,15 @@ def raw_read(engine: Engine) -> Iterator[RawReader]:
         if dialect == "sqlite":
             conn.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
         yield RawReader(conn, dialect)
-    finally:
+    except BaseException:
         conn.rollback()
+        raise
+    else:
+        # The transaction only read, so COMMIT ends it as ROLLBACK would; but psycopg forgets
+        # the connection's prepared statements on a ROLLBACK, and PostgreSQL then plans the
+        # receipts query again on every read (~8 ms; issue 19, measured with strace).
+        conn.commit()
+    finally:
         conn.close()
 
 

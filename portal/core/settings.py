@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: its own, so lowering it never locks anyone out). Keep the default: the test suite lowers
     #: it, since at 2**14 a landlord or resident password costs ~70 ms to hash or check.
     password_hash_cost: int = Field(default=2**14, ge=2, le=2**14)
+    #: Answer the accounting client's polling reads from memory while the database is unchanged
+    #: (``portal.core.read_cache``, issue 19). Off: every read runs its queries.
+    read_cache: bool = True
 
     @field_validator("password_hash_cost")
     @classmethod

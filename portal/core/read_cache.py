@@ -1,0 +1,176 @@
+"""A response cache for the accounting client's polling reads (issue 19, scope 3).
+
+Landlord 12 polls "Check Server for More Batches" and reloads batches far more often than
+anything changes, so the same bytes are computed again and again. This ASGI middleware keeps
+the last 200 answer of each cacheable read, keyed by the method, path, query and the SHA-256
+of the ``Authorization`` header, together with the **database's version** when the answer was
+computed; a request whose key and version match gets the stored bytes without the route, the
+token check or the database reads running.
+
+The version is the whole database's, so any commit by anyone (another request, another worker
+process, the clock, the CLI) invalidates every entry, and nothing has to know which rows an
+answer depends on:
+
+- SQLite: ``PRAGMA data_version`` on a connection of its own, which changes whenever another
+  connection has committed (sqlite.org/pragma.html#pragma_data_version), across processes.
+- PostgreSQL: ``pg_current_snapshot()``: equal snapshots (xmin, xmax, the transactions in
+  progress) see exactly the same committed transactions, so the same rows.
+- An in-memory SQLite database shares one connection, whose own commits ``data_version`` does
+  not see: there is no version, and nothing is cached.
+
+The version is read *before* the route runs and the answer stored under it: a commit that lands
+while the route reads makes the stored entry unreachable (the next version differs), never
+stale. Only routes whose answer is a function of the database, the path, the query and the
+token are registered (``portal.main.CACHED_READS``): not the clock (a workspace's realtime
+clock moves without a commit), and never a refusal (each is recorded as the integration's last
+error, a write, so every refused call runs the route).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: Entries kept per process (least recently used out first): a few MB at most.
+MAX_ENTRIES = 2048
+
+
+class ReadCache:
+    """The answers kept by one process, and the database version they are valid for, read on a
+    connection of the cache's own. Made by the app's lifespan and closed with it: versions read
+    on different connections are not comparable, so the entries go with the connection."""
+
+    def __init__(self, connection: Any, sql: str) -> None:
+        self._connection = connection
+        self._sql = sql
+        self._lock = threading.Lock()
+        self._next: asyncio.Future[Any] | None = None
+        self.entries: OrderedDict[tuple[bytes, str, bytes], tuple[Any, list[Message]]] = (
+            OrderedDict()
+        )
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> ReadCache | None:
+        """None where the database has no version this can read (nothing is cached)."""
+        dialect = engine.dialect.name
+        if dialect == "sqlite":
+            if engine.url.database in (None, "", ":memory:"):
+                return None
+            sql = "PRAGMA data_version"
+        elif dialect == "postgresql":
+            sql = "SELECT pg_current_snapshot()::text"
+        else:
+            return None
+        args, kwargs = engine.dialect.create_connect_args(engine.url)
+        connection = engine.dialect.loaded_dbapi.connect(*args, **kwargs)
+        if dialect == "postgresql":
+            connection.autocommit = True
+        else:
+            connection.isolation_level = None
+        return cls(connection, sql)
+
+    def version(self) -> Any:
+        with self._lock:
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute(self._sql)
+                return cursor.fetchone()[0]
+            finally:
+                cursor.close()
+
+    async def current(self) -> Any:
+        """The version for a request that has arrived: from a read that starts after it did, so
+        the answer reflects every commit its client saw complete. Requests arriving together
+        share one read (PostgreSQL: one round trip for many requests, not one each)."""
+        loop = asyncio.get_running_loop()
+        waiting = self._next
+        if waiting is None or waiting.get_loop() is not loop:
+            waiting = self._next = loop.create_future()
+            loop.call_soon(self._read_for, waiting)
+        return await waiting
+
+    def _read_for(self, waiting: asyncio.Future[Any]) -> None:
+        # Whoever arrives from now on waits for the next read.
+        if self._next is waiting:
+            self._next = None
+        try:
+            waiting.set_result(self.version())
+        except Exception as error:  # every waiter gets it; the middleware then skips the cache
+            waiting.set_exception(error)
+
+    def get(self, key: tuple[bytes, str, bytes], version: Any) -> list[Message] | None:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] != version:
+            return None
+        self.entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: tuple[bytes, str, bytes], version: Any, messages: list[Message]) -> None:
+        self.entries[key] = (version, messages)
+        self.entries.move_to_end(key)
+        while len(self.entries) > MAX_ENTRIES:
+            self.entries.popitem(last=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self._connection.close()
+
+
+class ReadCacheMiddleware:
+    """Serve a registered GET from the cache while the database's version is unchanged."""
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[re.Pattern[str]]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        cache: ReadCache | None = getattr(scope["app"].state, "read_cache", None)
+        authorization = _authorization(scope["headers"])
+        if cache is None or authorization is None or not any(r.match(path) for r in self.routes):
+            await self.app(scope, receive, send)
+            return
+        key = (hashlib.sha256(authorization).digest(), path, scope["query_string"])
+        try:
+            version = await cache.current()
+        except Exception:  # no version (the database went away): the route answers, uncached
+            await self.app(scope, receive, send)
+            return
+        kept = cache.get(key, version)
+        if kept is not None:
+            for message in kept:
+                await send(message)
+            return
+        messages: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            messages.append(message)
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        start = messages[0] if messages else {}
+        if (
+            start.get("type") == "http.response.start"
+            and start["status"] == 200
+            and not messages[-1].get("more_body", False)
+        ):
+            cache.put(key, version, messages)
+
+
+def _authorization(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"authorization":
+            return value
+    return None
