@@ -38,7 +38,7 @@ from portal_tests.live import LiveServer
 
 #: Large enough that the intake takes seconds on either database, so the reads below have
 #: every chance to come back first; the test does not depend on how long it takes.
-ROWS = 6_000
+ROWS = 15_000
 INTAKE_KEY = "responsiveness-intake"
 PROBLEM = "application/problem+json"
 

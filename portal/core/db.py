@@ -107,6 +107,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # 16 MiB of page cache (the default is 2 MiB): a bulk write (an intake, a scenario)
+        # updates indexes keyed by random IDs all over the file, and with a small cache the same
+        # pages are spilled and rewritten many times (50,000-resident intake: ~7 s to ~5.5 s,
+        # issue 19). Grown only as a connection uses it; within the 500 MB budget, measured.
+        cur.execute("PRAGMA cache_size=-16384")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -351,12 +356,79 @@ def expire_loaded(
 
 
 def bulk_insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one Core ``executemany`` on the session's connection, in its
+    """Insert many rows with one ``executemany`` on the session's connection, in its
     transaction. Not the ORM bulk path: that builds per-row state and costs several times more
-    (perf-baseline.md §8)."""
-    if rows:
-        table = model.__table__  # type: ignore[attr-defined]
-        session.connection().execute(table.insert(), rows)
+    (perf-baseline.md §8).
+
+    On SQLite the rows go to the driver directly: each column's values converted by the
+    column type's own bind processor, in one pass per column, then zipped into tuples. Core's
+    ``executemany`` does the same conversion one parameter at a time, with a dict per row, and
+    that was half of a 50,000-resident intake's time (issue 19, py-spy). Every row must have
+    the first row's keys (as Core requires); a column left out gets its scalar default.
+    PostgreSQL keeps Core, whose "insertmanyvalues" batches rows into multi-row INSERTs."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    plan = (
+        _insert_plan(table, connection.dialect, tuple(rows[0]))
+        if connection.dialect.name == "sqlite"
+        else None
+    )
+    if plan is None:
+        connection.execute(table.insert(), rows)
+        return
+    sql, columns = plan
+    values: list[list[Any] | Iterator[Any]] = []
+    for key, process, constant in columns:
+        if key is None:
+            values.append([constant] * len(rows))
+            continue
+        column = [row[key] for row in rows]
+        values.append(column if process is None else _processed(process, column))
+    connection.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _processed(process: Callable[[Any], Any], column: list[Any]) -> list[Any]:
+    """The column's values through its bind processor, each distinct value once: a bulk write
+    stamps most rows with the same instant and date, and formatting a datetime for SQLite is the
+    costly part (unhashable values, JSON, go through one by one)."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return list(map(process, column))
+    if len(distinct) * 2 > len(column):
+        return list(map(process, column))
+    done = {value: process(value) for value in distinct}
+    return [done[value] for value in column]
+
+
+@lru_cache(maxsize=512)
+def _insert_plan(
+    table: Any, dialect: Dialect, keys: tuple[str, ...]
+) -> tuple[str, list[tuple[str | None, Callable[[Any], Any] | None, Any]]] | None:
+    """The positional INSERT for these keys and, per parameter, the row key it reads (None: the
+    column's scalar default), the bind processor and the default. None when a column left out
+    has a default Core would compute (a callable): such inserts keep Core's path."""
+    names = set(keys)
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if column.name in names or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            return None
+        defaults[column.name] = column.default.arg
+    compiled = table.insert().compile(dialect=dialect, column_keys=[*keys, *defaults])
+    processors = compiled._bind_processors
+    columns: list[tuple[str | None, Callable[[Any], Any] | None, Any]] = []
+    for name in compiled.positiontup or ():
+        process = processors.get(name)
+        if name in defaults:
+            value = defaults[name]
+            columns.append((None, None, process(value) if process is not None else value))
+        else:
+            columns.append((name, process, None))
+    return compiled.string, columns
 
 
 class RawReader:

@@ -137,10 +137,25 @@ class IdMinter:
         self, kind: str, count: int, prefix: str | None = None, shape: Shape = "prefixed"
     ) -> list[str]:
         first = reserve(self.session, self.scope, kind, count)
-        return [
-            format_id(self.seed, kind, prefix or kind, n, shape)
-            for n in range(first, first + count)
-        ]
+        return format_ids(self.seed, kind, prefix or kind, range(first, first + count), shape)
+
+
+def format_ids(
+    seed: int, kind: str, prefix: str, ns: range, shape: Shape = "prefixed"
+) -> list[str]:
+    """``[format_id(seed, kind, prefix, n, shape) for n in ns]``, the same strings, made in bulk:
+    every 60-bit value is laid in 10 bytes (shifted left 20 bits) and the whole run goes through
+    one ``b32encode``, 16 characters a value of which the first 12 are the ID (a fifth of a
+    50,000-resident intake's Python time went to one encode call per ID; issue 19)."""
+    modulus, offset = _SPACE[shape]
+    a, b = _affine(seed, kind, modulus)
+    values = [(a * n + b) % modulus + offset for n in ns]
+    if shape != "prefixed":
+        return [str(v) for v in values]
+    packed = b"".join([(v << 20).to_bytes(10, "big") for v in values])
+    text = base64.b32encode(packed).decode("ascii").translate(_TO_CROCKFORD)
+    head = f"{prefix}_"
+    return [head + text[i : i + 12] for i in range(0, len(text), 16)]
 
 
 def seed_from_text(text: str) -> int:
