@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, select, update
 from sqlmodel import Session, col
 
 from portal.core import calendar, transitions
-from portal.core.db import bulk_insert, get_row
+from portal.core.db import bulk_insert, get_row, unindexed
 from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
 from portal.payments import batching, postings, sources
@@ -265,7 +265,7 @@ def mark_paying(
                 col(Resident.workspace_id) == workspace_id,
                 col(Resident.id).in_(chunk),
                 transitions.moving(
-                    col(Resident.status),
+                    unindexed(col(Resident.status)),
                     RESIDENT_TRANSITIONS,
                     [ResidentStatus.APPROVED],
                     ResidentStatus.CURRENT,
