@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import pstats
 import resource
@@ -65,6 +66,7 @@ from portal.core.clock import FixedClock  # noqa: E402
 from portal.core.db import bulk_insert, make_engine, session_scope  # noqa: E402
 from portal.core.ids import new_secrets, reserve  # noqa: E402
 from portal.core.migrate import upgrade  # noqa: E402
+from portal.main import gc_thresholds  # noqa: E402
 from portal.notifications.models import Email  # noqa: E402
 from portal.payments import check  # noqa: E402
 from portal.payments.models import (  # noqa: E402
@@ -315,6 +317,8 @@ def count_by(session: Session, column: Any, workspace_id: str) -> dict[str, int]
 
 def child(n: int, url: str, profile: Path | None, *, analyze: bool) -> dict[str, Any]:
     """One size, in this process; returns the measurements."""
+    # The collector as ``portal serve`` sets it (``portal.main``): the advance runs there.
+    gc.set_threshold(*gc_thresholds)
     engine = make_engine(url)
     upgrade(engine)
     workspace_id = f"ws_bench_month_{n}"

@@ -182,6 +182,19 @@ def insert_payments(
 ) -> list[str]:
     """Insert payments in one statement; processing ones join their day's batches.
     ``batch_id`` (one payment, from a scenario) is the ID its batch gets if it opens one."""
+    return [row["id"] for row in insert_payment_rows(session, ids, new, now=now, batch_id=batch_id)]
+
+
+def insert_payment_rows(
+    session: Session,
+    ids: IdMinter,
+    new: Sequence[NewPayment],
+    *,
+    now: datetime,
+    batch_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """``insert_payments``, returning the rows as written (the model's column names), in the
+    order of ``new``: a caller that only reads them need not load them back."""
     if not new:
         return []
     payment_ids = ids.many("payment", len(new), "pay")
@@ -230,7 +243,7 @@ def insert_payments(
     postings.post_payments(
         session, ids, [r["id"] for r in rows if r["deposit_batch_id"] is not None], now=now
     )
-    return payment_ids
+    return rows
 
 
 def mark_paying(
@@ -254,7 +267,12 @@ def mark_paying(
     for chunk in _chunks(payers):
         session.execute(
             update(Resident)
-            .where(col(Resident.workspace_id) == workspace_id, col(Resident.id).in_(chunk))
+            .where(
+                col(Resident.workspace_id) == workspace_id,
+                col(Resident.id).in_(chunk),
+                # Once a resident has paid, every later month's payment rewrote the row anyway.
+                col(Resident.has_paid).is_(False),
+            )
             .values(has_paid=True)
             .execution_options(synchronize_session=False)
         )
