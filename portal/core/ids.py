@@ -20,10 +20,12 @@ import base64
 import hashlib
 import math
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
@@ -114,7 +116,66 @@ def reserve(session: Session, scope: str, kind: str, count: int = 1) -> int:
 
     One upsert: the first value of a kind creates its counter, any later one moves it, and the
     row stays locked until the caller commits (PostgreSQL's ON CONFLICT DO UPDATE locks the row
-    as UPDATE does), so ``count=0`` serves as a named lock."""
+    as UPDATE does), so ``count=0`` serves as a named lock. Inside ``buffered(session)`` the
+    values come from blocks reserved ahead (see there)."""
+    blocks: dict[tuple[str, str], list[int]] | None = session.info.get(_BUFFER)
+    if blocks is None or count == 0:
+        return _reserve_now(session, scope, kind, count)
+    block = blocks.get((scope, kind))
+    if block is None:
+        size = max(count, BLOCK)
+        first = _reserve_now(session, scope, kind, size)
+        block = blocks[(scope, kind)] = [first, first + size]
+    elif block[0] + count > block[1]:
+        more = max(count - (block[1] - block[0]), BLOCK)
+        start = _reserve_now(session, scope, kind, more)
+        if start != block[1]:  # the counter row is this transaction's until it commits
+            raise RuntimeError(f"counter {scope}/{kind} moved under a buffered reservation")
+        block[1] += more
+    first = block[0]
+    block[0] += count
+    return first
+
+
+_BUFFER = "portal_id_buffer"
+#: Values reserved ahead per counter inside ``buffered``.
+BLOCK = 512
+
+
+@contextmanager
+def buffered(session: Session) -> Iterator[None]:
+    """Reserve counter values in blocks for the duration, and give back what is left at the
+    end: the values handed out, so the IDs minted, are exactly those of one reservation per
+    call (a scenario loaded either way gets the same IDs), with one upsert per 512 values
+    instead of one per ID (a tenth of a 5,000-resident scenario load; issue 19). Safe because a
+    reservation keeps the counter row to this transaction until it commits (SQLite: the write
+    lock; PostgreSQL: the row lock), so no one else moves it meanwhile. Nested use joins the
+    outer buffer. An exception leaves the give-back to the rollback."""
+    if _BUFFER in session.info:
+        yield
+        return
+    blocks: dict[tuple[str, str], list[int]] = {}
+    session.info[_BUFFER] = blocks
+    try:
+        yield
+        table = IdCounter.__table__  # type: ignore[attr-defined]
+        unused = [
+            {"s": scope, "k": kind, "n": next_free}
+            for (scope, kind), (next_free, end) in blocks.items()
+            if next_free < end
+        ]
+        if unused:
+            session.connection().execute(
+                update(table)
+                .where(table.c.scope == bindparam("s"), table.c.kind == bindparam("k"))
+                .values(next_value=bindparam("n")),
+                unused,
+            )
+    finally:
+        session.info.pop(_BUFFER, None)
+
+
+def _reserve_now(session: Session, scope: str, kind: str, count: int) -> int:
     connection = session.connection()
     statement = _reserve_statement(connection.dialect.name)
     params = {"scope": scope, "kind": kind, "count": count}

@@ -103,7 +103,7 @@ from portal.balances import service as balances_service
 from portal.core import jobs
 from portal.core.clock import Clock
 from portal.core.errors import FieldError, PortalError, Unprocessable
-from portal.core.ids import IdMinter
+from portal.core.ids import IdMinter, buffered
 from portal.payments import recurring as recurring_service
 from portal.payments import schemas as payments_schemas
 from portal.payments import service as payments_service
@@ -166,18 +166,21 @@ def load_into(
                 session, ids, integration, key=signing_key, now=now
             )
             tokens[spec.key] = token
-    leases = _load_world(session, ids, scenario, keys, now=now)
-    for call in scenario.balances:
-        integration = auth_service.get_integration(session, ws.id, keys[call.integration])
-        balances_service.receive(session, ids, integration, call, now=now)
-    try:
-        upkeep.load_work_orders(session, ids, scenario.work_orders, keys, leases, now=now)
-    except PortalError as exc:
-        raise _refused("$.work_orders", exc) from None
-    try:
-        upkeep.load_applications(session, ids, scenario.applications, keys, now=now)
-    except PortalError as exc:
-        raise _refused("$.applications", exc) from None
+    # Everything up to the payments happens at ``now``, with IDs reserved in blocks (the same
+    # IDs; ``ids.buffered``); the clock only moves after.
+    with buffered(session):
+        leases = _load_world(session, ids, scenario, keys, now=now)
+        for call in scenario.balances:
+            integration = auth_service.get_integration(session, ws.id, keys[call.integration])
+            balances_service.receive(session, ids, integration, call, now=now)
+        try:
+            upkeep.load_work_orders(session, ids, scenario.work_orders, keys, leases, now=now)
+        except PortalError as exc:
+            raise _refused("$.work_orders", exc) from None
+        try:
+            upkeep.load_applications(session, ids, scenario.applications, keys, now=now)
+        except PortalError as exc:
+            raise _refused("$.applications", exc) from None
     scheduled = _load_money(session, ws, ids, scenario, keys, leases, now=now, system=system)
     return ScenarioLoaded(
         workspace_id=ws.id,
@@ -339,7 +342,7 @@ def _check_instant(path: str, at: datetime, now: datetime) -> None:
         )
 
 
-def _load_money(
+def _load_sources(
     session: Session,
     ws: Workspace,
     ids: IdMinter,
@@ -348,18 +351,8 @@ def _load_money(
     leases: dict[str, str],
     *,
     now: datetime,
-    system: Clock,
-) -> list[ScheduledReversal]:
-    """Payment sources and schedules at ``now``; then each payment and reversal at its own
-    instant, the clock advanced (and its jobs run) up to it first; then the clock to
-    ``advance_to``; then the reversals beyond that are stored for later. Returns those."""
-    for i, p in enumerate(scenario.payments):
-        _check_instant(f"$.payments[{i}].at", p.at, now)
-    if scenario.advance_to is not None:
-        _check_instant("$.advance_to", scenario.advance_to, now)
-    for i, rv in enumerate(scenario.reversals):
-        # Also the stored ones: a world should not hold an action no single advance can reach.
-        _check_instant(f"$.reversals[{i}].at", rv.at, now)
+) -> None:
+    """The payment sources and recurring schedules, at ``now``."""
     for i, s in enumerate(scenario.payment_sources):
         try:
             if isinstance(s, BankSourceSpec):
@@ -404,6 +397,31 @@ def _load_money(
             raise _refused(f"$.recurring_payments[{i}]", exc) from None
         if r.key is not None:
             keys[r.key] = schedule.id
+
+
+def _load_money(
+    session: Session,
+    ws: Workspace,
+    ids: IdMinter,
+    scenario: Scenario,
+    keys: dict[str, str],
+    leases: dict[str, str],
+    *,
+    now: datetime,
+    system: Clock,
+) -> list[ScheduledReversal]:
+    """Payment sources and schedules at ``now``; then each payment and reversal at its own
+    instant, the clock advanced (and its jobs run) up to it first; then the clock to
+    ``advance_to``; then the reversals beyond that are stored for later. Returns those."""
+    for i, p in enumerate(scenario.payments):
+        _check_instant(f"$.payments[{i}].at", p.at, now)
+    if scenario.advance_to is not None:
+        _check_instant("$.advance_to", scenario.advance_to, now)
+    for i, rv in enumerate(scenario.reversals):
+        # Also the stored ones: a world should not hold an action no single advance can reach.
+        _check_instant(f"$.reversals[{i}].at", rv.at, now)
+    with buffered(session):
+        _load_sources(session, ws, ids, scenario, keys, leases, now=now)
     updates = [
         (u.at, 2, (i, j))
         for i, w in enumerate(scenario.work_orders)
