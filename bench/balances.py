@@ -17,8 +17,8 @@ HTTP, and times:
 3. a second identical call (a new Idempotency-Key, so it is processed again: nothing changes).
 
 Targets: first intake <= 3x the bare baseline (issue 19) and <= 3x the same-rows one
-(issue 4), second <= 1.5x the first, the server's peak memory (VmHWM) < 500 MB. Prints the
-numbers, the ratios and PASS/FAIL; exits 1 on a FAIL.
+(issue 4), second <= 0.5x the first (issue 19; issue 4 asked 1.5x), the server's peak memory
+(VmHWM) < 500 MB. Prints the numbers, the ratios and PASS/FAIL; exits 1 on a FAIL.
 """
 
 from __future__ import annotations
@@ -383,7 +383,7 @@ def main() -> int:
     checks = [
         (f"first intake / bare baseline = {r0:.2f}x (issue 19 target <= 3x)", r0 <= 3),
         (f"first intake / same-rows baseline = {r1:.2f}x (issue 4 target <= 3x)", r1 <= 3),
-        (f"second / first = {r2:.2f}x (target <= 1.5x)", r2 <= 1.5),
+        (f"second / first = {r2:.2f}x (issue 19: keep <= 0.5x; issue 4: <= 1.5x)", r2 <= 0.5),
         (f"server peak memory = {peak:.0f} MB (target < 500 MB)", peak < 500),
     ]
     for text, ok in checks:

@@ -153,8 +153,10 @@ def _existing_leases(session: Session, ws: str) -> dict[str, dict[str, Any]]:
             col(Lease.external_scope) == "",
             col(Lease.external_resident_id).is_not(None),
         )
-    ).mappings()
-    return {r["external_resident_id"]: dict(r) for r in rows}
+    )
+    # dict(zip(...)) per row, not ``.mappings()``: a third of the time for 50,000 leases.
+    names = list(rows.keys())
+    return {r[1]: dict(zip(names, r, strict=True)) for r in rows}
 
 
 def _lease_people(session: Session, ws: str) -> dict[str, dict[str, Any]]:
@@ -179,10 +181,12 @@ def _lease_people(session: Session, ws: str) -> dict[str, dict[str, Any]]:
             col(Resident.status) != ResidentStatus.DELETED,
         )
         .order_by(col(LeaseResident.lease_id), col(Resident.id))
-    ).mappings()
+    )
+    names = list(rows.keys())
     people: dict[str, dict[str, Any]] = {}
     for r in rows:
-        people.setdefault(r["lease_id"], dict(r))
+        if r[0] not in people:
+            people[r[0]] = dict(zip(names, r, strict=True))
     return people
 
 
