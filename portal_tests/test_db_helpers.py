@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from portal.core.db import bulk_insert, unindexed
+from portal.core.db import bulk_insert, bulk_insert_columns, unindexed
 from portal.properties.models import Property, Unit
 from portal.residents.models import Lease, LeaseEvent, LeaseStatus, Resident
 from portal.workspaces.models import Workspace
@@ -166,3 +167,29 @@ def test_sqlite_keeps_the_primary_key_for_a_bulk_status_update(engine: Engine) -
 
     assert "ix_resident_workspace_status" in plans[0]  # the trap the helper avoids
     assert "ix_resident_workspace_status" not in plans[1]
+
+
+def test_rows_given_column_by_column_are_the_rows_given_as_dicts(engine: Engine) -> None:
+    """``bulk_insert_columns`` (lists, and 1-tuples for a value every row shares) writes what
+    ``bulk_insert`` writes, on either database's path."""
+    with Session(engine) as session:
+        for ws in ("ws_rows", "ws_cols"):
+            _workspace(session, ws)
+            _places(session, ws, 5)
+        rows = _leases("ws_rows", 5)
+        bulk_insert(session, Lease, rows)
+        names = list(rows[0])
+        columns: dict[str, Any] = {name: [row[name] for row in rows] for name in names}
+        columns["workspace_id"] = ("ws_cols",)
+        columns["created_at"] = (NOW,)
+        bulk_insert_columns(session, Lease, 5, columns)
+
+        by_rows, by_columns = _read(session, "ws_rows"), _read(session, "ws_cols")
+        session.rollback()
+
+    assert by_columns == by_rows
+
+
+def test_a_column_of_the_wrong_length_is_refused(session: Session) -> None:
+    with pytest.raises(ValueError, match="'rent_cents'"):
+        bulk_insert_columns(session, Lease, 3, {"id": ["a", "b", "c"], "rent_cents": [1, 2]})

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from portal.core import transitions
-from portal.core.db import UTCDateTime, bulk_insert
+from portal.core.db import UTCDateTime, bulk_insert, bulk_insert_columns
 from portal.core.ids import IdMinter, new_secrets, reserve
 from portal.notifications import service as notifications
 from portal.properties.models import Unit
@@ -79,28 +79,29 @@ def create(
     digests = [invite_digest(code) if code else None for code in codes]
     places = [unit_ids[row.unit_id] for row in rows]
     unit_property = _unit_properties(session, ws)
-    bulk_insert(
+    # Column by column (``bulk_insert_columns``): no dict per resident.
+    bulk_insert_columns(
         session,
         Resident,
-        [
-            {
-                "workspace_id": ws,
-                "id": resident_ids[n],
-                "name": row.name,
-                "email": emails[n],
-                "phone": row.phone,
-                "status": ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING,
-                "status_changed_at": now,
-                "password_hash": None,
-                "invite_code": digests[n],
-                "property_id": unit_property.get(places[n]),
-                "unit_id": places[n],
-                "merged_into": None,
-                "has_paid": False,
-                "created_at": now,
-            }
-            for n, row in enumerate(rows)
-        ],
+        len(rows),
+        {
+            "workspace_id": (ws,),
+            "id": resident_ids,
+            "name": [row.name for row in rows],
+            "email": emails,
+            "phone": [row.phone for row in rows],
+            "status": [
+                ResidentStatus.INVITE if email else ResidentStatus.WAITING for email in emails
+            ],
+            "status_changed_at": (now,),
+            "password_hash": (None,),
+            "invite_code": digests,
+            "property_id": [unit_property.get(place) for place in places],
+            "unit_id": places,
+            "merged_into": (None,),
+            "has_paid": (False,),
+            "created_at": (now,),
+        },
     )
     del digests
     basis_seq = leases_service.ledger_seq(session, ws)
@@ -126,30 +127,26 @@ def create(
             for n, row in enumerate(rows)
         ],
     )
-    bulk_insert(
+    bulk_insert_columns(
         session,
         LeaseResident,
-        [
-            {"workspace_id": ws, "lease_id": lid, "resident_id": rid}
-            for lid, rid in zip(lease_ids, resident_ids, strict=True)
-        ],
+        len(rows),
+        {"workspace_id": (ws,), "lease_id": lease_ids, "resident_id": resident_ids},
     )
     first_seq = reserve(session, ws, "lease_event_seq", len(rows))
-    bulk_insert(
+    bulk_insert_columns(
         session,
         LeaseEvent,
-        [
-            {
-                "workspace_id": ws,
-                "id": eid,
-                "lease_id": lease_ids[n],
-                "seq": first_seq + n,
-                "kind": "created",
-                "data": {"origin": "balances", "resident_ids": [resident_ids[n]]},
-                "at": now,
-            }
-            for n, eid in enumerate(ids.many("lease_event", len(rows), "lev"))
-        ],
+        len(rows),
+        {
+            "workspace_id": (ws,),
+            "id": ids.many("lease_event", len(rows), "lev"),
+            "lease_id": lease_ids,
+            "seq": list(range(first_seq, first_seq + len(rows))),
+            "kind": ("created",),
+            "data": [{"origin": "balances", "resident_ids": [rid]} for rid in resident_ids],
+            "at": (now,),
+        },
     )
     notifications.send_many(
         session,
