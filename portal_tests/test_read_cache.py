@@ -213,3 +213,20 @@ def test_requests_arriving_together_share_one_version_read(
     assert together == [1] * 5
     assert later == 2
     assert len(reads) == 2
+
+
+def test_a_lost_version_connection_is_replaced_and_the_cache_emptied(engine: Engine) -> None:
+    """A database restart breaks the cache's own connection: the next read opens a new one,
+    and nothing kept under the old connection's versions is served."""
+    cache = ReadCache.for_engine(engine)
+    assert cache is not None
+    try:
+        cache.put((b"t", "/x", b""), cache.version(), [])
+        cache._connection.close()  # what a restart does to it
+
+        after = cache.version()
+
+        assert after is not None
+        assert not cache.entries
+    finally:
+        cache.close()

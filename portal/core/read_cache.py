@@ -29,11 +29,12 @@ error, a write, so every refused call runs the route).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -48,8 +49,9 @@ class ReadCache:
     connection of the cache's own. Made by the app's lifespan and closed with it: versions read
     on different connections are not comparable, so the entries go with the connection."""
 
-    def __init__(self, connection: Any, sql: str) -> None:
-        self._connection = connection
+    def __init__(self, connect: Callable[[], Any], sql: str) -> None:
+        self._connect = connect
+        self._connection = connect()
         self._sql = sql
         self._lock = threading.Lock()
         self._next: asyncio.Future[Any] | None = None
@@ -70,21 +72,38 @@ class ReadCache:
         else:
             return None
         args, kwargs = engine.dialect.create_connect_args(engine.url)
-        connection = engine.dialect.loaded_dbapi.connect(*args, **kwargs)
-        if dialect == "postgresql":
-            connection.autocommit = True
-        else:
-            connection.isolation_level = None
-        return cls(connection, sql)
+
+        def connect() -> Any:
+            connection = engine.dialect.loaded_dbapi.connect(*args, **kwargs)
+            if dialect == "postgresql":
+                connection.autocommit = True
+            else:
+                connection.isolation_level = None
+            return connection
+
+        return cls(connect, sql)
 
     def version(self) -> Any:
         with self._lock:
-            cursor = self._connection.cursor()
             try:
-                cursor.execute(self._sql)
-                return cursor.fetchone()[0]
-            finally:
-                cursor.close()
+                return self._read()
+            except Exception:
+                # The connection went away (a database restart): a new one, once. Versions of
+                # the old connection are not comparable with the new one's, so nothing kept
+                # survives; if this fails too, the middleware answers uncached.
+                self.entries.clear()
+                with contextlib.suppress(Exception):
+                    self._connection.close()
+                self._connection = self._connect()
+                return self._read()
+
+    def _read(self) -> Any:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self._sql)
+            return cursor.fetchone()[0]
+        finally:
+            cursor.close()
 
     async def current(self) -> Any:
         """The version for a request that has arrived: from a read that starts after it did, so
