@@ -229,6 +229,12 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     from portal_tests.live import LiveServer
 
     log = tmp_path_factory.mktemp("live-serve") / "serve.log"
-    env = {"PORTAL_SECRET_KEY": "live-test-signing-key-for-the-suite-only"}
+    env = {
+        "PORTAL_SECRET_KEY": "live-test-signing-key-for-the-suite-only",
+        # It shares the database with in-process tests: its real-clock loop (every second, on
+        # the system clock) would advance their `real`-mode workspaces under them (a PostgreSQL
+        # CI run saw TestRealClock's workspace moved to a 22:30 job mid-test).
+        "PORTAL_RUN_REAL_CLOCKS": "false",
+    }
     with LiveServer(database_url, log, env=env) as live:
         yield live
