@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -77,3 +79,20 @@ def advance(client: TestClient, workspace_id: str, **body: Any) -> dict[str, Any
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+OAK_STREET = Path(__file__).resolve().parents[1] / "seed_data" / "oak-street-landlord12.json"
+
+
+def load_oak_street(client: TestClient) -> tuple[dict[str, Any], dict[str, str]]:
+    """The shipped Inosio world (seed 004's eight batches), loaded into a workspace made with the
+    file's own seed, clock and settings, as ``portal seed`` does; the workspace and the
+    Landlord 12 token's header."""
+    doc = json.loads(OAK_STREET.read_text())
+    section = doc["workspace"]
+    ws = make_workspace(
+        client, seed=section["seed"], clock=section["clock"], settings=section["settings"]
+    )
+    loaded = client.post(f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR)
+    assert loaded.status_code == 200, loaded.text
+    return ws, bearer(loaded.json()["tokens"]["landlord12"])

@@ -5,8 +5,6 @@ process or any other connection, makes the next read run its queries again."""
 from __future__ import annotations
 
 import asyncio
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,23 +18,15 @@ from portal.core.read_cache import ReadCache
 from portal.core.settings import Settings
 from portal.main import create_app
 from portal.receipts import service as receipts_service
-from portal_tests.factories import OPERATOR, bearer, make_workspace
+from portal_tests.factories import bearer, load_oak_street
 
-OAK_STREET = Path(__file__).resolve().parents[1] / "seed_data" / "oak-street-landlord12.json"
 BATCH = "/v1/integration/receipt-batches/2732388606925747"
 LIST = "/v1/integration/receipt-batches"
 
 
 @pytest.fixture
 def oak(client: TestClient) -> dict[str, str]:
-    doc = json.loads(OAK_STREET.read_text())
-    section = doc["workspace"]
-    ws = make_workspace(
-        client, seed=section["seed"], clock=section["clock"], settings=section["settings"]
-    )
-    loaded = client.post(f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR)
-    assert loaded.status_code == 200, loaded.text
-    return bearer(loaded.json()["tokens"]["landlord12"])
+    return load_oak_street(client)[1]
 
 
 @pytest.fixture

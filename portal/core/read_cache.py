@@ -156,9 +156,13 @@ class ReadCacheMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        # The route first: every other GET passes through without its headers being read.
+        if not any(r.match(path) for r in self.routes):
+            await self.app(scope, receive, send)
+            return
         cache: ReadCache | None = getattr(scope["app"].state, "read_cache", None)
         authorization = _authorization(scope["headers"])
-        if cache is None or authorization is None or not any(r.match(path) for r in self.routes):
+        if cache is None or authorization is None:
             await self.app(scope, receive, send)
             return
         key = (hashlib.sha256(authorization).digest(), path, scope["query_string"])

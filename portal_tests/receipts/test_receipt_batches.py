@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +17,10 @@ from portal_tests.factories import (
     OPERATOR,
     World,
     bearer,
+    load_oak_street,
     login,
     make_integration,
     make_token,
-    make_workspace,
 )
 from portal_tests.payments.helpers import Payer, add_bank, add_card, pay
 from portal_tests.residents.helpers import mailbox
@@ -33,8 +31,6 @@ from portal_tests.reversals.helpers import (
     move,
     operator_return,
 )
-
-OAK_STREET = Path(__file__).resolve().parents[2] / "seed_data" / "oak-street-landlord12.json"
 
 #: Seed 004's "Load Receipts from Inosio Server" dropdown, exactly (the $2,700.00 batch is the
 #: one selected in its first screenshot).
@@ -80,14 +76,7 @@ def mark(client: TestClient, auth: dict[str, str], batch_id: str, state: str) ->
 @pytest.fixture
 def oak(client: TestClient) -> tuple[dict[str, Any], dict[str, str]]:
     """The shipped Inosio world, loaded with ``portal seed``'s route; its token."""
-    doc = json.loads(OAK_STREET.read_text())
-    section = doc["workspace"]
-    ws = make_workspace(
-        client, seed=section["seed"], clock=section["clock"], settings=section["settings"]
-    )
-    loaded = client.post(f"/v1/sandbox/workspaces/{ws['id']}/scenario", json=doc, headers=OPERATOR)
-    assert loaded.status_code == 200, loaded.text
-    return ws, bearer(loaded.json()["tokens"]["landlord12"])
+    return load_oak_street(client)
 
 
 class TestTheSeedsDialog:
