@@ -161,6 +161,65 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    #: CPU seconds the server (its processes, and PostgreSQL's when it is the database) and the
+    #: load generator spent during the run: on a 2-core machine the generator takes its share
+    #: of the cores a second worker would need, so the scaling is read per CPU-second too.
+    server_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+
+    @property
+    def per_server_cpu_s(self) -> float:
+        """Requests per CPU-second of the server: what more cores would multiply."""
+        return self.requests_per_s * DURATION[0] / self.server_cpu_s if self.server_cpu_s else 0.0
+
+
+DURATION = [10]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime: proc(5) fields 14 and 15
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return seconds
+
+
+def server_pids(session_id: int, postgres: bool) -> list[int]:
+    """The server's processes (its session, started with ``start_new_session``), and every
+    ``postgres`` process when the database is PostgreSQL (the backends serving it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ours = os.getsid(int(entry.name)) == session_id
+            if ours or (postgres and (entry / "comm").read_text().strip() == "postgres"):
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+def measured(load: Any, proc: subprocess.Popen[bytes], postgres: bool) -> Any:
+    """``load`` with the server's and the generator's CPU time recorded on its result."""
+
+    def run(*args: Any) -> Result:
+        before, child_before = _cpu_of(server_pids(proc.pid, postgres)), os.times()
+        result: Result = load(*args)
+        # Processes started during the run (a new backend) count from zero.
+        after, child_after = _cpu_of(server_pids(proc.pid, postgres)), os.times()
+        result.server_cpu_s = sum(t - before.get(pid, 0.0) for pid, t in after.items())
+        result.client_cpu_s = (child_after.children_user + child_after.children_system) - (
+            child_before.children_user + child_before.children_system
+        )
+        return result
+
+    return run
 
 
 def _ms(value: str, unit: str) -> float:
@@ -331,6 +390,7 @@ def main() -> int:
         help="also run the portal with PORTAL_READ_CACHE=false (every read runs its queries)",
     )
     args = parser.parse_args()
+    DURATION[0] = args.duration
     use_wrk = args.generator == "wrk" or (args.generator == "auto" and shutil.which("wrk"))
     load = run_wrk if use_wrk else run_asyncio
     print(
@@ -390,10 +450,11 @@ def main() -> int:
                     base = f"http://127.0.0.1:{port}"
                     token, batch_id = _world(base)
                     body = fetch(f"{base}/v1/integration/receipt-batches/{batch_id}", token)
+                    timed = measured(load, portal, db.startswith("postgresql"))
                     for _ in range(args.repeat):
                         best(
                             f"batch read{suffix}, {workers} worker(s)",
-                            load(
+                            timed(
                                 "batch",
                                 f"{base}/v1/integration/receipt-batches/{batch_id}",
                                 token,
@@ -403,7 +464,7 @@ def main() -> int:
                         )
                         best(
                             f"list of {LIST_BATCHES}{suffix}, {workers} worker(s)",
-                            load(
+                            timed(
                                 "list",
                                 f"{base}/v1/integration/receipt-batches?state=unprocessed",
                                 token,
@@ -451,7 +512,7 @@ def main() -> int:
                 for _ in range(args.repeat):
                     best(
                         name,
-                        load(
+                        measured(load, proc, False)(
                             name,
                             f"http://127.0.0.1:{port}{path}",
                             "bench-token",
@@ -466,12 +527,21 @@ def main() -> int:
 
     top = {name: max(rs, key=lambda r: r.requests_per_s) for name, rs in results.items()}
     floor_rps = top["floor"].requests_per_s
-    print(f"{'':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x floor':>8} {'errors':>7}")
+    print(
+        f"{'':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x floor':>8} {'errors':>7} "
+        f"{'srv CPU':>8} {'req/CPU-s':>10} {'gen CPU':>8}"
+    )
     for name, r in top.items():
         print(
-            f"{name:32} {r.requests_per_s:9,.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-            f"{r.requests_per_s / floor_rps:8.2f} {r.errors:7d}"
+            f"{name:40} {r.requests_per_s:9,.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.requests_per_s / floor_rps:8.2f} {r.errors:7d} "
+            f"{r.server_cpu_s / args.duration:7.2f}c {r.per_server_cpu_s:10,.0f} "
+            f"{r.client_cpu_s / args.duration:7.2f}c"
         )
+    print(
+        "srv CPU / gen CPU: cores the server (with PostgreSQL's backends) and the load "
+        f"generator used on average; this machine has {os.cpu_count()}"
+    )
     checks: list[tuple[str, bool]] = []
     one = top.get("batch read, 1 worker(s)")
     if one:
@@ -516,6 +586,15 @@ def main() -> int:
                 ratio >= want if want > 1 else ratio > 1,
             )
         )
+        if one_w.per_server_cpu_s and two_w.per_server_cpu_s:
+            # What a second core buys when the generator is not on it: each worker's requests
+            # per CPU-second, 2 workers against 1 (1.0 = no contention between workers).
+            per_cpu = two_w.per_server_cpu_s / one_w.per_server_cpu_s
+            print(
+                f"info  batch read{suffix}: {per_cpu:.2f}x the requests per server CPU-second "
+                f"with 2 workers; with the cores to itself it would give about "
+                f"{2 * per_cpu:.2f}x 1 worker"
+            )
     checks.append(("no errors", all(r.errors == 0 for r in top.values())))
     for text, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")

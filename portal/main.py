@@ -61,6 +61,8 @@ from portal.core.read_cache import ReadCache, ReadCacheMiddleware
 from portal.core.settings import Settings
 from portal.docs.pages import install_docs
 from portal.docs.spec import install_openapi
+from portal.events import service as events_service
+from portal.events.router import router as events_router
 from portal.outbox.router import router as outbox_router
 from portal.payments import merges as payment_merges
 from portal.payments.router import resident_router as payments_resident_router
@@ -74,6 +76,9 @@ from portal.reversals.router import resident_router as reversals_resident_router
 from portal.reversals.router import router as reversals_router
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.router import router as sandbox_router
+from portal.webhooks import service as webhooks_service
+from portal.webhooks import worker as webhooks_worker
+from portal.webhooks.router import router as webhooks_router
 from portal.work_orders.router import integration_router as work_orders_integration_router
 from portal.work_orders.router import resident_router as work_orders_resident_router
 from portal.work_orders.router import router as work_orders_router
@@ -131,6 +136,11 @@ def create_app(
         # for whatever a restart left behind.
         app.state.courier = connector_worker.Courier(app.state.engine, app.state.clock, app.state)
         app.state.courier.start()
+        # The webhooks' sender (issue 20), likewise.
+        app.state.webhook_courier = webhooks_worker.Courier(
+            app.state.engine, app.state.clock, app.state
+        )
+        app.state.webhook_courier.start()
         task = None
         if settings.real_clock_tick_seconds > 0 and settings.run_real_clocks:
             task = asyncio.create_task(_real_clock_loop(app))
@@ -138,6 +148,7 @@ def create_app(
             yield
         finally:
             await app.state.courier.stop()
+            await app.state.webhook_courier.stop()
             if app.state.read_cache is not None:
                 app.state.read_cache.close()
             if task is not None:
@@ -162,6 +173,11 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    # The links inside objects that events carry (work orders' browse URLs).
+    events_service.BASE_URL = settings.base_url
+    webhooks_worker.POLICY = webhooks_service.Policy.of(
+        settings.webhook_allowed_hosts, settings.webhook_timeout_seconds
+    )
     # The features above residents that take part in a resident merge (residents cannot
     # import them; portal.residents.merges.MergeParticipant).
     app.state.merge_participants = (payment_merges.PARTICIPANT,)
@@ -182,6 +198,8 @@ def create_app(
         reversals_router,
         reports_router,
         outbox_router,
+        events_router,
+        webhooks_router,
         payments_resident_router,
         reversals_resident_router,
         work_orders_router,

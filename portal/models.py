@@ -7,7 +7,8 @@ from portal.connectors.models import ImportRun
 from portal.core.idempotency import IdempotencyRecord
 from portal.core.ids import IdCounter
 from portal.core.jobs import ScheduledEvent
-from portal.notifications.models import Email, EmailAttachment, Event
+from portal.events.models import Event
+from portal.notifications.models import Email, EmailAttachment
 from portal.outbox.models import Delivery
 from portal.payments.models import (
     DepositBatch,
@@ -28,8 +29,12 @@ from portal.residents.models import (
     Resident,
 )
 from portal.reversals.models import Dispute
+from portal.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from portal.work_orders.models import WorkOrder, WorkOrderEvent
 from portal.workspaces.models import Workspace
+
+# The renderers of the objects events are about (every process that reads events has them).
+import portal.objects  # noqa: F401  # isort: skip
 
 __all__ = [
     "AccountingRecord",
@@ -64,6 +69,9 @@ __all__ = [
     "ServerSecret",
     "TenantMaintenance",
     "Unit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WorkOrder",
     "WorkOrderEvent",
     "Workspace",

@@ -161,7 +161,16 @@ def settings(database_url: str) -> Settings:
 
 #: What each test's lifespan (or the test's own clock) sets on ``app.state`` anew.
 _PER_TEST_STATE = frozenset(
-    {"clock", "engine", "writer_gate", "read_cache", "operator_key", "signing_key", "courier"}
+    {
+        "clock",
+        "engine",
+        "writer_gate",
+        "read_cache",
+        "operator_key",
+        "signing_key",
+        "courier",
+        "webhook_courier",
+    }
 )
 
 

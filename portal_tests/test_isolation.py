@@ -34,6 +34,8 @@ MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
     ("PATCH", "/v1/integrations/{integration_id}"): {"name": "Walk"},
+    ("PATCH", "/v1/webhooks/{endpoint_id}"): {"description": "Walk"},
+    ("POST", "/v1/webhooks/{endpoint_id}/resend"): {"failed_since": "2026-01-01T00:00:00Z"},
     ("POST", "/v1/properties/{property_id}/units"): {"name": "Walk"},
     ("PATCH", "/v1/properties/{property_id}"): {"post_reversals": False},
     ("PUT", "/v1/deposit-accounts/{deposit_account_id}/properties"): {"property_ids": []},
@@ -272,6 +274,12 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
         )
         assert delivered.status_code == 200, delivered.text
         delivery = delivered.json()["data"][0]
+        hook = landlord_post(
+            client,
+            world,
+            "/v1/webhooks",
+            {"url": f"http://127.0.0.1:9/{label}", "event_types": ["connector.import_completed"]},
+        )
         names.append(resident_name)
         names.extend([name, prop_name, unit_name, f"{label} leaking tap {n}"])
     return Owned(
@@ -292,6 +300,7 @@ def populate(client: TestClient, world: World, *, label: str, count: int = 1) ->
             "applicant_id": applied.json()["applicants"][0]["id"],
             "delivery_id": delivery["id"],
             "run_id": synced.json()["id"],
+            "endpoint_id": hook["id"],
         },
         names=names,
         integration_token=token["token"],
@@ -463,6 +472,7 @@ class TestWalkRoutes:
             "applicant_id",
             "delivery_id",
             "run_id",
+            "endpoint_id",
         }
         params = {name for e in walked(app, operator=False) for name in e.params}
 

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col
 
 from portal.applicants.models import (
@@ -34,6 +35,7 @@ from portal.core.db import get_row
 from portal.core.errors import Conflict, FieldError, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
@@ -133,6 +135,9 @@ def submit(
             )
         )
     session.flush()
+    events.emit(
+        session, ids.scope, "applicant.created", app.id, now=now, data={"status": app.status.value}
+    )
     primary = applicants[0]
     notifications.send_many(
         session,
@@ -160,6 +165,16 @@ def _move(app: Application, to: ApplicationStatus, now: datetime) -> None:
     transitions.require(APPLICATION_TRANSITIONS, "application", app.status, to)
     app.status = to
     app.updated_at = now
+    session = object_session(app)
+    if session is not None:
+        events.emit(
+            session,  # type: ignore[arg-type]  # sqlmodel's Session
+            app.workspace_id,
+            "applicant.updated",
+            app.id,
+            now=now,
+            data={"status": to.value},
+        )
 
 
 def screen(session: Session, app: Application, *, now: datetime) -> Application:
@@ -247,6 +262,14 @@ def edit_application(
         p.modified_seq = _next_seq(session, app.workspace_id)
         session.add(p)
     session.flush()
+    events.emit(
+        session,
+        app.workspace_id,
+        "applicant.updated",
+        app.id,
+        now=now,
+        data={"changed": ["desired_move_in"]},
+    )
     return app
 
 
@@ -271,6 +294,14 @@ def edit_applicant(
         person.modified_seq = _next_seq(session, person.workspace_id)
         session.add(person)
         session.flush()
+        events.emit(
+            session,
+            person.workspace_id,
+            "applicant.updated",
+            person.application_id,
+            now=now,
+            data={"applicant_id": person.id, "changed": ["applicant"]},
+        )
     return person
 
 
@@ -290,6 +321,14 @@ def accept(
         }
         session.add(person)
         session.flush()
+        events.emit(
+            session,
+            person.workspace_id,
+            "applicant.updated",
+            person.application_id,
+            now=now,
+            data={"applicant_id": person.id, "accepted": True},
+        )
     return person
 
 

@@ -17,7 +17,7 @@ from portal.auth.models import Integration, IntegrationKind, PortalFlavor
 from portal.core import calendar
 from portal.core.errors import FieldError, Unprocessable
 from portal.core.ids import IdMinter
-from portal.notifications import service as notifications
+from portal.events import service as events
 from portal.payments import batching
 from portal.properties import accounts as accounts_service
 from portal.properties import service as properties_service
@@ -146,7 +146,14 @@ def receive(
         "invited": outcome.invited,
         "waiting": outcome.waiting,
     }
-    notifications.record_event(session, ids, "balances.received", summary, now=now)
+    events.emit(
+        session,
+        integration.workspace_id,
+        "balances.received",
+        now=now,
+        data=summary,
+        integration_id=integration.id,
+    )
     session.flush()
     return schemas.BalancesOut(
         created=outcome.created,

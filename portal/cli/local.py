@@ -41,6 +41,18 @@ def shown(url: str) -> str:
         return url
 
 
+def _webhook_policy() -> None:
+    """A clock advance from the command line sends webhooks as the server would: to the
+    hosts the settings allow (issue 20)."""
+    from portal.core.settings import Settings
+    from portal.webhooks import service, worker
+
+    settings = Settings()
+    worker.POLICY = service.Policy.of(
+        settings.webhook_allowed_hosts, settings.webhook_timeout_seconds
+    )
+
+
 def engine_for(url: str, label: str = "--database-url") -> Engine:
     """An engine on ``url``, connected once: every way the URL can be wrong is a ``CliError``.
     (PostgreSQL is given 10 s to answer, not the operating system's minutes.)"""
@@ -50,6 +62,7 @@ def engine_for(url: str, label: str = "--database-url") -> Engine:
     from portal.core.db import make_engine
 
     parsed = _url(url, label)
+    _webhook_policy()
     try:
         engine = make_engine(url)
     except NoSuchModuleError:

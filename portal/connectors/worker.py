@@ -42,6 +42,7 @@ from portal.core import jobs, transitions
 from portal.core.clock import Clock, as_aware
 from portal.core.db import loop_writer, session_scope
 from portal.core.money import format_usd
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.outbox.models import DELIVERY_TRANSITIONS, Delivery, DeliveryState, Topic
@@ -330,6 +331,21 @@ def _tell_failure(
             }
         )
         .execution_options(synchronize_session=False)
+    )
+    events.emit(
+        session,
+        claim.workspace_id,
+        "connector.delivery_failed",
+        now=claim.now,
+        integration_id=claim.integration_id,
+        data={
+            "delivery_id": claim.delivery_id,
+            "state": state.value,
+            "code": code,
+            "operation": outcome.operation,
+            "vendor_code": outcome.code,
+            "detail": f"Posting {subject}: {what}.",
+        },
     )
     amount = facts.get("amount_cents")
     lines = [

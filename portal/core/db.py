@@ -191,13 +191,20 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 PENDING_DELIVERIES = "outbox_workspaces"
 
 
+#: ``session.info`` key: the workspaces that got webhook deliveries in this transaction
+#: (``portal.webhooks``); once it commits, they are sent (``portal.webhooks.worker``).
+PENDING_WEBHOOKS = "webhook_workspaces"
+
+
 def after_commit(state: State, session: Session) -> None:
     """What a committed unit of work owes: the deliveries it queued go out now, not before
-    (issue 16: "sent after commit"). ``state.courier`` is absent outside a server."""
-    pending: set[str] | None = session.info.pop(PENDING_DELIVERIES, None)
-    courier = getattr(state, "courier", None)
-    if pending and courier is not None:
-        courier.kick(pending)
+    (issue 16: "sent after commit"; issue 20, webhooks). The couriers are absent outside a
+    server."""
+    for key, name in ((PENDING_DELIVERIES, "courier"), (PENDING_WEBHOOKS, "webhook_courier")):
+        pending: set[str] | None = session.info.pop(key, None)
+        courier = getattr(state, name, None)
+        if pending and courier is not None:
+            courier.kick(pending)
 
 
 # scope="function": the commit happens before the response is sent (style.md C1).

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import random
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,6 +228,19 @@ def seed_from_text(text: str) -> int:
 def new_secret(nbytes: int = 32) -> str:
     """A random secret (operator key, signing key, generated passwords). Never an ID."""
     return secrets.token_urlsafe(nbytes)
+
+
+def seeded(text: str) -> random.Random:
+    """A deterministic generator for choices a seed fixes (the webhooks' chaos switches): the
+    same text draws the same numbers on every machine and run (``random`` hashes a ``str`` seed
+    with SHA-512)."""
+    return random.Random(text)
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and 24 random bytes in standard base64,
+    the form every Standard Webhooks library takes (issue 20)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
 def new_secrets(count: int, nbytes: int = 12) -> list[str]:

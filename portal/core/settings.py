@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     #: (``portal.core.read_cache``, issue 19). Off: every read runs its queries.
     read_cache: bool = True
 
+    #: Hosts webhook endpoints may point at besides loopback (``127.0.0.0/8``, ``::1``,
+    #: ``localhost``), comma-separated: the portal never calls a host the operator did not
+    #: allow, so it cannot be turned against an internal network (issue 20).
+    webhook_allowed_hosts: str = ""
+    #: Seconds a webhook receiver has to answer before the attempt counts as failed.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     @field_validator("password_hash_cost")
     @classmethod
     def _power_of_two(cls, n: int) -> int:

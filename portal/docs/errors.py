@@ -53,6 +53,8 @@ from portal.core.errors import (
     UnsupportedMediaType,
 )
 from portal.core.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
+from portal.events.router import OperatorWorkspaceRequired
+from portal.events.service import EventNotFound, UnknownEventType
 from portal.outbox.service import DeliveryNotFound, DeliveryNotRetryable
 from portal.payments.errors import (
     AmountMustEqualBalance,
@@ -121,6 +123,12 @@ from portal.reversals.errors import (
 from portal.sandbox.clock import AdvanceTooFar, ClockBackwards
 from portal.sandbox.scenario_loads import ScenarioBeforeClock
 from portal.sandbox.scenarios import ScenarioRefused
+from portal.webhooks.service import (
+    EndpointNotFound,
+    NothingToResend,
+    UrlNotAllowed,
+    WebhookDeliveryNotFound,
+)
 from portal.work_orders.service import NoLeaseToReport, WorkOrderNotFound, WorkOrderNumberTaken
 from portal.workspaces.service import WorkspaceExists, WorkspaceNotFound
 
@@ -285,7 +293,41 @@ OPERATION_ERRORS: Mapping[str, tuple[Error, ...]] = {
     "check_workspace": (),
     "get_mailbox": (),
     "get_attachment": (ATTACHMENT_NOT_FOUND,),
-    "get_events": (),
+    "get_events": (UnknownEventType,),
+    # events and webhooks (landlord, integration, or operator with ?workspace=)
+    "list_events": (OperatorWorkspaceRequired, WorkspaceNotFound, UnknownEventType),
+    "create_webhook_endpoint": (
+        OperatorWorkspaceRequired,
+        WorkspaceNotFound,
+        UrlNotAllowed,
+        UnknownEventType,
+    ),
+    "list_webhook_endpoints": (OperatorWorkspaceRequired, WorkspaceNotFound),
+    "get_webhook_endpoint": (OperatorWorkspaceRequired, WorkspaceNotFound, EndpointNotFound),
+    "update_webhook_endpoint": (
+        OperatorWorkspaceRequired,
+        WorkspaceNotFound,
+        EndpointNotFound,
+        UrlNotAllowed,
+        UnknownEventType,
+    ),
+    "delete_webhook_endpoint": (OperatorWorkspaceRequired, WorkspaceNotFound, EndpointNotFound),
+    "list_webhook_deliveries": (OperatorWorkspaceRequired, WorkspaceNotFound, EndpointNotFound),
+    "get_webhook_delivery": (
+        OperatorWorkspaceRequired,
+        WorkspaceNotFound,
+        EndpointNotFound,
+        WebhookDeliveryNotFound,
+    ),
+    "resend_webhook_events": (
+        OperatorWorkspaceRequired,
+        WorkspaceNotFound,
+        EndpointNotFound,
+        EventNotFound,
+        NothingToResend,
+        EXACTLY_ONE_REQUIRED,
+        INVALID_DATETIME,
+    ),
     "return_payment": _RETURN,
     "charge_back_payment": (PaymentNotFound, InvalidReasonCode, PaymentNotChargeable),
     "sandbox_sync_integration": (

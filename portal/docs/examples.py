@@ -265,6 +265,34 @@ EXAMPLES: dict[str, dict[str, Example]] = {
             + " A property has one account of each type (409 `deposit_account_type_taken`).",
         ),
     },
+    "create_webhook_endpoint": {
+        "receiver": Example(
+            "A local receiver of every payment event, with duplicates and reordering",
+            {
+                "url": "http://127.0.0.1:9000/hooks",
+                "event_types": ["payment.created", "payment.completed", "payment.returned"],
+                "description": "my test receiver",
+                "disable_after": 5,
+                "chaos": {"duplicate_percent": 20, "reorder_window_seconds": 300, "seed": 7},
+            },
+            "Loopback and the hosts of `PORTAL_WEBHOOK_ALLOWED_HOSTS` only. The answer holds the "
+            "signing secret, shown this once.",
+        ),
+    },
+    "update_webhook_endpoint": {
+        "enable": Example(
+            "Turn a disabled endpoint back on",
+            {"enabled": True},
+            "Its count of failed deliveries starts again; resend what it missed.",
+        ),
+    },
+    "resend_webhook_events": {
+        "failed": Example(
+            "Everything that failed since an instant",
+            {"failed_since": "2026-07-02T00:00:00Z"},
+            'Workspace time. Or `{"event_id": "ev_..."}` for one event.',
+        ),
+    },
     "replace_deposit_account_properties": {
         "walkthrough": Example(
             "The properties this account serves",

@@ -32,6 +32,7 @@ from portal.core.errors import PROBLEM_JSON, problem_body
 from portal.core.idempotency import idempotent
 from portal.docs import errors as error_table
 from portal.docs.examples import EXAMPLES
+from portal.events.router import require_event_reader
 from portal.residents.dependencies import require_resident
 
 OPERATOR = "OperatorKey"
@@ -90,6 +91,10 @@ PRINCIPALS: Mapping[Callable[..., Any], str] = {
     require_integration: INTEGRATION,
     require_resident: RESIDENT,
 }
+#: Dependencies that take any of several principals (``GET /v1/events``, ``/v1/webhooks``).
+MULTI_PRINCIPALS: Mapping[Callable[..., Any], tuple[str, ...]] = {
+    require_event_reader: (OPERATOR, LANDLORD, INTEGRATION),
+}
 #: Routes that check their principal in their body, without a dependency (the receipt reads'
 #: fast path, ``portal.receipts.router``).
 WITHOUT_DEPENDENCY: Mapping[str, str] = {
@@ -123,7 +128,9 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 def schemes_of(route: APIRoute) -> tuple[str, ...]:
     """The security schemes a route accepts (none: a public route)."""
-    found = {PRINCIPALS[c] for c in _calls(route.dependant) if c in PRINCIPALS}
+    calls = list(_calls(route.dependant))
+    found = {PRINCIPALS[c] for c in calls if c in PRINCIPALS}
+    found.update(s for c in calls for s in MULTI_PRINCIPALS.get(c, ()))
     if route.name in WITHOUT_DEPENDENCY:
         found.add(WITHOUT_DEPENDENCY[route.name])
     return tuple(sorted(found))

@@ -57,6 +57,9 @@ class EmailKind(StrEnum):
     CONNECTOR_FAILURE = "connector_failure"
     """To the landlord users: a posting to the accounting system was refused or could not be
     delivered (issue 16)."""
+    WEBHOOK_DISABLED = "webhook_disabled"
+    """To the landlord users: a webhook endpoint was disabled after its deliveries kept failing
+    (issue 20)."""
     CONNECTOR_NOTICE = "connector_notice"
     """To the landlord users: a payment the portal posted to MRI was voided, or a reversal is
     not posted, and must be entered by hand in MRI (issue 17; seed 002)."""
@@ -96,17 +99,3 @@ class EmailAttachment(SQLModel, table=True):
     filename: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
     content: str = Field(sa_type=Text)
-
-
-class Event(SQLModel, table=True):
-    """What happened in a workspace, for the operator (``GET .../events``). Append-only."""
-
-    __tablename__ = "event"
-    __table_args__ = (Index("ix_event_workspace_seq", "workspace_id", "seq"),)
-
-    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
-    id: str = Field(primary_key=True, max_length=40)
-    seq: int
-    kind: str = Field(max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    at: datetime = Field(sa_type=UTCDateTime)

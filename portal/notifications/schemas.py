@@ -48,13 +48,3 @@ class EmailRead(BaseModel):
 
 
 MailboxPage = Page[EmailRead]
-
-
-class EventRead(BaseModel):
-    id: str
-    kind: str
-    at: datetime
-    data: dict[str, Any]
-
-
-EventPage = Page[EventRead]

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from portal.core.db import bulk_insert
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
-from portal.notifications.models import Email, EmailAttachment, EmailKind, Event
+from portal.notifications.models import Email, EmailAttachment, EmailKind
 
 
 @dataclass(frozen=True)
@@ -119,29 +119,3 @@ def mailbox(
     if kind is not None:
         query = query.where(col(Email.kind) == kind)
     return list(session.scalars(keyset(query, col(Email.seq), after=after_seq, limit=limit)))
-
-
-def record_event(
-    session: Session, ids: IdMinter, kind: str, data: dict[str, Any], *, now: datetime
-) -> Event:
-    """An operator-visible event (``GET /v1/sandbox/workspaces/{ws}/events``)."""
-    event = Event(
-        workspace_id=ids.scope,
-        id=ids.new("event_log", "ev"),
-        seq=reserve(session, ids.scope, "event_log_seq"),
-        kind=kind,
-        data=data,
-        at=now,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def events(
-    session: Session, workspace_id: str, *, kind: str | None, after_seq: int | None, limit: int
-) -> list[Event]:
-    query = select(Event).where(col(Event.workspace_id) == workspace_id)
-    if kind is not None:
-        query = query.where(col(Event.kind) == kind)
-    return list(session.scalars(keyset(query, col(Event.seq), after=after_seq, limit=limit)))

@@ -22,6 +22,7 @@ from portal.core import calendar, transitions
 from portal.core.db import expire_loaded, get_row
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.payments.errors import BatchIdTaken, DepositBatchNotFound
 from portal.payments.models import (
     BATCH_TRANSITIONS,
@@ -112,6 +113,19 @@ def batch_ids(
         )
         session.connection().execute(stmt, rows)
         found.update(_existing(session, ids.scope, missing))
+        # Those this transaction created (another may have created some meanwhile).
+        made = {row["id"] for row in rows}
+        for kind, event in (
+            (BatchKind.DEPOSIT, "deposit_batch.opened"),
+            (BatchKind.REVERSAL, "reversal_batch.created"),
+        ):
+            events.emit_many(
+                session,
+                ids.scope,
+                event,
+                [found[k] for k in missing if k.kind == kind and found[k] in made],
+                now=now,
+            )
     return found
 
 
@@ -179,8 +193,11 @@ def close_batches(session: Session, workspace_id: str, *, day: date, now: dateti
             col(DepositBatch.business_date) <= day,
         )
         .values(status=BatchStatus.CLOSED, closed_at=now)
+        .returning(col(DepositBatch.id))
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    closed = sorted(result.scalars())
+    events.emit_many(session, workspace_id, "deposit_batch.closed", closed, now=now)
+    return len(closed)
 
 
 @dataclass(frozen=True)
@@ -278,13 +295,22 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
     # One ledger number for the whole settlement (taken above): the check replays each lease's
     # balance from its basis through completions and reversals in this order
     # (architecture.md §11).
-    session.execute(
+    completed = session.execute(
         update(Payment)
         .where(completing)
         .values(status=PaymentStatus.COMPLETED, completed_at=now, completed_seq=seq)
+        .returning(col(Payment.id))
         .execution_options(synchronize_session=False)
     )
-    session.execute(
+    events.emit_many(
+        session,
+        workspace_id,
+        "payment.completed",
+        sorted(completed.scalars()),
+        now=now,
+        data={"status": PaymentStatus.COMPLETED.value},
+    )
+    deposited = session.execute(
         update(DepositBatch)
         .where(
             col(DepositBatch.workspace_id) == workspace_id,
@@ -297,7 +323,11 @@ def settle_batches(session: Session, workspace_id: str, *, day: date, now: datet
             col(DepositBatch.deposit_date) <= day,
         )
         .values(status=BatchStatus.DEPOSITED, deposited_at=now)
+        .returning(col(DepositBatch.id))
         .execution_options(synchronize_session=False)
+    )
+    events.emit_many(
+        session, workspace_id, "deposit_batch.deposited", sorted(deposited.scalars()), now=now
     )
     return Settled(int(batch_count), int(count), int(cents))
 

@@ -25,6 +25,7 @@ from portal.core.errors import PortalError
 from portal.core.ids import IdMinter
 from portal.core.money import format_usd
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, postings, service, sources
@@ -327,6 +328,14 @@ def _start_scheduled(
             )
             .values(status=PaymentStatus.CANCELLED),
             [{"pid": p.id} for p, _ in skipped],
+        )
+        events.emit_many(
+            session,
+            ids.scope,
+            "payment.cancelled",
+            [p.id for p, _ in skipped],
+            now=now,
+            data={"status": PaymentStatus.CANCELLED.value, "reason": "skipped"},
         )
     session.expire_all()
     started = [service.get_payment(session, ids.scope, p.id) for p, _ in starting]

@@ -22,6 +22,7 @@ skips the payment and e-mails the resident instead of answering an error.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from portal.core import calendar, transitions
 from portal.core.db import bulk_insert, get_row, unindexed
 from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.payments import batching, postings, sources
 from portal.payments.errors import (
     DateInPast,
@@ -239,6 +241,15 @@ def insert_payment_rows(
             }
         )
     bulk_insert(session, Payment, rows)
+    for status, run in itertools.groupby(rows, key=lambda r: r["status"]):
+        events.emit_many(
+            session,
+            ids.scope,
+            "payment.created",
+            [r["id"] for r in run],
+            now=now,
+            data={"status": status.value},
+        )
     batching.add_to_batches(session, ids.scope, amounts)
     postings.post_payments(
         session, ids, [r["id"] for r in rows if r["deposit_batch_id"] is not None], now=now

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from portal.core import transitions
 from portal.core.db import UTCDateTime, bulk_insert, bulk_insert_columns
 from portal.core.ids import IdMinter, new_secrets, reserve
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.properties.models import Unit
 from portal.residents import leases as leases_service
@@ -158,6 +159,14 @@ def create(
         ],
         now=now,
     )
+    events.emit_many(
+        session,
+        ws,
+        "resident.invited",
+        [resident_ids[n] for n, email in enumerate(emails) if email],
+        now=now,
+        data={"status": ResidentStatus.INVITE.value},
+    )
     return {
         row.resident_id: ResidentStatus.INVITE if emails[n] else ResidentStatus.WAITING
         for n, row in enumerate(rows)
@@ -242,6 +251,14 @@ def write_resident_updates(session: Session, ws: str, updates: list[dict[str, An
                 )
             ).values({f: bindparam(f) for f in more}),
             [{k: u[k] for k in (*more, "b_id")} for u in invited],
+        )
+        events.emit_many(
+            session,
+            ws,
+            "resident.invited",
+            [u["b_id"] for u in invited],
+            now=invited[0]["status_changed_at"],
+            data={"status": ResidentStatus.INVITE.value},
         )
 
 

@@ -20,6 +20,7 @@ from portal.residents.models import Lease, Resident, ResidentStatus
 from portal.residents.service import (
     InviteAlreadyAccepted,
     InviteNotFound,
+    announce,
     normalize_email,
     set_status,
 )
@@ -100,6 +101,7 @@ def invite(
         created_at=now,
     )
     session.add(resident)
+    announce(session, resident, now)
     session.flush()
     lease = leases_service.create_lease(
         session,

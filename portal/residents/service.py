@@ -12,14 +12,17 @@ and balance intake in ``intake``, ``intake_rows``, ``intake_writes`` and ``roste
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col
 
 from portal.core.db import get_row
 from portal.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
 from portal.core.ids import IdMinter
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.residents import leases as leases_service
@@ -105,6 +108,29 @@ def set_status(
     resident.status_changed_at = now
     if merged_into is not None:
         resident.merged_into = merged_into
+    session = object_session(resident)
+    if session is not None:
+        announce(session, resident, now)  # type: ignore[arg-type]  # sqlmodel's Session
+
+
+#: The statuses a client is told of (issue 20), and the event each is.
+STATUS_EVENTS = {
+    ResidentStatus.INVITE: "resident.invited",
+    ResidentStatus.PENDING: "resident.pending",
+    ResidentStatus.APPROVED: "resident.approved",
+    ResidentStatus.DELETED: "resident.deleted",
+}
+
+
+def announce(session: Session, resident: Resident, now: datetime) -> None:
+    """The event of the status the resident has just taken (a new resident's too)."""
+    kind = STATUS_EVENTS.get(resident.status)
+    if kind is None:
+        return
+    data: dict[str, Any] = {"status": resident.status.value}
+    if resident.merged_into is not None and resident.status is ResidentStatus.DELETED:
+        kind, data["merged_into"] = "resident.merged", resident.merged_into
+    events.emit(session, resident.workspace_id, kind, resident.id, now=now, data=data)
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from portal.residents.models import Resident, ResidentStatus
 from portal.residents.service import (
     ResidentEmailTaken,
     WorkspaceRequired,
+    announce,
     normalize_email,
     set_status,
 )
@@ -104,6 +105,7 @@ def signup(
         created_at=now,
     )
     session.add(resident)
+    announce(session, resident, now)
     session.flush()
     tell_landlords(session, ids, [resident], EmailKind.PENDING_APPROVAL, now)
     return resident

@@ -21,6 +21,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col
 
 from portal.core import calendar, jobs
@@ -28,6 +29,7 @@ from portal.core.db import get_row
 from portal.core.ids import IdMinter
 from portal.core.money import format_usd
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications.models import EmailKind
 from portal.payments import rules as payment_rules
 from portal.payments import service as payments_service
@@ -162,6 +164,14 @@ def charge_back_many(
         )
         session.add(dispute)
         disputes.append(dispute)
+    events.emit_many(
+        session,
+        ids.scope,
+        "dispute.opened",
+        [d.id for d in disputes],
+        now=now,
+        data={"status": DisputeStatus.NEEDS_RESPONSE.value},
+    )
     session.flush()
     notices = []
     for (p, reason, _), reversal in zip(items, reversals, strict=True):
@@ -235,6 +245,16 @@ def _move(dispute: Dispute, to: DisputeStatus, now: datetime) -> None:
     dispute.updated_at = now
     if not DISPUTE_TRANSITIONS[to]:
         dispute.closed_at = now
+        session = object_session(dispute)
+        if session is not None:
+            events.emit(
+                session,  # type: ignore[arg-type]  # sqlmodel's Session
+                dispute.workspace_id,
+                "dispute.decided",
+                dispute.id,
+                now=now,
+                data={"status": to.value},
+            )
 
 
 def _cancel_expiry(session: Session, dispute: Dispute) -> None:

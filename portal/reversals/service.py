@@ -40,6 +40,7 @@ from portal.core.errors import ConcurrentUpdate
 from portal.core.ids import IdMinter
 from portal.core.money import format_cents
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.payments import batching, postings
@@ -177,7 +178,26 @@ def apply(
     postings.post_reversals(session, ids, rows, now=now)
     _move_payments(session, ws, items, now=now)
     _move_balances(session, ws, moved, now=now)
+    for it, row in zip(items, rows, strict=True):
+        kind = PAYMENT_EVENTS.get(it.kind)
+        if kind is None:
+            continue  # a won dispute's credit: ``dispute.decided`` tells it
+        facts: dict[str, Any] = {"status": it.to_status.value, "reversal_id": row["id"]}
+        if it.return_code is not None:
+            facts["return_code"] = it.return_code.code
+        if it.chargeback is not None:
+            facts["reason_code"] = it.chargeback.code
+        events.emit(session, ws, kind, it.payment.id, now=now, data=facts)
     return list_by_id(session, ws, reversal_ids)
+
+
+#: The event of each way money comes back (issue 20).
+PAYMENT_EVENTS = {
+    ReversalKind.VOID: "payment.voided",
+    ReversalKind.REFUND: "payment.refunded",
+    ReversalKind.RETURN: "payment.returned",
+    ReversalKind.CHARGEBACK: "payment.charged_back",
+}
 
 
 def placement_of(it: Reverse, posts_reversals: bool) -> ReversalPlacement:

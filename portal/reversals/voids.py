@@ -12,6 +12,7 @@ from sqlmodel import Session
 from portal.core import calendar
 from portal.core.ids import IdMinter
 from portal.core.money import format_usd
+from portal.events import service as events
 from portal.notifications.models import EmailKind
 from portal.payments import batching
 from portal.payments import rules as payment_rules
@@ -126,6 +127,14 @@ def void(
         payment.status = PaymentStatus.CANCELLED
         session.add(payment)
         session.flush()
+        events.emit(
+            session,
+            payment.workspace_id,
+            "payment.cancelled",
+            payment.id,
+            now=now,
+            data={"status": PaymentStatus.CANCELLED.value},
+        )
         reversal = None
     else:
         [reversal] = apply(

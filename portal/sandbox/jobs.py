@@ -15,6 +15,7 @@ from portal.payments import jobs as payment_jobs
 from portal.reports import jobs as report_jobs
 from portal.residents import reminders
 from portal.reversals import jobs as reversal_jobs
+from portal.webhooks import worker as webhooks_worker
 
 REGISTRY = JobRegistry.of(
     calendar=[
@@ -25,5 +26,5 @@ REGISTRY = JobRegistry.of(
         *reversal_jobs.CALENDAR_JOBS,
         *connector_jobs.CALENDAR_JOBS,
     ],
-    handlers=[*reversal_jobs.HANDLERS, *connector_jobs.HANDLERS],
+    handlers=[*reversal_jobs.HANDLERS, *connector_jobs.HANDLERS, *webhooks_worker.HANDLERS],
 )

@@ -28,9 +28,11 @@ from portal.core.pagination import (
     decode_seq_cursor,
     split_page,
 )
+from portal.events.router import SinceQuery, TypesQuery, event_page
+from portal.events.schemas import EventPage
 from portal.notifications import service as notifications_service
 from portal.notifications.models import EmailKind
-from portal.notifications.schemas import EmailRead, EventPage, EventRead, MailboxPage
+from portal.notifications.schemas import EmailRead, MailboxPage
 from portal.payments import service as payments_service
 from portal.reversals import disputes, reads, returns
 from portal.reversals.schemas import ChargebackIn, ChargebackRead, ReturnIn, ReversalRead
@@ -322,23 +324,22 @@ async def get_attachment(
 async def get_events(
     workspace_id: str,
     session: SessionDep,
-    kind: Annotated[str | None, Query(description="e.g. balances.received")] = None,
+    types: TypesQuery = None,
+    since: SinceQuery = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> EventPage:
-    """What happened in this workspace (balance intakes, ...), oldest first."""
+    """Everything that happened in this workspace, oldest first: every event, as `GET
+    /v1/events` gives the landlord (`?type=` repeatable, `since` a `seq`)."""
     workspaces_service.get_workspace(session, workspace_id)
-    rows = notifications_service.events(
+    return event_page(
         session,
         workspace_id,
-        kind=kind,
-        after_seq=decode_seq_cursor(cursor),
-        limit=limit + 1,
-    )
-    page, next_cursor = split_page(rows, limit, key=lambda e: str(e.seq))
-    return EventPage(
-        data=[EventRead(id=e.id, kind=e.kind, at=e.at, data=e.data) for e in page],
-        next_cursor=next_cursor,
+        integration_id=None,
+        types=types,
+        since=since,
+        limit=limit,
+        cursor=cursor,
     )
 
 

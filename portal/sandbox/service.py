@@ -20,6 +20,7 @@ from portal.core.clock import Clock, ClockMode
 from portal.core.db import PENDING_DELIVERIES, session_scope
 from portal.core.ids import format_id, new_secret
 from portal.sandbox import clock as sandbox_clock
+from portal.webhooks import worker as webhooks_worker
 from portal.workspaces import schemas as ws_schemas
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
@@ -169,8 +170,20 @@ class _Deliverer:
         assert isinstance(engine, Engine)
         self.engine, self.workspace_id, self.system = engine, workspace_id, system
         self.live: bool | None = None  # None: unknown, read the outbox
+        # The same for the webhooks' outbox (issue 20): its deliveries go out at the job's
+        # instant too, and a retry's instant stops the advance (``webhooks.retry``).
+        self.hooks_live: bool | None = None
 
     def due(self, session: Session) -> bool:
+        connectors = self._connectors_due(session)
+        hooks = webhooks_worker.queued_in(session, self.workspace_id)
+        if not hooks:
+            if self.hooks_live is None:
+                self.hooks_live = webhooks_worker.has_live(session, self.workspace_id)
+            hooks = self.hooks_live
+        return connectors or hooks
+
+    def _connectors_due(self, session: Session) -> bool:
         queued: set[str] = session.info.get(PENDING_DELIVERIES, set())
         if self.workspace_id in queued:
             return True
@@ -179,8 +192,11 @@ class _Deliverer:
         return self.live
 
     def __call__(self, at: datetime) -> int:
-        self.live = None
-        return connector_worker.deliver(
+        self.live = self.hooks_live = None
+        sent = connector_worker.deliver(
+            self.engine, self.workspace_id, system=self.system, until=at
+        )
+        return sent + webhooks_worker.deliver(
             self.engine, self.workspace_id, system=self.system, until=at
         )
 

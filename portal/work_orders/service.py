@@ -24,6 +24,7 @@ from portal.core.db import get_row
 from portal.core.errors import Conflict, NotFound, Unprocessable
 from portal.core.ids import IdMinter, reserve
 from portal.core.pagination import keyset
+from portal.events import service as events
 from portal.notifications import service as notifications
 from portal.notifications.models import EmailKind
 from portal.properties import service as properties_service
@@ -169,6 +170,14 @@ def create(
         by=created_by,
     )
     session.flush()
+    events.emit(
+        session,
+        wo.workspace_id,
+        "work_order.created",
+        wo.id,
+        now=now,
+        data={"status": wo.status.value},
+    )
     _tell_landlords(session, ids, wo, now=now)
     return wo
 
@@ -283,6 +292,14 @@ def update(
     session.add(wo)
     _record(session, wo, "changed", diff, by=by)
     session.flush()
+    events.emit(
+        session,
+        wo.workspace_id,
+        "work_order.updated",
+        wo.id,
+        now=now,
+        data={"status": wo.status.value, "changed": sorted(diff)},
+    )
     if "status" in diff:
         _tell_tenant(session, ids, wo, now=now)
     return wo

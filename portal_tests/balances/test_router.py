@@ -176,7 +176,7 @@ def roster(client: TestClient, c12: Client12) -> list[dict[str, Any]]:
 def events(client: TestClient, world: World) -> list[dict[str, Any]]:
     response = client.get(
         f"/v1/sandbox/workspaces/{world.workspace_id}/events",
-        params={"kind": "balances.received", "limit": "500"},
+        params={"type": "balances.received", "limit": "500"},
         headers=OPERATOR,
     )
     assert response.status_code == 200, response.text
@@ -845,7 +845,7 @@ class TestEvents:
         rows[2]["email"] = "jerry@example.com"
         sent(client, c12, rows)
         listed = events(client, c12.world)
-        assert [e["kind"] for e in listed] == ["balances.received"] * 2
+        assert [e["type"] for e in listed] == ["balances.received"] * 2
         first, second = (e["data"] for e in listed)
         assert first == {
             "integration_id": c12.integration["id"],
@@ -858,7 +858,8 @@ class TestEvents:
         }
         assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 2)
         assert (second["invited"], second["waiting"]) == (1, 0)
-        assert listed[0]["at"] == START
+        assert listed[0]["timestamp"] == START
+        assert listed[0]["integration_id"] == c12.integration["id"]
 
 
 class TestAuthentication:

@@ -32,6 +32,7 @@ from portal.connectors.models import ImportRun, ImportStatus
 from portal.connectors.mri import imports as mri_imports
 from portal.core import calendar
 from portal.core.ids import IdMinter, reserve
+from portal.events import service as events
 
 #: ``ImportRun.trigger``: the landlord's or operator's "Sync Now", or the daily sync.
 SYNC_NOW = "sync_now"
@@ -83,6 +84,20 @@ def sync(
         run.errors = outcome.errors
     session.add(run)
     session.flush()
+    events.emit(
+        session,
+        ids.scope,
+        "connector.import_completed",
+        now=now,
+        integration_id=integration.id,
+        data={
+            "import_run_id": run.id,
+            "status": run.status.value,
+            "trigger": trigger,
+            "counts": run.counts,
+            "errors": len(run.errors or []),
+        },
+    )
     return run
 
 
