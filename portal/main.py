@@ -63,6 +63,9 @@ from portal.docs.pages import install_docs
 from portal.docs.spec import install_openapi
 from portal.events import service as events_service
 from portal.events.router import router as events_router
+from portal.journal.middleware import JournalMiddleware
+from portal.journal.recorder import Recorder
+from portal.journal.router import router as journal_router
 from portal.outbox.router import router as outbox_router
 from portal.payments import merges as payment_merges
 from portal.payments.router import resident_router as payments_resident_router
@@ -141,6 +144,18 @@ def create_app(
             app.state.engine, app.state.clock, app.state
         )
         app.state.webhook_courier.start()
+        # The request journal's writer (issue 20); None when PORTAL_JOURNAL=false.
+        app.state.journal = None
+        if settings.journal:
+            app.state.journal = Recorder(
+                app.state.engine,
+                app.state.writer_gate,
+                app.state.clock,
+                settings,
+                signing_key=app.state.signing_key,
+                known_secrets=(app.state.operator_key,),
+            )
+            app.state.journal.start()
         task = None
         if settings.real_clock_tick_seconds > 0 and settings.run_real_clocks:
             task = asyncio.create_task(_real_clock_loop(app))
@@ -149,6 +164,8 @@ def create_app(
         finally:
             await app.state.courier.stop()
             await app.state.webhook_courier.stop()
+            if app.state.journal is not None:
+                await app.state.journal.stop()
             if app.state.read_cache is not None:
                 app.state.read_cache.close()
             if task is not None:
@@ -184,6 +201,7 @@ def create_app(
     for router in (
         ops_router,
         sandbox_router,
+        journal_router,
         auth_router,
         integration_router,
         connectors_router,
@@ -225,6 +243,10 @@ def create_app(
         import_limit=settings.max_import_body_bytes,
         import_routes=IMPORT_ROUTES,
     )
+    # Outermost (added last): the journal sees every /v1 request, refused at the door or
+    # answered from the cache (issue 20).
+    if settings.journal:
+        app.add_middleware(JournalMiddleware)
     return app
 
 

@@ -8,6 +8,7 @@ from portal.core.idempotency import IdempotencyRecord
 from portal.core.ids import IdCounter
 from portal.core.jobs import ScheduledEvent
 from portal.events.models import Event
+from portal.journal.models import JournalBatch, JournalBody
 from portal.notifications.models import Email, EmailAttachment
 from portal.outbox.models import Delivery
 from portal.payments.models import (
@@ -53,6 +54,8 @@ __all__ = [
     "ImportRun",
     "Integration",
     "IntegrationToken",
+    "JournalBatch",
+    "JournalBody",
     "LandlordUser",
     "Lease",
     "LeaseEvent",

@@ -40,6 +40,8 @@ SECRET_KEY = "test-signing-key-for-the-suite-only"
 SYSTEM_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 #: scrypt ``n`` of the passwords the suite creates (production: 2**14).
 TEST_PASSWORD_HASH_COST = 16
+#: The suite's journal flush interval (portal_tests/test_journal*.py test the timer itself).
+JOURNAL_FLUSH_SECONDS = 3600.0
 
 
 #: Test modules whose every test is marked ``fuzz`` (module-level ``pytestmark``), and no test
@@ -156,6 +158,10 @@ def settings(database_url: str) -> Settings:
         secret_key=SECRET_KEY,
         run_real_clocks=False,
         password_hash_cost=TEST_PASSWORD_HASH_COST,
+        # The request journal writes when read, when its buffer fills and at shutdown, not on a
+        # timer: a write lands between two reads of a test only when the test asks for it (a
+        # write moves the read cache's version: test_read_cache.py).
+        journal_flush_seconds=JOURNAL_FLUSH_SECONDS,
     )
 
 
@@ -170,6 +176,7 @@ _PER_TEST_STATE = frozenset(
         "signing_key",
         "courier",
         "webhook_courier",
+        "journal",
     }
 )
 
@@ -244,6 +251,8 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         # the system clock) would advance their `real`-mode workspaces under them (a PostgreSQL
         # CI run saw TestRealClock's workspace moved to a 22:30 job mid-test).
         "PORTAL_RUN_REAL_CLOCKS": "false",
+        # Nor does its journal write on a timer (only when read, and at its end).
+        "PORTAL_JOURNAL_FLUSH_SECONDS": str(JOURNAL_FLUSH_SECONDS),
     }
     with LiveServer(database_url, log, env=env) as live:
         yield live

@@ -33,6 +33,7 @@ UNKNOWN_WORKSPACE = "ws_doesnotexist"
 MINIMAL_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/clock/advance"): {"by": "PT1M"},
     ("POST", "/v1/sandbox/workspaces/{workspace_id}/scenario"): {"scenario": "isolation"},
+    ("POST", "/v1/sandbox/workspaces/{workspace_id}/journal/verify"): {},
     ("PATCH", "/v1/integrations/{integration_id}"): {"name": "Walk"},
     ("PATCH", "/v1/webhooks/{endpoint_id}"): {"description": "Walk"},
     ("POST", "/v1/webhooks/{endpoint_id}/resend"): {"failed_since": "2026-01-01T00:00:00Z"},

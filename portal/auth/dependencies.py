@@ -18,9 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.auth import service
 from portal.auth.service import IntegrationRef, IntegrationSession, LandlordSession
+from portal.core import principals
 from portal.core.clock import Clock
 from portal.core.db import RawReader, SessionDep
 from portal.core.errors import Unauthorized
+from portal.core.principals import Principal
 from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
@@ -65,6 +67,7 @@ async def require_operator(request: Request, credentials: BearerDep, clock: Cloc
     expected: str = request.app.state.operator_key
     if not hmac.compare_digest(token_of(credentials).encode(), expected.encode()):
         raise Unauthorized("The operator key is wrong.", code="invalid_operator_key")
+    principals.record(request.scope, Principal("operator", None, None, None))
     return Operator(now=clock.now())
 
 
@@ -81,13 +84,16 @@ class OperatorInWorkspace:
 
 
 async def require_operator_in_workspace(
+    request: Request,
     workspace_id: str,
     operator: Annotated[Operator, Depends(require_operator)],
     session: SessionDep,
     clock: ClockDep,
 ) -> OperatorInWorkspace:
     ws = workspaces_service.get_workspace(session, workspace_id)
-    return OperatorInWorkspace(workspace=ws, now=workspaces_service.now_of(ws, clock))
+    now = workspaces_service.now_of(ws, clock)
+    principals.record(request.scope, Principal("operator", None, ws.id, now))
+    return OperatorInWorkspace(workspace=ws, now=now)
 
 
 class Landlord(LandlordSession):
@@ -102,6 +108,7 @@ async def require_landlord(
     s = service.authenticate_landlord(
         session, token_of(credentials), key=request.app.state.signing_key, system=clock
     )
+    principals.record(request.scope, Principal("landlord", s.user.id, s.workspace.id, s.now))
     return Landlord(workspace=s.workspace, user=s.user, now=s.now)
 
 
@@ -122,6 +129,11 @@ def _keeping_last_error(request: Request) -> Iterator[None]:
     except service.TokenRevoked as exc:
         if exc.caller is not None:
             request.state.integration_caller = exc.caller
+            workspace_id, integration_id, at = exc.caller
+            principals.record(
+                request.scope,
+                Principal("integration", integration_id, workspace_id, datetime.fromisoformat(at)),
+            )
         raise
 
 
@@ -133,6 +145,9 @@ async def require_integration(
             session, token_of(credentials), key=request.app.state.signing_key, system=clock
         )
     request.state.integration_caller = (s.workspace.id, s.integration.id, s.now.isoformat())
+    principals.record(
+        request.scope, Principal("integration", s.integration.id, s.workspace.id, s.now)
+    )
     return IntegrationCaller(
         workspace=s.workspace, integration=s.integration, token=s.token, now=s.now
     )
@@ -150,6 +165,10 @@ def integration_ref(request: Request, raw: RawReader) -> IntegrationRef:
         caller.workspace_id,
         caller.integration_id,
         caller.now.isoformat(),
+    )
+    principals.record(
+        request.scope,
+        Principal("integration", caller.integration_id, caller.workspace_id, caller.now),
     )
     return caller
 

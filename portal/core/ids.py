@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from functools import cache, lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import BigInteger, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
@@ -49,7 +49,8 @@ class IdCounter(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=64)
     kind: str = Field(primary_key=True, max_length=32)
-    next_value: int = Field(default=0)
+    #: 64-bit: the request journal numbers every request of a workspace (issue 20).
+    next_value: int = Field(default=0, sa_type=BigInteger)
 
 
 def _digest(*parts: object) -> int:

@@ -24,6 +24,10 @@ stale. Only routes whose answer is a function of the database, the path, the que
 token are registered (``portal.main.CACHED_READS``): not the clock (a workspace's realtime
 clock moves without a commit), and never a refusal (each is recorded as the integration's last
 error, a write, so every refused call runs the route).
+
+Each entry also keeps the principal the route's dependencies recorded on the scope
+(``portal.core.principals``): an answer served from the cache puts it back on the request's
+scope, marked cached, for the request journal (issue 20), since no dependency runs for it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.core.principals import CACHED, PRINCIPAL
+
 #: Entries kept per process (least recently used out first): a few MB at most.
 MAX_ENTRIES = 2048
 
@@ -55,7 +61,7 @@ class ReadCache:
         self._sql = sql
         self._lock = threading.Lock()
         self._next: asyncio.Future[Any] | None = None
-        self.entries: OrderedDict[tuple[bytes, str, bytes], tuple[Any, list[Message]]] = (
+        self.entries: OrderedDict[tuple[bytes, str, bytes], tuple[Any, list[Message], Any]] = (
             OrderedDict()
         )
 
@@ -126,14 +132,27 @@ class ReadCache:
             waiting.set_exception(error)
 
     def get(self, key: tuple[bytes, str, bytes], version: Any) -> list[Message] | None:
+        found = self.lookup(key, version)
+        return None if found is None else found[0]
+
+    def lookup(
+        self, key: tuple[bytes, str, bytes], version: Any
+    ) -> tuple[list[Message], Any] | None:
+        """The kept messages and the principal recorded when they were computed."""
         entry = self.entries.get(key)
         if entry is None or entry[0] != version:
             return None
         self.entries.move_to_end(key)
-        return entry[1]
+        return entry[1], entry[2]
 
-    def put(self, key: tuple[bytes, str, bytes], version: Any, messages: list[Message]) -> None:
-        self.entries[key] = (version, messages)
+    def put(
+        self,
+        key: tuple[bytes, str, bytes],
+        version: Any,
+        messages: list[Message],
+        principal: Any = None,
+    ) -> None:
+        self.entries[key] = (version, messages, principal)
         self.entries.move_to_end(key)
         while len(self.entries) > MAX_ENTRIES:
             self.entries.popitem(last=False)
@@ -171,9 +190,13 @@ class ReadCacheMiddleware:
         except Exception:  # no version (the database went away): the route answers, uncached
             await self.app(scope, receive, send)
             return
-        kept = cache.get(key, version)
+        kept = cache.lookup(key, version)
         if kept is not None:
-            for message in kept:
+            answer, principal = kept
+            if principal is not None:
+                scope[PRINCIPAL] = principal
+            scope[CACHED] = True
+            for message in answer:
                 await send(message)
             return
         messages: list[Message] = []
@@ -189,7 +212,7 @@ class ReadCacheMiddleware:
             and start["status"] == 200
             and not messages[-1].get("more_body", False)
         ):
-            cache.put(key, version, messages)
+            cache.put(key, version, messages, scope.get(PRINCIPAL))
 
 
 def _authorization(headers: list[tuple[bytes, bytes]]) -> bytes | None:

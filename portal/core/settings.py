@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     #: Answer the accounting client's polling reads from memory while the database is unchanged
     #: (``portal.core.read_cache``, issue 19). Off: every read runs its queries.
     read_cache: bool = True
+    #: Journal every ``/v1/...`` request (``portal.journal``, issue 20). Off: nothing is
+    #: recorded and the journal routes answer 409 ``journal_disabled``.
+    journal: bool = True
+    #: Entries kept per workspace (the oldest go first), and their age limit in real time.
+    journal_max_entries: int = Field(default=10_000, ge=1)
+    journal_max_age_hours: float = Field(default=24.0, gt=0)
+    #: How often the buffered entries are written (seconds); a journal read writes them first.
+    journal_flush_seconds: float = Field(default=0.2, gt=0)
+    #: Entries buffered in memory at most (per process); beyond, the oldest are dropped and
+    #: counted, so memory stays flat when the database falls behind.
+    journal_buffer_entries: int = Field(default=10_000, ge=100)
+    #: Request and response bodies are stored up to this many bytes (the rest is cut, noted).
+    journal_body_bytes: int = Field(default=16 * 1024, ge=256)
 
     #: Hosts webhook endpoints may point at besides loopback (``127.0.0.0/8``, ``::1``,
     #: ``localhost``), comma-separated: the portal never calls a host the operator did not

@@ -55,6 +55,7 @@ from portal.core.errors import (
 from portal.core.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused
 from portal.events.router import OperatorWorkspaceRequired
 from portal.events.service import EventNotFound, UnknownEventType
+from portal.journal.service import JournalDisabled
 from portal.outbox.service import DeliveryNotFound, DeliveryNotRetryable
 from portal.payments.errors import (
     AmountMustEqualBalance,
@@ -328,6 +329,13 @@ OPERATION_ERRORS: Mapping[str, tuple[Error, ...]] = {
         EXACTLY_ONE_REQUIRED,
         INVALID_DATETIME,
     ),
+    # the request journal (operator)
+    "get_journal": (JournalDisabled, INVALID_DATETIME),
+    "verify_journal": (JournalDisabled, EXACTLY_ONE_REQUIRED, INVALID_DATETIME),
+    "reset_journal": (JournalDisabled,),
+    "get_operator_journal": (JournalDisabled, INVALID_DATETIME),
+    "verify_operator_journal": (JournalDisabled, EXACTLY_ONE_REQUIRED, INVALID_DATETIME),
+    "reset_operator_journal": (JournalDisabled,),
     "return_payment": _RETURN,
     "charge_back_payment": (PaymentNotFound, InvalidReasonCode, PaymentNotChargeable),
     "sandbox_sync_integration": (

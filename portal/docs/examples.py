@@ -144,6 +144,22 @@ EXAMPLES: dict[str, dict[str, Example]] = {
             "`clock_backwards`.",
         ),
     },
+    "verify_journal": {
+        "polled": Example(
+            "The client read a receipt batch at least once",
+            {"request": {"method": "GET", "path": "/v1/integration/receipt-batches/*"}},
+            "`path` is a glob: `*` within one segment, `**` across segments.",
+        ),
+        "no_errors": Example(
+            "The client's calls never failed", {"request": {"status": "4xx"}, "exactly": 0}
+        ),
+    },
+    "verify_operator_journal": {
+        "no_forged_token": Example(
+            "No unknown or forged token was sent",
+            {"request": {"code": "token_invalid"}, "at_most": 0},
+        ),
+    },
     "load_scenario": {
         "small": _SCENARIO,
     },

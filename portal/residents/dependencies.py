@@ -13,7 +13,9 @@ from sqlmodel import col
 
 from portal.auth import service as auth_service
 from portal.auth.dependencies import BearerDep, ClockDep, token_of
+from portal.core import principals
 from portal.core.db import SessionDep
+from portal.core.principals import Principal
 from portal.residents.merges import MergeParticipant
 from portal.residents.models import Resident, ResidentStatus
 from portal.workspaces import service as workspaces_service
@@ -46,6 +48,8 @@ async def require_resident(
         raise auth_service.TokenInvalid("The bearer token names a resident that does not exist.")
     resident, ws = found
     now = workspaces_service.now_of(ws, clock)
+    # Before the expiry check: a refused, expired session is still this resident's request.
+    principals.record(request.scope, Principal("resident", resident.id, ws.id, now))
     auth_service.check_session_expiry(claims, now)
     return ResidentCaller(workspace=ws, resident=resident, now=now)
 

@@ -1,5 +1,5 @@
 """Test helpers for accounting-client engineers: a live portal, its workspaces, clock and
-mailbox, over HTTP only (``docs/pytest-plugin.md``).
+mailbox and request journal, over HTTP only (``docs/pytest-plugin.md``).
 
 The pytest fixtures are in :mod:`portal.testing.pytest_plugin`; the classes here work without
 pytest too::
@@ -15,6 +15,7 @@ subprocess, as the README does.
 
 from portal.testing._http import PortalRequestError
 from portal.testing.clock import JobRun, PortalClock, PortalClockError
+from portal.testing.journal import JournalEntry, PortalJournal
 from portal.testing.mailbox import Email, PortalMailbox
 from portal.testing.server import PortalServer
 from portal.testing.workspace import Integration, LandlordLogin, PortalWorkspace
@@ -23,9 +24,11 @@ __all__ = [
     "Email",
     "Integration",
     "JobRun",
+    "JournalEntry",
     "LandlordLogin",
     "PortalClock",
     "PortalClockError",
+    "PortalJournal",
     "PortalMailbox",
     "PortalRequestError",
     "PortalServer",

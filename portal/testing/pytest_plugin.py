@@ -14,6 +14,8 @@ Fixtures:
   ``freeze``).
 - ``portal_mailbox``: the workspace's :class:`~portal.testing.PortalMailbox` (``emails``,
   ``assert_sent``).
+- ``portal_journal``: the workspace's :class:`~portal.testing.PortalJournal` (``entries``,
+  ``verify(exactly=/at_least=/at_most=)``, ``reset``): the requests the portal received.
 
 Registered by ``pip install portal`` (entry point ``pytest11``); ``-p
 portal.testing.pytest_plugin`` loads it from a checkout. Inert until a test asks for one of its
@@ -31,6 +33,7 @@ import pytest
 
 from portal.testing._http import PortalRequestError
 from portal.testing.clock import PortalClock
+from portal.testing.journal import PortalJournal
 from portal.testing.mailbox import PortalMailbox
 from portal.testing.server import PortalServer, ScenarioSource
 from portal.testing.workspace import PortalWorkspace
@@ -145,6 +148,12 @@ def portal_clock(portal_workspace: PortalWorkspace) -> PortalClock:
 def portal_mailbox(portal_workspace: PortalWorkspace) -> PortalMailbox:
     """The mailbox of this test's workspace."""
     return portal_workspace.mailbox
+
+
+@pytest.fixture
+def portal_journal(portal_workspace: PortalWorkspace) -> PortalJournal:
+    """The request journal of this test's workspace."""
+    return portal_workspace.journal
 
 
 def _scenario_source(request: pytest.FixtureRequest) -> ScenarioSource | None:

@@ -14,6 +14,7 @@ import httpx
 
 from portal.testing._http import SessionAuth, expect
 from portal.testing.clock import PortalClock
+from portal.testing.journal import PortalJournal
 from portal.testing.mailbox import Email, PortalMailbox
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ class Integration:
 class PortalWorkspace:
     """A workspace of ``server``: ``id``, ``landlord_login``, the scenario's ``keys``
     (scenario key -> ID) and ``tokens`` (integration key -> token), and ``created`` (the
-    server's answer as JSON). ``clock`` and ``mailbox`` are its clock and mailbox helpers."""
+    server's answer as JSON). ``clock``, ``mailbox`` and ``journal`` are its clock, mailbox and
+    request-journal helpers."""
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class PortalWorkspace:
         self.path = f"/v1/sandbox/workspaces/{workspace_id}"
         self.clock = PortalClock(self)
         self.mailbox = PortalMailbox(self)
+        self.journal = PortalJournal(self)
         self._clients: list[httpx.Client] = []
         self._landlord: httpx.Client | None = None
 

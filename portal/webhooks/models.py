@@ -20,6 +20,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from portal.core.db import StrEnumType, UTCDateTime
+from portal.workspaces.service import KEPT_ON_RESET
 
 
 class WebhookDeliveryState(StrEnum):
@@ -49,6 +50,9 @@ DELIVERY_TRANSITIONS: dict[WebhookDeliveryState, frozenset[WebhookDeliveryState]
 
 class WebhookEndpoint(SQLModel, table=True):
     __tablename__ = "webhook_endpoint"
+    # The tester's receivers are configuration, not the world: a workspace reset keeps them
+    # (and the counter of their IDs), as Stripe's "delete all test data" keeps its endpoints.
+    __table_args__ = {"info": {KEPT_ON_RESET: "webhook_endpoint"}}
 
     workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=64)
     id: str = Field(primary_key=True, max_length=40)

@@ -103,13 +103,29 @@ def cutoff_of(ws: Workspace) -> time:
     return WorkspaceSettings.model_validate(ws.settings).cutoff_time
 
 
+#: ``Table.info`` key of a workspace-owned table whose rows a reset keeps (the request journal:
+#: the tester wants to see what their client did before it). Its value is ``True``, or the ID
+#: counter kind the table's rows are numbered by, kept with them so numbers never repeat.
+KEPT_ON_RESET = "kept_on_reset"
+
+
 def wipe_workspace(session: Session, workspace_id: str, *, keep_row: bool) -> None:
     """Delete everything a workspace owns (children first), its ID counters, and optionally the
-    workspace row itself. Any table with a ``workspace_id`` column is workspace-owned."""
+    workspace row itself. Any table with a ``workspace_id`` column is workspace-owned; with the
+    row kept (a reset), tables marked ``KEPT_ON_RESET`` and their counters stay."""
+    kept_counters: list[str] = []
     for table in reversed(SQLModel.metadata.sorted_tables):
         if table.name != Workspace.__tablename__ and "workspace_id" in table.c:
+            kept = table.info.get(KEPT_ON_RESET) if keep_row else None
+            if kept:
+                if isinstance(kept, str):
+                    kept_counters.append(kept)
+                continue
             session.execute(delete(table).where(table.c.workspace_id == workspace_id))
-    session.execute(delete(IdCounter).where(col(IdCounter.scope) == workspace_id))
+    counters = delete(IdCounter).where(col(IdCounter.scope) == workspace_id)
+    if kept_counters:
+        counters = counters.where(col(IdCounter.kind).not_in(kept_counters))
+    session.execute(counters)
     if not keep_row:
         session.execute(delete(Workspace).where(col(Workspace.id) == workspace_id))
     # Bulk deletes bypass the identity map: forget the deleted rows' objects so new rows with

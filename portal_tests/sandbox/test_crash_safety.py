@@ -50,6 +50,7 @@ from portal.core import faults
 from portal.core.db import bulk_insert, session_scope
 from portal.core.ids import IdCounter, reserve
 from portal.core.jobs import ScheduledEvent
+from portal.journal.models import SEQ_KIND as JOURNAL_SEQ
 from portal.notifications.models import Email
 from portal.payments import check
 from portal.payments.models import (
@@ -603,7 +604,11 @@ def snapshot(engine: Engine, workspace_id: str, *, as_of: str) -> dict[str, Any]
                 columns = [c for c in table.c if c.name not in WORKSPACE_IDENTITY]
                 where = table.c.id == workspace_id
             elif table.name == IdCounter.__tablename__:
-                columns, where = [table.c.kind, table.c.next_value], table.c.scope == workspace_id
+                columns = [table.c.kind, table.c.next_value]
+                # The journal's counter numbers requests made, not the world's rows.
+                where = (table.c.scope == workspace_id) & (table.c.kind != JOURNAL_SEQ)
+            elif table.name.startswith("journal_"):
+                continue  # the request journal: the requests made (with their times), not the world
             elif "workspace_id" in table.c:
                 columns = [
                     c

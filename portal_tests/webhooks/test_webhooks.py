@@ -171,6 +171,27 @@ def test_auto_disable_then_enable_and_resend(client: TestClient) -> None:
     assert (both.status_code, both.json()["code"]) == (422, "exactly_one_required")
 
 
+def test_a_reset_keeps_the_endpoints(client: TestClient) -> None:
+    world = make_world(client)
+    with Receiver() as receiver:
+        hook = endpoint(client, world.landlord, url=receiver.url)
+        reset = client.post(f"/v1/sandbox/workspaces/{world.workspace_id}/reset", headers=OPERATOR)
+        assert reset.status_code == 200, reset.text
+        world.landlord_token = login(client, world.email, world.password)
+        kept = client.get(f"/v1/webhooks/{hook['id']}", headers=world.landlord)
+        assert kept.status_code == 200, kept.text
+        assert deliveries(client, world, hook["id"]) == []
+        # It still gets what happens after the reset.
+        integration = make_integration(client, world, name="After")
+        after = make_token(client, world, integration["id"])["token"]
+        send_balances(client, after, "t0001")
+        drained(client)
+        got = receiver.verified(hook["secret"])
+    assert sorted(e["type"] for _, e in got) == ["balances.received", "resident.invited"]
+    second = endpoint(client, world.landlord, url="http://127.0.0.1:1/other")
+    assert second["id"] != hook["id"]
+
+
 @pytest.mark.parametrize(
     "url",
     [
