@@ -137,10 +137,12 @@ def create_app(
         gc.set_threshold(*gc_thresholds)
         # The outbox's sender (issue 16): after each commit that queued deliveries, and now
         # for whatever a restart left behind.
-        app.state.courier = connector_worker.Courier(app.state.engine, app.state.clock, app.state)
+        app.state.courier = connector_worker.make_courier(
+            app.state.engine, app.state.clock, app.state
+        )
         app.state.courier.start()
         # The webhooks' sender (issue 20), likewise.
-        app.state.webhook_courier = webhooks_worker.Courier(
+        app.state.webhook_courier = webhooks_worker.make_courier(
             app.state.engine, app.state.clock, app.state
         )
         app.state.webhook_courier.start()

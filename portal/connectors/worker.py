@@ -19,15 +19,15 @@ A pass works in three steps, none of which holds a transaction open across the n
    scheduled event at that instant makes a clock advance stop there and retry.
 
 Workers: ``deliver`` runs a pass synchronously (a clock advance after each job, the CLI);
-``Courier`` runs passes on the server's event loop after each request that queued deliveries
-(HTTP in a worker thread), and at start-up for whatever a restart left behind.
+``make_courier`` (``portal.core.couriers``) runs passes on the server's event loop after each
+request that queued deliveries (HTTP in a worker thread), and at start-up for whatever a
+restart left behind.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,7 @@ from sqlmodel import Session, col
 
 from portal.auth import service as auth_service
 from portal.auth.models import Integration, IntegrationKind
-from portal.core import jobs, transitions
+from portal.core import couriers, jobs, transitions
 from portal.core.clock import Clock, as_aware
 from portal.core.db import loop_writer, session_scope
 from portal.core.money import format_usd
@@ -419,73 +419,27 @@ def workspaces_with_due(session: Session) -> list[str]:
     )
 
 
-class Courier:
-    """Passes on the server's event loop, one at a time per workspace (issue 16: "sent after
-    commit"). ``kick`` may be called from any thread; a kick during a pass makes another pass
-    follow it."""
-
-    def __init__(self, engine: Engine, system: Clock, state: Any) -> None:
-        self.engine = engine
-        self.system = system
-        self.state = state
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.running: dict[str, asyncio.Task[None]] = {}
-        self.again: set[str] = set()
-
-    def start(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        with session_scope(self.engine) as session:
-            due = workspaces_with_due(session)
-        self.kick(due)
-
-    def kick(self, workspace_ids: Iterable[str]) -> None:
-        if self.loop is None or self.loop.is_closed():
+async def _pass(courier: couriers.Courier, workspace_id: str) -> None:
+    """One pass of the connectors' outbox: claim, send, record, until nothing is due."""
+    while True:
+        async with loop_writer(courier.state):
+            with session_scope(courier.engine) as session:
+                claims = claim_next(session, workspace_id, system=courier.system)
+        if not claims:
             return
-        for workspace_id in sorted(workspace_ids):
-            self.loop.call_soon_threadsafe(self._start, workspace_id)
+        for n, claim in enumerate(claims):
+            outcome = await anyio.to_thread.run_sync(attempt, claim)
+            async with loop_writer(courier.state):
+                with session_scope(courier.engine) as session:
+                    state = record(session, claim, outcome)
+                    if state is DeliveryState.PENDING:
+                        release(session, claims[n + 1 :])
+            if state is DeliveryState.PENDING:
+                break
 
-    def _start(self, workspace_id: str) -> None:
-        if workspace_id in self.running:
-            self.again.add(workspace_id)
-            return
-        assert self.loop is not None
-        self.running[workspace_id] = self.loop.create_task(self._run(workspace_id))
 
-    async def _run(self, workspace_id: str) -> None:
-        try:
-            while True:
-                self.again.discard(workspace_id)
-                await self._pass(workspace_id)
-                if workspace_id not in self.again:
-                    return
-        except Exception:  # a failing pass must not kill the courier; the rows stay pending
-            log.exception("delivery pass for %s failed", workspace_id)
-        finally:
-            self.running.pop(workspace_id, None)
-
-    async def _pass(self, workspace_id: str) -> None:
-        while True:
-            async with loop_writer(self.state):
-                with session_scope(self.engine) as session:
-                    claims = claim_next(session, workspace_id, system=self.system)
-            if not claims:
-                return
-            for n, claim in enumerate(claims):
-                outcome = await anyio.to_thread.run_sync(attempt, claim)
-                async with loop_writer(self.state):
-                    with session_scope(self.engine) as session:
-                        state = record(session, claim, outcome)
-                        if state is DeliveryState.PENDING:
-                            release(session, claims[n + 1 :])
-                if state is DeliveryState.PENDING:
-                    break
-
-    async def idle(self) -> None:
-        """Wait until no pass runs (tests; shutdown)."""
-        while self.running:
-            await asyncio.gather(*list(self.running.values()), return_exceptions=True)
-
-    async def stop(self) -> None:
-        for task in list(self.running.values()):
-            task.cancel()
-        await asyncio.gather(*list(self.running.values()), return_exceptions=True)
+def make_courier(engine: Engine, system: Clock, state: Any) -> couriers.Courier:
+    """The connectors' deliveries courier (``portal.core.couriers``), made by the app's lifespan."""
+    return couriers.Courier(
+        engine, system, state, pass_=_pass, due=workspaces_with_due, name="delivery"
+    )

@@ -187,7 +187,7 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 
 
 #: ``session.info`` key: the workspaces whose outbox got deliveries in this transaction
-#: (``portal.outbox``); once it commits, they are sent (``portal.connectors.worker.Courier``).
+#: (``portal.outbox``); once it commits, they are sent (``portal.core.couriers``).
 PENDING_DELIVERIES = "outbox_workspaces"
 
 
