@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.applicants.models import Applicant, ApplicantType, Application, ApplicationStatus
+from portal.core.dates import IsoDate
 from portal.core.money import Amount, Cents, format_cents
 from portal.core.pagination import Page
 from portal.properties.models import Property, Unit
@@ -29,7 +30,7 @@ class ApplicantIn(_In):
 
 class ApplicationIn(_In):
     unit_id: str = Field(max_length=40)
-    desired_move_in: date
+    desired_move_in: IsoDate
     applicants: list[ApplicantIn] = Field(
         min_length=1, max_length=10, description="The Applicant first, then Co-Applicants"
     )
@@ -43,7 +44,7 @@ class DecisionIn(_In):
 
 
 class ApplicationPatch(_In):
-    desired_move_in: date | None = None
+    desired_move_in: IsoDate | None = None
 
 
 class ApplicantPatch(_In):

@@ -3,7 +3,6 @@ contract: fields may be added, not renamed)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -11,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from portal.core.dates import IsoDate
 from portal.core.money import Amount, Cents
 from portal.core.pagination import Page
 from portal.payments import batch_items
@@ -94,7 +94,7 @@ class PaymentIn(_In):
     payment_source_id: str = Field(max_length=40)
     amount: Amount
     type: PaymentType = PaymentType.RENT
-    date: dt.date | None = Field(
+    date: IsoDate | None = Field(
         default=None, description="A future day schedules the payment; today or none: now"
     )
 

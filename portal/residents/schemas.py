@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal.core.dates import IsoDate
 from portal.core.money import Amount, Cents
 from portal.core.pagination import Page
 from portal.residents.models import (
@@ -34,8 +35,8 @@ class InviteIn(_In):
     unit_id: str
     rent: Amount
     due_day: int = Field(default=1, ge=1, le=31, description="Rent due day (defaults to the 1st)")
-    start_date: date = Field(description="Next expected payment, usually the 1st of next month")
-    end_date: date | None = Field(default=None, description="None: month-to-month")
+    start_date: IsoDate = Field(description="Next expected payment, usually the 1st of next month")
+    end_date: IsoDate | None = Field(default=None, description="None: month-to-month")
     external_resident_id: ExternalId | None = None
 
     @model_validator(mode="after")
@@ -80,8 +81,8 @@ class SyncApproval(_In):
 class ManualApproval(_In):
     mode: Literal["manual"]
     rent: Amount
-    lease_start: date
-    lease_end: date | None = None
+    lease_start: IsoDate
+    lease_end: IsoDate | None = None
     due_day: int = Field(default=1, ge=1, le=31)
     external_resident_id: ExternalId | None = None
 
@@ -95,7 +96,7 @@ class LeasePatch(_In):
     rent: Amount | None = None
     pay_full_balance_only: bool | None = None
     payments: PaymentsSetting | None = None
-    end_date: date | None = None
+    end_date: IsoDate | None = None
 
 
 class EndLeaseIn(_In):

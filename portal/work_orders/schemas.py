@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from portal.core.dates import IsoDate
 from portal.core.money import Amount, Cents
 from portal.core.pagination import Page
 from portal.properties.models import Property, Unit
@@ -43,7 +44,7 @@ class _Details(_In):
     estimate: Amount | None = None
     cost_limit: Amount | None = None
     total: Amount | None = None
-    required_by: date | None = None
+    required_by: IsoDate | None = None
 
 
 class WorkOrderIn(_Details):
@@ -66,9 +67,9 @@ class WorkOrderPatch(_Details):
     status: WorkOrderStatus | None = None
     priority: Priority | None = None
     description: str | None = Field(default=None, min_length=1, max_length=4000)
-    vendor_notified_on: date | None = None
-    work_started_on: date | None = None
-    work_completed_on: date | None = None
+    vendor_notified_on: IsoDate | None = None
+    work_started_on: IsoDate | None = None
+    work_completed_on: IsoDate | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields sent, as model columns (amounts in cents)."""
