@@ -63,7 +63,7 @@ from portal.docs.pages import install_docs
 from portal.docs.spec import install_openapi
 from portal.events import service as events_service
 from portal.events.router import router as events_router
-from portal.journal.middleware import JournalMiddleware
+from portal.journal.middleware import JournalMiddleware, RecorderSlot
 from portal.journal.recorder import Recorder
 from portal.journal.router import router as journal_router
 from portal.outbox.router import router as outbox_router
@@ -115,6 +115,9 @@ def create_app(
     # Process-wide: new password hashes are made at the configured cost (each records its own).
     auth_service.set_password_hash_cost(settings.password_hash_cost)
 
+    # Where the journal's middleware finds the lifespan's recorder (issue 20).
+    journal_slot = RecorderSlot()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or make_engine(settings.database_url)
@@ -158,6 +161,7 @@ def create_app(
                 known_secrets=(app.state.operator_key,),
             )
             app.state.journal.start()
+        journal_slot.recorder = app.state.journal
         task = None
         if settings.real_clock_tick_seconds > 0 and settings.run_real_clocks:
             task = asyncio.create_task(_real_clock_loop(app))
@@ -166,6 +170,7 @@ def create_app(
         finally:
             await app.state.courier.stop()
             await app.state.webhook_courier.stop()
+            journal_slot.recorder = None
             if app.state.journal is not None:
                 await app.state.journal.stop()
             if app.state.read_cache is not None:
@@ -248,7 +253,7 @@ def create_app(
     # Outermost (added last): the journal sees every /v1 request, refused at the door or
     # answered from the cache (issue 20).
     if settings.journal:
-        app.add_middleware(JournalMiddleware)
+        app.add_middleware(JournalMiddleware, slot=journal_slot)
     return app
 
 

@@ -8,6 +8,8 @@ pass it down; services never read a clock.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -45,6 +47,14 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+def timestamp_of(clock: Clock) -> Callable[[], float]:
+    """The clock's instant as POSIX seconds, for a caller that reads it on every request (the
+    request journal): the system clock's is ``time.time``, a C call, not a ``datetime``."""
+    if type(clock) is SystemClock:
+        return time.time
+    return lambda: clock.now().timestamp()
 
 
 def to_utc(instant: datetime) -> datetime:

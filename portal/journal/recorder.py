@@ -1,12 +1,18 @@
 """The journal's buffer and its writer (one ``Recorder`` per app, made by the lifespan).
 
-The middleware appends one tuple per request to ``buffer``, a bounded deque: when the database
-falls behind, the oldest entries go and ``dropped`` counts them, so memory stays flat. A task on
-the event loop writes the buffer every ``journal_flush_seconds`` (or as soon as it holds
-``FLUSH_AT`` entries): the tuples are turned into rows (redaction, the problem code, who the
-request belongs to) in a worker thread, then written in one transaction in a worker thread
-holding the writer gate, as the real-clock loop's writes are (``WriterGate.thread_writer``).
-Retention is part of each write.
+The middleware hands each request to ``add``: its real time and latency go into two arrays of
+doubles, and the rest, as a tuple, is looked up among the distinct requests seen lately (a
+polling client sends the same request again and again), so the buffer holds one shared
+``_Request`` per repeat. The buffer is bounded: when the database falls behind, the oldest
+entries go and ``dropped`` counts them, so memory stays flat.
+
+A task on the event loop writes the buffer every ``journal_flush_seconds`` (or as soon as it
+holds ``FLUSH_AT`` entries): each distinct request is turned into a shape (redaction, the
+problem code, who the request belongs to) in a worker thread, then everything is written in one
+transaction in a worker thread holding the writer gate, as the real-clock loop's writes are
+(``WriterGate.thread_writer``). Retention is part of each write. No step does Python work per
+entry but a dictionary lookup: the journal's whole cost is paid on the request path's CPU
+(bench/README.md, "The request journal").
 
 A journal read or verification in this process writes the buffer first (``flush``), so a
 client that got its last response sees its request in the journal. Other worker processes'
@@ -18,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from array import array
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -28,7 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from portal.auth import service as auth_service
-from portal.core.clock import Clock
+from portal.core.clock import Clock, timestamp_of
 from portal.core.db import WriterGate, session_scope
 from portal.core.settings import Settings
 from portal.journal import service
@@ -36,11 +42,29 @@ from portal.journal.redaction import Body, Redactor, claims_of
 
 log = logging.getLogger("portal.journal")
 
-#: Entries that start a write before the interval is up.
-FLUSH_AT = 2_000
+#: Entries that start a write before the interval is up (at most half the buffer): fewer,
+#: larger writes cost the request path less (bench/README.md, "The request journal").
+FLUSH_AT = 5_000
+#: Distinct requests remembered (``Recorder.add``); then forgotten all at once. Each holds its
+#: bodies, cut to ``journal_body_bytes``.
+MEMO_REQUESTS = 512
 #: How often workspaces that received no request are swept for entries past the age limit.
 SWEEP_SECONDS = 60.0
 _OPERATOR_PATH = "/v1/sandbox/workspaces/"
+
+
+class _Request:
+    """One distinct request as buffered: hashed by identity, so the writer's lookups never
+    read the request again."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+
+
+#: Buffered entries: real times (POSIX seconds), latencies (seconds), requests; in arrival order.
+Taken = tuple["array[float]", "array[float]", list[_Request]]
 
 
 class Recorder:
@@ -58,6 +82,8 @@ class Recorder:
         self.signing_key = signing_key
         self.gate = gate
         self.clock = clock
+        #: The clock's time as POSIX seconds, the cheapest way it has (the middleware's).
+        self.timestamp = timestamp_of(clock)
         self.body_limit = settings.journal_body_bytes
         self.interval = settings.journal_flush_seconds
         self.retention = service.Retention(
@@ -66,8 +92,15 @@ class Recorder:
         )
         self.redactor = Redactor(limit=self.body_limit, known_secrets=(signing_key, *known_secrets))
         self._tokens: dict[bytes, dict[str, Any] | None] = {}
-        self.buffer: deque[tuple[Any, ...]] = deque(maxlen=settings.journal_buffer_entries)
-        self.flush_at = min(FLUSH_AT, settings.journal_buffer_entries // 2)
+        self._requests: dict[tuple[Any, ...], _Request] = {}
+        self._last: _Request | None = None
+        self.capacity = settings.journal_buffer_entries
+        self.flush_at = min(FLUSH_AT, self.capacity // 2)
+        # The buffer: three columns; entries before ``_head`` were dropped (the oldest go).
+        self._at: array[float] = array("d")
+        self._latency: array[float] = array("d")
+        self._entries: list[_Request] = []
+        self._head = 0
         #: Entries lost: pushed out of a full buffer, or in a write that failed.
         self.dropped = 0
         self._wake = asyncio.Event()
@@ -76,13 +109,46 @@ class Recorder:
 
     # --- the request path ----------------------------------------------------------------------
 
-    def add(self, entry: tuple[Any, ...]) -> None:
-        buffer = self.buffer
-        if len(buffer) == buffer.maxlen:
-            self.dropped += 1
-        buffer.append(entry)
-        if len(buffer) == self.flush_at:
+    def add(self, at: float, elapsed: float, request: tuple[Any, ...]) -> None:
+        """Buffer one request: its real time, latency and ``request`` (``middleware._request``:
+        all the rest). Equal requests share one ``_Request``, found while the request's objects
+        are fresh in the processor's cache; the writer then tells a polling client's repeats
+        apart by identity."""
+        known = self._last
+        # Most often the one before again (a polling client): compared, not hashed (its strings
+        # and bytes are new objects, whose hashes Python has yet to compute).
+        if known is None or request != known.key:
+            try:
+                known = self._requests.get(request)
+            except TypeError:  # a server whose headers are lists (ASGI allows it)
+                known = _Request(request)
+            if known is None:
+                if len(self._requests) >= MEMO_REQUESTS:
+                    self._requests.clear()
+                known = self._requests[request] = _Request(request)
+            self._last = known
+        self._at.append(at)
+        self._latency.append(elapsed)
+        entries = self._entries
+        entries.append(known)
+        size = len(entries) - self._head
+        if size > self.capacity:
+            self._drop_oldest()
+        elif size == self.flush_at:
             self._wake.set()
+
+    def _drop_oldest(self) -> None:
+        self._head += 1
+        self.dropped += 1
+        if self._head >= self.capacity:  # compacted now and then, not on every drop
+            head, self._head = self._head, 0
+            del self._at[:head], self._latency[:head], self._entries[:head]
+
+    def _take(self) -> Taken:
+        head = self._head
+        taken = (self._at[head:], self._latency[head:], self._entries[head:])
+        self._at, self._latency, self._entries, self._head = array("d"), array("d"), [], 0
+        return taken
 
     # --- the writer ------------------------------------------------------------------------------
 
@@ -124,41 +190,60 @@ class Recorder:
         (a journal reset: entries buffered before it go with it). Writes run one at a time,
         in the order they were asked for. Returns what ``then`` returned."""
         async with self._lock:
-            batch = self._take()
-            if not batch and then is None:
+            taken = self._take()
+            count = len(taken[2])
+            if not count and then is None:
                 return None
-            pending = await anyio.to_thread.run_sync(self._prepare, batch) if batch else []
+            groups = await anyio.to_thread.run_sync(self._prepare, taken) if count else []
             async with self.gate.thread_writer():
                 try:
-                    return await anyio.to_thread.run_sync(self._write, pending, then)
+                    return await anyio.to_thread.run_sync(self._write, groups, then)
                 except Exception:
-                    self.dropped += len(pending)
+                    self.dropped += count
                     raise
 
-    def _take(self) -> list[tuple[Any, ...]]:
-        batch = list(self.buffer)
-        self.buffer.clear()
-        return batch
-
-    def _write(self, pending: list[service.Pending], then: Callable[[Session], Any] | None) -> Any:
+    def _write(self, groups: list[service.Group], then: Callable[[Session], Any] | None) -> Any:
         with session_scope(self.engine) as session:
-            if pending:
+            if groups:
                 service.write_entries(
-                    session, pending, now=self.clock.now(), retention=self.retention
+                    session, groups, now=self.clock.now(), retention=self.retention
                 )
             return then(session) if then is not None else None
 
-    # --- from tuples to rows (a worker thread, off the request path) ---------------------------
+    # --- from entries to groups (a worker thread, off the request path) ------------------------
 
-    def _prepare(self, batch: list[tuple[Any, ...]]) -> list[service.Pending]:
-        """Each buffered tuple as an entry to write. A polling client's requests repeat: each
-        distinct request (same line, headers that matter, caller, status and bodies) is redacted
-        and attributed once per batch, and its repeats only looked up."""
-        memo: dict[tuple[Any, ...], tuple[str | None, service.Shape, Any, Any]] = {}
-        out = []
-        for (
-            at,
-            elapsed,
+    def _prepare(self, taken: Taken) -> list[service.Group]:
+        """The entries as a group per workspace. Each distinct request is shaped (redacted,
+        attributed) once per write; its repeats cost a dictionary lookup."""
+        at, latency, entries = taken
+        shapes: dict[tuple[Any, ...], tuple[service.Group, int]] = {}
+        groups: dict[str | None, service.Group] = {}
+        found = {
+            request: self._variant(request.key, shapes, groups)
+            for request in dict.fromkeys(entries)  # in the order first seen
+        }
+        if len(groups) == 1:
+            [group] = groups.values()
+            group.at, group.latency = at, latency
+            group.variant = [found[request][1] for request in entries]
+        else:
+            for request, t, e in zip(entries, at, latency, strict=True):
+                group, variant = found[request]
+                group.at.append(t)
+                group.latency.append(e)
+                group.variant.append(variant)
+        return list(groups.values())
+
+    def _variant(
+        self,
+        key: tuple[Any, ...],
+        shapes: dict[tuple[Any, ...], tuple[service.Group, int]],
+        groups: dict[str | None, service.Group],
+    ) -> tuple[service.Group, int]:
+        """Where the entries of one distinct request go: a group and a variant in it. Its shape
+        is found once per write, however many instants its principal read (a real clock's
+        requests each read their own)."""
+        (
             method,
             path,
             query_string,
@@ -166,58 +251,49 @@ class Recorder:
             request_raw,
             request_size,
             status,
-            response_headers,
+            response_type,
             response_raw,
             response_size,
-            principal,
             cached,
-        ) in batch:
-            request_type = idempotency_key = authorization = None
-            for name, value in headers:
-                if name == b"content-type":
-                    request_type = value
-                elif name == b"idempotency-key":
-                    idempotency_key = value
-                elif name == b"authorization":
-                    authorization = value
-                elif name == b"content-length" and not request_size and value.isdigit():
-                    request_size = int(value)  # a body refused unread (the size limit)
-            response_type = None
-            for name, value in response_headers:
-                if name == b"content-type":
-                    response_type = value
-                    break
-            key = (
-                method,
-                path,
-                query_string,
-                request_type,
-                idempotency_key,
-                authorization,
-                request_raw,
-                request_size,
-                principal[:3] if principal is not None else None,
-                cached,
-                status,
-                response_type,
-                response_raw,
-                response_size,
-            )
-            known = memo.get(key)
-            if known is None:
-                known = memo[key] = self._shape(*key)
-            workspace_id, shape, request_body, response_body = known
-            out.append(
-                service.Pending(
-                    workspace_id,
-                    shape,
-                    (request_body, response_body),
-                    principal.now if principal is not None else None,
-                    at,
-                    round(elapsed * 1_000_000),
-                )
-            )
-        return out
+            principal,
+        ) = key
+        request_type = idempotency_key = authorization = None
+        for name, value in headers:
+            if name == b"content-type":
+                request_type = value
+            elif name == b"idempotency-key":
+                idempotency_key = value
+            elif name == b"authorization":
+                authorization = value
+            elif name == b"content-length" and not request_size and value.isdigit():
+                request_size = int(value)  # a body refused unread (the size limit)
+        shape_key = (
+            method,
+            path,
+            query_string,
+            request_type,
+            idempotency_key,
+            authorization,
+            request_raw,
+            request_size,
+            principal[:3] if principal is not None else None,
+            cached,
+            status,
+            response_type,
+            response_raw,
+            response_size,
+        )
+        known = shapes.get(shape_key)
+        if known is None:
+            workspace_id, shape, request_body, response_body = self._shape(*shape_key)
+            group = groups.get(workspace_id)
+            if group is None:
+                group = groups[workspace_id] = service.Group(workspace_id)
+            known = shapes[shape_key] = (group, len(group.shapes))
+            group.shapes.append((shape, (request_body, response_body)))
+        group, shape_index = known
+        group.variants.append((shape_index, principal.now if principal is not None else None))
+        return group, len(group.variants) - 1
 
     def _shape(
         self,

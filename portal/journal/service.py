@@ -9,25 +9,27 @@ body; a workspace holds at most ``PORTAL_JOURNAL_MAX_ENTRIES`` entries.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import sys
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from portal.core.clock import ClockMode, FixedClock
+from portal.core.clock import ClockMode, FixedClock, workspace_now
 from portal.core.errors import Conflict
 from portal.core.ids import IdCounter, reserve
 from portal.journal.models import SEQ_KIND, UNATTRIBUTED, JournalBatch, JournalBody
 from portal.journal.redaction import Body
-from portal.workspaces import service as workspaces_service
 from portal.workspaces.models import Workspace
 
 
@@ -51,140 +53,229 @@ Shape = tuple[
 
 
 @dataclass(slots=True)
-class Pending:
-    """An entry ready to be written but for its place: ``workspace_id`` is where it belongs if
-    that workspace exists (None: the operator-wide journal); ``bodies`` are those the shape's
-    digests name."""
+class Group:
+    """A write's entries for one workspace named by their requests (None: the operator-wide
+    journal), column by column: a polling client's thousand requests are a few shapes and
+    three columns of numbers, not a thousand objects.
+
+    ``shapes``: each distinct request (``Shape``) and its bodies (those its digests name);
+    ``variants``: a shape and the workspace instant its dependency read (the principal's
+    ``now``, None when it read none); ``at`` (real time, POSIX seconds), ``latency`` (seconds)
+    and ``variant`` (an index into ``variants``): one per entry, in the order they arrived."""
 
     workspace_id: str | None
-    shape: Shape
-    bodies: tuple[Body | None, Body | None]
-    principal_now: datetime | None
-    at: datetime
-    latency_us: int
+    shapes: list[tuple[Shape, tuple[Body | None, Body | None]]] = field(default_factory=list)
+    variants: list[tuple[int, datetime | None]] = field(default_factory=list)
+    at: array[float] = field(default_factory=lambda: array("d"))
+    latency: array[float] = field(default_factory=lambda: array("d"))
+    variant: list[int] = field(default_factory=list)
 
 
 # --- writing -------------------------------------------------------------------------------------
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+#: A clock for entries no workspace holds.
+_NO_CLOCK = (0,)
 
 
 def write_entries(
-    session: Session, pending: list[Pending], *, now: datetime, retention: Retention
+    session: Session, groups: list[Group], *, now: datetime, retention: Retention
 ) -> None:
-    """Number the entries (per workspace, in the order given) and add them as one batch row per
-    workspace, store their bodies once each, then trim each workspace written to its
-    retention."""
-    found: dict[str, Workspace | None] = {}
-    for workspace_id in {p.workspace_id for p in pending if p.workspace_id}:
-        found[workspace_id] = _find_workspace(session, workspace_id)
-    target = {w: ws.id if ws is not None else UNATTRIBUTED for w, ws in found.items()}
-    groups: dict[str, list[Pending]] = {}
-    for p in pending:
-        where = target[p.workspace_id] if p.workspace_id else UNATTRIBUTED
-        group = groups.get(where)
-        if group is None:
-            group = groups[where] = []
-        group.append(p)
-    for workspace_id, items in groups.items():
-        first = reserve(session, workspace_id, SEQ_KIND, len(items))
-        _insert(session, workspace_id, found.get(workspace_id), first, items)
-        trim(session, workspace_id, next_seq=first + len(items), now=now, retention=retention)
+    """Number the entries (per workspace, in the order they arrived) and add them as one batch
+    row per workspace, store their bodies once each, then trim each workspace written to its
+    retention. Entries naming a workspace that does not exist go to the operator-wide journal.
+
+    Core statements built once, on the session's connection: the ORM's per-statement work was
+    most of a write's cost (issue 20, bench/README.md)."""
+    connection = session.connection()
+    targets: dict[str, list[_Packed]] = {}
+    for group in groups:
+        ws = _find_workspace(connection, group.workspace_id) if group.workspace_id else None
+        target = targets.setdefault(ws.id if ws is not None else UNATTRIBUTED, [])
+        target.append(_packed(group, ws))
+    for workspace_id, parts in targets.items():
+        count = sum(len(part[0]) for part in parts)
+        first = reserve(session, workspace_id, SEQ_KIND, count)
+        _insert(connection, workspace_id, first, parts)
+        _trim(connection, workspace_id, next_seq=first + count, now=now, retention=retention)
 
 
-def _find_workspace(session: Session, workspace_id: str) -> Workspace | None:
-    try:
-        return workspaces_service.get_workspace(session, workspace_id)
-    except workspaces_service.WorkspaceNotFound:
-        return None
+class _WorkspaceClock(NamedTuple):
+    """What the writer reads of a workspace: its clock."""
+
+    id: str
+    clock_mode: ClockMode
+    clock_now: datetime
+    clock_offset_us: int
+
+    def at(self, real: datetime) -> datetime:
+        """The workspace's instant when the process clock read ``real``."""
+        return workspace_now(
+            mode=self.clock_mode,
+            stored_now=self.clock_now,
+            offset=self.clock_offset_us * _US,
+            system=FixedClock(real),
+        )
 
 
-def _insert(
-    session: Session, workspace_id: str, ws: Workspace | None, first: int, items: list[Pending]
-) -> None:
-    """One ``JournalBatch``: its entries as JSON ``{"shapes": [[...shape, clock], ...],
-    "rows": [[µs after first_at, latency µs, shape index], ...]}``, where ``clock`` gives the
-    workspace instant: ``[0]`` none, ``[1, µs since the epoch]`` a fixed one (a simulated
-    clock), ``[2, µs]`` an offset from the entry's real time (a real clock, to the ms)."""
-    first_at = items[0].at
-    base = round(first_at.timestamp() * 1_000_000)
-    last = base
-    fixed: tuple[int, ...] | None = (0,) if ws is None else None
-    simulated = ws is not None and ws.clock_mode is ClockMode.SIMULATED
-    instants: dict[datetime, tuple[int, ...]] = {}  # a simulated clock's instants, converted once
-    index: dict[tuple[Any, ...], int] = {}
-    shapes: list[list[Any]] = []
-    rows: list[list[int]] = []
-    bodies: dict[str, tuple[Body, int]] = {}
-    for seq, p in enumerate(items, start=first):
-        if fixed is not None:
-            clock = fixed
-        elif simulated and p.principal_now is not None:
-            clock = instants.get(p.principal_now) or instants.setdefault(
-                p.principal_now, _clock_of(p, ws)
-            )
-        else:
-            clock = _clock_of(p, ws)
-        # The shapes of one request repeated are one object (``Recorder._prepare``).
-        key = (id(p.shape), clock)
-        n = index.get(key)
+_WORKSPACE = Workspace.__table__  # type: ignore[attr-defined]
+_FIND_WORKSPACE = select(
+    _WORKSPACE.c.id, _WORKSPACE.c.clock_mode, _WORKSPACE.c.clock_now, _WORKSPACE.c.clock_offset_us
+).where(_WORKSPACE.c.id == bindparam("id"))
+
+
+def _find_workspace(connection: Connection, workspace_id: str) -> _WorkspaceClock | None:
+    row = connection.execute(_FIND_WORKSPACE, {"id": workspace_id}).first()
+    return None if row is None else _WorkspaceClock(*row)
+
+
+#: A group's entries ready to store: their real times and latencies (seconds), the index of
+#: each one's stored shape, the stored shapes (the request's shape, then the workspace clock)
+#: and the bodies they name.
+_Packed = tuple["array[float]", "array[float]", "array[int]", list[list[Any]], list[Body]]
+
+
+def _packed(group: Group, ws: _WorkspaceClock | None) -> _Packed:
+    """The clock of each entry as stored: ``[0]`` none (no workspace), ``[1, µs since the
+    epoch]`` a fixed instant (a simulated clock), ``[2, µs]`` an offset from the entry's real
+    time (a real clock, to the ms). The entries of a variant share one clock but in a
+    real-clock workspace, where each has its own."""
+    stored: list[list[Any]] = []
+    index: dict[tuple[int, tuple[int, ...]], int] = {}
+
+    def shape_of(shape_index: int, clock: tuple[int, ...]) -> int:
+        n = index.get((shape_index, clock))
         if n is None:
-            n = index[key] = len(shapes)
-            shapes.append([*p.shape, clock])
-        at = round(p.at.timestamp() * 1_000_000)
-        if at > last:
-            last = at
-        rows.append([at - base, p.latency_us, n])
-        for body in p.bodies:
-            if body is not None:
-                bodies[body.digest] = (body, seq)
-    session.execute(
-        insert(JournalBatch),
+            n = index[shape_index, clock] = len(stored)
+            stored.append([*group.shapes[shape_index][0], clock])
+        return n
+
+    if ws is None or ws.clock_mode is not ClockMode.REAL:
+        fixed = [
+            shape_of(n, _NO_CLOCK if ws is None else _fixed_clock(ws, instant, group.at[0]))
+            for n, instant in group.variants
+        ]
+        shapes = array("I", [fixed[v] for v in group.variant])
+    else:
+        shapes = array(
+            "I",
+            [
+                shape_of(group.variants[v][0], _real_clock(ws, group, v, t))
+                for v, t in zip(group.variant, group.at, strict=True)
+            ],
+        )
+    bodies = [body for _shape, pair in group.shapes for body in pair if body is not None]
+    return group.at, group.latency, shapes, stored, bodies
+
+
+def _fixed_clock(ws: _WorkspaceClock, instant: datetime | None, at: float) -> tuple[int, ...]:
+    """A simulated clock's instant: the one the request's dependency read, else the one the
+    workspace is at (a simulated clock stands still but when a request moves it, and a request
+    that moved it read it)."""
+    if instant is None:
+        instant = ws.at(_instant_at(at))
+    return (1, (instant - _EPOCH) // _US)
+
+
+def _real_clock(ws: _WorkspaceClock, group: Group, variant: int, at: float) -> tuple[int, ...]:
+    """The offset of a real clock's instant from the entry's real time, to the ms: the instant
+    its dependency read; for an answer of the read cache (its instant was read when the answer
+    was computed), and for a request whose route read none, the workspace clock at the entry's
+    real time."""
+    shape_index, instant = group.variants[variant]
+    real = _instant_at(at)
+    if instant is None or group.shapes[shape_index][0][7]:  # [7]: cached
+        instant = ws.at(real)
+    return (2, int(round((instant - real) / _US, -3)))
+
+
+def _instant_at(at: float) -> datetime:
+    """A real time (POSIX seconds) as an instant, to the µs."""
+    return _EPOCH + round(at * 1_000_000) * _US
+
+
+_BATCH = JournalBatch.__table__  # type: ignore[attr-defined]
+_BODY = JournalBody.__table__  # type: ignore[attr-defined]
+
+
+def _insert(connection: Connection, workspace_id: str, first: int, parts: list[_Packed]) -> None:
+    """One ``JournalBatch``: its entries as JSON ``{"shapes": [[...shape, clock], ...], "at",
+    "latency": real times and latencies (seconds), "shape": each entry's index into
+    ``shapes``}``, the three columns packed (``_column``). Batches written before were ``"rows":
+    [[µs after first_at, latency µs, shape index], ...]``, still read (``_unpack``)."""
+    if len(parts) == 1:
+        at, latency, shapes, stored, bodies = parts[0]
+    else:  # groups of workspaces that are gone, into one journal: merged in time order
+        rows: list[tuple[float, float, int]] = []
+        stored, bodies = [], []
+        for part_at, part_latency, part_shapes, part_stored, part_bodies in parts:
+            offset = len(stored)
+            stored += part_stored
+            bodies += part_bodies
+            rows += zip(part_at, part_latency, (n + offset for n in part_shapes), strict=True)
+        rows.sort(key=lambda row: row[0])
+        at, latency = array("d", (r[0] for r in rows)), array("d", (r[1] for r in rows))
+        shapes = array("I", (r[2] for r in rows))
+    last_seq = first + len(at) - 1
+    connection.execute(
+        _INSERT_BATCH,
         {
             "workspace_id": workspace_id,
             "first_seq": first,
-            "last_seq": first + len(items) - 1,
-            "first_at": first_at,
-            "last_at": first_at + timedelta(microseconds=last - base),
-            "entries": json.dumps({"shapes": shapes, "rows": rows}, separators=(",", ":")),
+            "last_seq": last_seq,
+            "first_at": _instant_at(at[0]),
+            "last_at": _instant_at(max(at)),
+            "entries": json.dumps(
+                {
+                    "shapes": stored,
+                    "at": _column(at),
+                    "latency": _column(latency),
+                    "shape": _column(shapes),
+                },
+                separators=(",", ":"),
+            ),
         },
     )
     if bodies:
-        session.execute(
-            _upsert_bodies(session.get_bind().dialect.name),
+        # Each body with the batch's last seq: a trim drops it with the last batch naming it.
+        connection.execute(
+            _upsert_bodies(connection.dialect.name),
             [
                 {
                     "workspace_id": workspace_id,
-                    "digest": digest,
+                    "digest": body.digest,
                     "content": body.text,
                     "truncated": body.truncated,
-                    "last_seq": seq,
+                    "last_seq": last_seq,
                 }
-                for digest, (body, seq) in bodies.items()
+                for body in {body.digest: body for body in bodies}.values()
             ],
         )
 
 
-def _clock_of(p: Pending, ws: Workspace | None) -> tuple[int, ...]:
-    """The workspace instant the request's dependency read; for an answer of the read cache in
-    a ``real``-mode workspace (its instant was read when the answer was computed), and for a
-    request whose route read none, the workspace clock at the request's real time."""
-    assert ws is not None
-    real = ws.clock_mode is ClockMode.REAL
-    if p.principal_now is not None and not (real and p.shape[7]):
-        instant = p.principal_now
-    else:
-        instant = workspaces_service.now_of(ws, FixedClock(p.at))
-    if real:
-        return (2, int(round((instant - p.at) / _US, -3)))
-    return (1, (instant - _EPOCH) // _US)
+def _column(values: array[Any]) -> str:
+    """A column as base64 of its little-endian machine values (doubles, unsigned ints): no
+    Python work per entry, as JSON numbers would be."""
+    if sys.byteorder == "big":
+        values = array(values.typecode, values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _uncolumn(typecode: str, text: str) -> array[Any]:
+    values = array(typecode, base64.b64decode(text))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+_INSERT_BATCH = insert(_BATCH)
 
 
 @lru_cache(maxsize=4)
 def _upsert_bodies(dialect: str) -> Any:
-    table = JournalBody.__table__  # type: ignore[attr-defined]
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_BODY)
     return statement.on_conflict_do_update(
         index_elements=["workspace_id", "digest"],
         set_={"last_seq": statement.excluded.last_seq},
@@ -197,25 +288,36 @@ def trim(
     """Drop the batches whose entries are all past the retention (the newest ``max_entries``,
     no older than ``max_age``), and the bodies no remaining batch can refer to. A batch only
     partly past it stays; reads hide its old entries (``visible_from``)."""
+    _trim(session.connection(), workspace_id, next_seq=next_seq, now=now, retention=retention)
+
+
+_DROP_BATCHES = delete(_BATCH).where(
+    _BATCH.c.workspace_id == bindparam("ws"),
+    (_BATCH.c.last_seq < bindparam("floor")) | (_BATCH.c.last_at < bindparam("oldest")),
+)
+_OLDEST_BATCH = select(func.min(_BATCH.c.first_seq)).where(_BATCH.c.workspace_id == bindparam("ws"))
+_DROP_BODIES = delete(_BODY).where(
+    _BODY.c.workspace_id == bindparam("ws"), _BODY.c.last_seq < bindparam("below")
+)
+
+
+def _trim(
+    connection: Connection,
+    workspace_id: str,
+    *,
+    next_seq: int,
+    now: datetime,
+    retention: Retention,
+) -> None:
     floor = next_seq - retention.max_entries
-    session.execute(
-        delete(JournalBatch).where(
-            col(JournalBatch.workspace_id) == workspace_id,
-            (col(JournalBatch.last_seq) < floor)
-            | (col(JournalBatch.last_at) < now - retention.max_age),
-        )
+    gone = connection.execute(
+        _DROP_BATCHES, {"ws": workspace_id, "floor": floor, "oldest": now - retention.max_age}
     )
-    oldest = session.scalar(
-        select(func.min(col(JournalBatch.first_seq))).where(
-            col(JournalBatch.workspace_id) == workspace_id
-        )
-    )
-    session.execute(
-        delete(JournalBody).where(
-            col(JournalBody.workspace_id) == workspace_id,
-            col(JournalBody.last_seq) < (next_seq if oldest is None else oldest),
-        )
-    )
+    if not gone.rowcount:
+        return  # the bodies the kept batches name are all still named
+    oldest = connection.execute(_OLDEST_BATCH, {"ws": workspace_id}).scalar()
+    below = next_seq if oldest is None else oldest
+    connection.execute(_DROP_BODIES, {"ws": workspace_id, "below": below})
 
 
 def sweep(session: Session, *, now: datetime, retention: Retention) -> None:
@@ -387,10 +489,19 @@ def _unpack(batch: JournalBatch) -> Iterator[Entry]:
     packed = json.loads(batch.entries)
     first_at = batch.first_at
     shapes = packed["shapes"]
-    for seq, (offset, latency_us, n) in enumerate(packed["rows"], start=batch.first_seq):
+    rows: Iterable[tuple[datetime, int, int]]
+    if "rows" in packed:  # written before the columns
+        rows = ((first_at + offset * _US, latency, n) for offset, latency, n in packed["rows"])
+    else:
+        rows = zip(
+            map(_instant_at, _uncolumn("d", packed["at"])),
+            (round(e * 1_000_000) for e in _uncolumn("d", packed["latency"])),
+            _uncolumn("I", packed["shape"]),
+            strict=True,
+        )
+    for seq, (at, latency_us, n) in enumerate(rows, start=batch.first_seq):
         (principal, method, path, query, status, code, key, cached, *bodies, clock) = shapes[n]
         request_type, request_size, request_body, response_type, response_size, body = bodies
-        at = first_at + timedelta(microseconds=offset)
         yield Entry(
             seq,
             at,
