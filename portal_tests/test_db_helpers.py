@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from portal.core.db import bulk_insert, bulk_insert_columns, unindexed
+from portal.events.models import Event
 from portal.properties.models import Property, Unit
 from portal.residents.models import Lease, LeaseEvent, LeaseStatus, Resident
 from portal.workspaces.models import Workspace
@@ -193,3 +194,40 @@ def test_rows_given_column_by_column_are_the_rows_given_as_dicts(engine: Engine)
 def test_a_column_of_the_wrong_length_is_refused(session: Session) -> None:
     with pytest.raises(ValueError, match="'rent_cents'"):
         bulk_insert_columns(session, Lease, 3, {"id": ["a", "b", "c"], "rent_cents": [1, 2]})
+
+
+def test_json_values_shared_repeated_or_distinct_are_each_written_as_given(
+    engine: Engine,
+) -> None:
+    """A JSON column's bind processing runs once per object (issue 20: a month's events repeat
+    one ``data`` dict per emit): a 1-tuple, one dict repeated, equal dicts and different ones
+    all read back as given."""
+    shared = {"status": "completed"}
+    repeated = {"status": "returned", "return_code": "R01"}
+    given: list[dict[str, Any]] = [repeated, {"n": 1}, repeated, {"n": 1}, {"n": 2}, repeated]
+    with Session(engine) as session:
+        _workspace(session, "ws_json")
+        for prefix, data in (("a", (shared,)), ("b", given)):
+            bulk_insert_columns(
+                session,
+                Event,
+                6,
+                {
+                    "workspace_id": ("ws_json",),
+                    "id": [f"ev_{prefix}{n}" for n in range(6)],
+                    "seq": [n + (0 if prefix == "a" else 6) for n in range(6)],
+                    "kind": ("payment.completed",),
+                    "data": data,
+                    "at": (NOW,),
+                    "subject_type": ("payment",),
+                    "subject_id": [f"pay_{n}" for n in range(6)],
+                    "integration_id": (None,),
+                },
+            )
+        read = session.execute(
+            select(col(Event.data)).where(col(Event.workspace_id) == "ws_json").order_by(Event.seq)
+        ).scalars()
+        stored = list(read)
+        session.rollback()
+
+    assert stored == [shared] * 6 + given
