@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
 from portal.core import jobs
@@ -261,8 +263,14 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
 _ENDPOINTS = "webhook_endpoints"
 
 
-def _forget(session: Session) -> None:
+def _forget(session: Session | OrmSession) -> None:
     session.info.pop(_ENDPOINTS, None)
+
+
+# Read once per transaction, not per session: a clock advance commits after every job in one
+# session, and an endpoint another request made or disabled meanwhile counts from its next job.
+sa_event.listen(OrmSession, "after_commit", _forget)
+sa_event.listen(OrmSession, "after_rollback", _forget)
 
 
 def _enabled(session: Session, workspace_id: str) -> list[WebhookEndpoint]:

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 
+from portal.events import service as events_service
 from portal.webhooks.models import WebhookEndpoint
 from portal.webhooks.service import Policy, chaos_of, url_refusal
 from portal_tests.balances.test_router import BANK, line
@@ -288,3 +291,22 @@ def test_chaos_is_seeded() -> None:
     assert [chaos_of(hook, seq) for seq in range(1, 201)] != drawn
     hook.chaos = {}
     assert chaos_of(hook, 1) == (False, timedelta(0))
+
+
+def test_an_endpoint_made_while_a_session_lives_gets_its_next_transactions_events(
+    client: TestClient, engine: Engine
+) -> None:
+    """A clock advance is one session committing after every job: the endpoints are read once
+    per transaction, so one made by another request between two jobs gets the later events."""
+    world, _token = connected(client)
+    now = datetime(2026, 7, 6, 14, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        events_service.emit(session, world.workspace_id, "work_order.created", "wo_a", now=now)
+        session.commit()  # no endpoint yet
+        hook = endpoint(client, world.landlord, url="http://127.0.0.1:9/hook")
+        events_service.emit(session, world.workspace_id, "work_order.created", "wo_b", now=now)
+        session.commit()
+    queued = deliveries(client, world, hook["id"])
+
+    assert [d["event_type"] for d in queued] == ["work_order.created"]
+    assert len({d["event_id"] for d in queued}) == 1
