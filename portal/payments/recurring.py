@@ -44,6 +44,7 @@ from portal.payments.models import (
 )
 from portal.properties.models import Unit
 from portal.residents.models import Lease, Resident, ResidentStatus
+from portal.workspaces.schemas import WorkspaceSettings
 
 
 def occurrence(year: int, month: int, day_of_month: int) -> date:
@@ -85,9 +86,7 @@ def create_schedule(
     assert resident is not None
     unit = session.get(Unit, (ids.scope, lease.unit_id))
     assert unit is not None
-    today = calendar.local_date(now)
-    first = next_occurrence(day_of_month, today)
-    attempt = payment_rules.Attempt(
+    error = schedule_refusal(
         lease=lease,
         resident_status=resident.status,
         source=source,
@@ -97,10 +96,10 @@ def create_schedule(
         ),
         amount_cents=amount_cents,
         type=type,
-        business_date=calendar.add_banking_days(first, 0),
-        made_that_day=0,
+        day_of_month=day_of_month,
+        rules=rules,
+        now=now,
     )
-    error = payment_rules.refusal(attempt, rules, today)
     if error is not None:
         raise error
     schedule = RecurringPayment(
@@ -113,13 +112,52 @@ def create_schedule(
         amount_cents=amount_cents,
         day_of_month=day_of_month,
         end_month=end_month,
-        next_date=None if _past_end(end_month, first) else first,
-        status=RecurringStatus.ENDED if _past_end(end_month, first) else RecurringStatus.ACTIVE,
         created_at=now,
+        **schedule_start(day_of_month, end_month, now),
     )
     session.add(schedule)
     session.flush()
     return schedule
+
+
+def schedule_refusal(
+    *,
+    lease: Lease,
+    resident_status: ResidentStatus,
+    source: PaymentSource,
+    property_id: str,
+    account_id: str | None,
+    amount_cents: int,
+    type: PaymentType,
+    day_of_month: int,
+    rules: WorkspaceSettings,
+    now: datetime,
+) -> PortalError | None:
+    """The first rule a new schedule breaks, judged as a payment on its first charging day
+    (the rules that do not depend on the day), or None. ``create_schedule`` and a scenario's
+    bulk load both ask it."""
+    today = calendar.local_date(now)
+    attempt = payment_rules.Attempt(
+        lease=lease,
+        resident_status=resident_status,
+        source=source,
+        property_id=property_id,
+        account_id=account_id,
+        amount_cents=amount_cents,
+        type=type,
+        business_date=calendar.add_banking_days(next_occurrence(day_of_month, today), 0),
+        made_that_day=0,
+    )
+    return payment_rules.refusal(attempt, rules, today)
+
+
+def schedule_start(day_of_month: int, end_month: date | None, now: datetime) -> dict[str, Any]:
+    """A new schedule's ``next_date`` and ``status``: its first charging day after today,
+    unless that is already past ``end_month`` (then it has ended)."""
+    first = next_occurrence(day_of_month, calendar.local_date(now))
+    if _past_end(end_month, first):
+        return {"next_date": None, "status": RecurringStatus.ENDED}
+    return {"next_date": first, "status": RecurringStatus.ACTIVE}
 
 
 def get_schedule(

@@ -2,8 +2,10 @@
 
 Entities refer to each other by local ``key``s; loading returns key -> ID. Loading goes through
 the same service functions as the API, in one transaction (all or nothing), and the same file
-gives the same IDs every time for the same seed. Validation errors name the JSON path of the bad
-field. Later features extend ``Scenario`` with their entities.
+gives the same IDs every time for the same seed; the residents, payment sources and schedules go
+in set-based (``scenario_bulk``, ``scenario_bulk_money``), the same rows as those services would
+write, and a row they would refuse is handed to them to refuse. Validation errors name the JSON
+path of the bad field. Later features extend ``Scenario`` with their entities.
 
 Format, version 1::
 
@@ -114,7 +116,7 @@ from portal.residents import approvals, invitations, signups
 from portal.residents import leases as leases_service
 from portal.reversals import jobs as reversal_jobs
 from portal.sandbox import clock as sandbox_clock
-from portal.sandbox import scenario_store
+from portal.sandbox import scenario_bulk, scenario_bulk_money, scenario_store
 from portal.sandbox import scenario_upkeep as upkeep
 from portal.sandbox import service as sandbox_service
 from portal.sandbox.scenario_spec import (
@@ -195,8 +197,8 @@ def load_into(
 def _load_world(
     session: Session, ids: IdMinter, scenario: Scenario, keys: dict[str, str], *, now: datetime
 ) -> dict[str, str]:
-    """Properties, accounts and people, through the same services the API uses. Returns each
-    resident key's lease ID."""
+    """Properties, accounts and people, through the same services the API uses (the residents
+    set-based, ``scenario_bulk``). Returns each resident key's lease ID."""
     leases: dict[str, str] = {}
     for p in scenario.properties:
         prop = properties_service.create_property(
@@ -231,6 +233,53 @@ def _load_world(
             property_ids=[keys[k] for k in a.properties],
             now=now,
         ).id
+    if not scenario_bulk.load_residents(session, ids, scenario.residents, keys, leases, now=now):
+        _residents_one_by_one(session, ids, scenario, keys, leases, now=now)
+    for pr in scenario.pending_residents:
+        keys[pr.key] = signups.signup(
+            session,
+            ids,
+            email=pr.email,
+            password=pr.password,
+            name=pr.name,
+            phone=pr.phone,
+            property_id=keys[pr.property],
+            unit_id=keys[pr.unit] if pr.unit else None,
+            now=now,
+        ).id
+    for rec in scenario.accounting_records:
+        approvals.record_accounting(
+            session,
+            ids,
+            integration_id=None,
+            external_resident_id=rec.resident_id,
+            external_property_id=rec.property_id,
+            external_unit_id=rec.unit_id,
+            name=rec.name,
+            email=rec.email,
+            phone=rec.phone,
+            rent_cents=rec.rent,
+            balance_cents=rec.balance,
+            lease_start=rec.lease_start,
+            lease_end=rec.lease_end,
+            payment_accepted=rec.payment_accepted,
+            pay_full_balance_only=rec.pay_full_balance_only,
+            now=now,
+        )
+    return leases
+
+
+def _residents_one_by_one(
+    session: Session,
+    ids: IdMinter,
+    scenario: Scenario,
+    keys: dict[str, str],
+    leases: dict[str, str],
+    *,
+    now: datetime,
+) -> None:
+    """The residents through the API's own services, one at a time: what the bulk load
+    (``scenario_bulk``) writes set-based, and the path that reports a row it would refuse."""
     for r in scenario.residents:
         resident, lease = invitations.invite(
             session,
@@ -266,38 +315,6 @@ def _load_world(
         leases[r.key] = lease.id
         if r.lease.key is not None:
             keys[r.lease.key] = lease.id
-    for pr in scenario.pending_residents:
-        keys[pr.key] = signups.signup(
-            session,
-            ids,
-            email=pr.email,
-            password=pr.password,
-            name=pr.name,
-            phone=pr.phone,
-            property_id=keys[pr.property],
-            unit_id=keys[pr.unit] if pr.unit else None,
-            now=now,
-        ).id
-    for rec in scenario.accounting_records:
-        approvals.record_accounting(
-            session,
-            ids,
-            integration_id=None,
-            external_resident_id=rec.resident_id,
-            external_property_id=rec.property_id,
-            external_unit_id=rec.unit_id,
-            name=rec.name,
-            email=rec.email,
-            phone=rec.phone,
-            rent_cents=rec.rent,
-            balance_cents=rec.balance,
-            lease_start=rec.lease_start,
-            lease_end=rec.lease_end,
-            payment_accepted=rec.payment_accepted,
-            pay_full_balance_only=rec.pay_full_balance_only,
-            now=now,
-        )
-    return leases
 
 
 class ScenarioRefused(Unprocessable):
@@ -352,7 +369,33 @@ def _load_sources(
     *,
     now: datetime,
 ) -> None:
-    """The payment sources and recurring schedules, at ``now``."""
+    """The payment sources and recurring schedules, at ``now``, set-based
+    (``scenario_bulk_money``); one it would refuse is reported by the per-row path."""
+    if not scenario_bulk_money.load_sources(
+        session,
+        ws,
+        ids,
+        scenario.payment_sources,
+        scenario.recurring_payments,
+        keys,
+        leases,
+        now=now,
+    ):
+        _sources_one_by_one(session, ws, ids, scenario, keys, leases, now=now)
+
+
+def _sources_one_by_one(
+    session: Session,
+    ws: Workspace,
+    ids: IdMinter,
+    scenario: Scenario,
+    keys: dict[str, str],
+    leases: dict[str, str],
+    *,
+    now: datetime,
+) -> None:
+    """The payment sources and recurring schedules through the API's services, one at a
+    time; a refusal names ``$.payment_sources[i]`` or ``$.recurring_payments[i]``."""
     for i, s in enumerate(scenario.payment_sources):
         try:
             if isinstance(s, BankSourceSpec):
