@@ -13,7 +13,7 @@ before each attempt: loopback, and the hosts of ``PORTAL_WEBHOOK_ALLOWED_HOSTS``
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -317,14 +317,16 @@ def chaos_of(endpoint: WebhookEndpoint, event_seq: int) -> tuple[bool, timedelta
     return duplicate, timedelta(seconds=wait)
 
 
-def fan_out(session: Session, workspace_id: str, written: Sequence[events.Written]) -> None:
+def fan_out(
+    session: Session, workspace_id: str, written: Callable[[], list[events.Written]]
+) -> None:
     """``events.AFTER_WRITE``: queue each new event for every endpoint that wants it."""
     endpoints = _enabled(session, workspace_id)
     if not endpoints:
         return
     chosen: list[tuple[WebhookEndpoint, events.Written]] = [
         (endpoint, e)
-        for e in written
+        for e in written()
         for endpoint in endpoints
         if wants(endpoint, e.type, e.integration_id)
     ]
