@@ -17,11 +17,10 @@ from portal.core import transitions
 from portal.core.db import UTCDateTime, bulk_insert, bulk_insert_columns
 from portal.core.ids import IdMinter, new_secrets, reserve
 from portal.events import service as events
-from portal.notifications import service as notifications
 from portal.properties.models import Unit
 from portal.residents import leases as leases_service
 from portal.residents.intake_rows import LEASE_FIELDS, Row, lease_values
-from portal.residents.invitations import invitation, invite_digest
+from portal.residents.invitations import invite_digest, send_invitations
 from portal.residents.models import (
     RESIDENT_TRANSITIONS,
     AccountingRecord,
@@ -149,14 +148,14 @@ def create(
             "at": (now,),
         },
     )
-    notifications.send_many(
+    send_invitations(
         session,
         ids,
-        [
-            invitation(email, row.name, resident_ids[n], lease_ids[n], code)
-            for n, (row, email, code) in enumerate(zip(rows, emails, codes, strict=True))
-            if email and code
-        ],
+        names=[row.name for row in rows],
+        emails=emails,
+        resident_ids=resident_ids,
+        lease_ids=lease_ids,
+        codes=codes,
         now=now,
     )
     events.emit_many(

@@ -4,6 +4,7 @@ text (style.md B17) that every path that invites sends, the bulk intake too."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -59,6 +60,33 @@ def invitation(
             f"Your invite code is {code}."
         ),
         data={"invite_code": code, "resident_id": resident_id, "lease_id": lease_id},
+    )
+
+
+def send_invitations(
+    session: Session,
+    ids: IdMinter,
+    *,
+    names: Sequence[str],
+    emails: Sequence[str | None],
+    resident_ids: Sequence[str],
+    lease_ids: Sequence[str],
+    codes: Sequence[str | None],
+    now: datetime,
+) -> None:
+    """The invitation e-mails of residents added in bulk (Send Balances, a scenario's load), in
+    their order: one to each that has an e-mail and an invite code."""
+    notifications.send_many(
+        session,
+        ids,
+        [
+            invitation(email, name, resident_id, lease_id, code)
+            for name, email, resident_id, lease_id, code in zip(
+                names, emails, resident_ids, lease_ids, codes, strict=True
+            )
+            if email and code
+        ],
+        now=now,
     )
 
 

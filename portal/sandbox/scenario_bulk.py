@@ -26,10 +26,9 @@ from portal.auth import service as auth_service
 from portal.core.db import bulk_insert_columns
 from portal.core.ids import IdMinter, new_secrets, reserve
 from portal.events import service as events
-from portal.notifications import service as notifications
 from portal.properties.models import Unit
 from portal.residents import leases as leases_service
-from portal.residents.invitations import invitation, invite_digest
+from portal.residents.invitations import invite_digest, send_invitations
 from portal.residents.models import (
     LEASE_TRANSITIONS,
     RESIDENT_TRANSITIONS,
@@ -82,14 +81,14 @@ def load_residents(
     _write_residents(session, ws, specs, resident_ids, places, unit_property, emails, codes, now)
     _write_leases(session, ids, specs, lease_ids, resident_ids, places, now)
     # Only the digests are stored; the codes go out in the invitation e-mails.
-    notifications.send_many(
+    send_invitations(
         session,
         ids,
-        [
-            invitation(email, r.name, resident_ids[i], lease_ids[i], code)
-            for i, (r, email, code) in enumerate(zip(specs, emails, codes, strict=True))
-            if email and code
-        ],
+        names=[r.name for r in specs],
+        emails=emails,
+        resident_ids=resident_ids,
+        lease_ids=lease_ids,
+        codes=codes,
         now=now,
     )
     _announce(session, ws, specs, resident_ids, emails, now)
